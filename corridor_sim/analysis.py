@@ -1,0 +1,99 @@
+"""KPIs from result tables: transit-time percentiles with confidence intervals, section breakdowns, comparisons.
+
+Only delivered containers that started inside the measurement window (after warm-up, before the end of `duration`)
+count in transit KPIs; containers still in flight at the end of the run are counted and reported, never dropped
+silently. Intervals are across replications (each replication is one independent observation): a t-interval on
+the mean of replication means, and a bootstrap over replications for percentiles.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+PERCENTILES = (10, 50, 90, 95)
+ALL = "(all)"
+
+
+def measured(containers: pd.DataFrame) -> pd.DataFrame:
+    """Delivered containers that count in KPIs."""
+    return containers[containers["measured"] & containers["status"].eq("delivered")]
+
+
+def t_interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float]:
+    values = np.asarray(values, float)
+    values = values[~np.isnan(values)]
+    if len(values) < 2:
+        return (float("nan"), float("nan"))
+    half = stats.t.ppf((1 + level) / 2, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values))
+    return (float(values.mean() - half), float(values.mean() + half))
+
+
+def bootstrap_percentile(frame: pd.DataFrame, q: float, level: float = 0.95, n_boot: int = 400,
+                         seed: int = 0) -> tuple[float, float]:
+    """CI of a pooled percentile by resampling whole replications (containers within one are not independent)."""
+    groups = [g.to_numpy() for _, g in frame.groupby("replication")["transit_days"]]
+    if len(groups) < 2:
+        return (float("nan"), float("nan"))
+    rng = np.random.default_rng(seed)
+    est = np.empty(n_boot)
+    for b in range(n_boot):
+        pick = rng.integers(0, len(groups), len(groups))
+        est[b] = np.percentile(np.concatenate([groups[i] for i in pick]), q)
+    return (float(np.percentile(est, 100 * (1 - level) / 2)), float(np.percentile(est, 100 * (1 + level) / 2)))
+
+
+def _stats(frame: pd.DataFrame, with_ci: bool) -> dict[str, float]:
+    days = frame["transit_days"].to_numpy()
+    if len(days) == 0:
+        return {"containers": 0}
+    out: dict[str, float] = {"containers": int(len(days)), "mean": float(days.mean())}
+    for q in PERCENTILES:
+        out[f"p{q}"] = float(np.percentile(days, q))
+    if with_ci:
+        means = frame.groupby("replication")["transit_days"].mean().to_numpy()
+        out["mean_ci_low"], out["mean_ci_high"] = t_interval(means)
+        for q in (50, 90):
+            out[f"p{q}_ci_low"], out[f"p{q}_ci_high"] = bootstrap_percentile(frame, q)
+    return out
+
+
+def transit_summary(containers: pd.DataFrame, with_ci: bool = True) -> dict[str, dict[str, float]]:
+    """Transit-day statistics overall and per destination."""
+    m = measured(containers)
+    out = {ALL: _stats(m, with_ci)}
+    for dest, frame in m.groupby("destination"):
+        out[str(dest)] = _stats(frame, with_ci)
+    return out
+
+
+def counts(containers: pd.DataFrame) -> dict[str, int]:
+    """Conservation figures: every container created is delivered or still in flight at the end."""
+    delivered = containers["status"].eq("delivered")
+    return {
+        "created": int(len(containers)),
+        "delivered": int(delivered.sum()),
+        "in_flight": int((~delivered).sum()),
+        "measured_delivered": int((delivered & containers["measured"]).sum()),
+        "measured_in_flight": int((~delivered & containers["measured"]).sum()),
+    }
+
+
+def section_means(sections: pd.DataFrame, by_state: bool = False) -> pd.DataFrame:
+    """Mean days per container in each section, per destination (averaged over replications)."""
+    keys = ["destination", "section", *(["state"] if by_state else [])]
+    per_rep = sections.groupby(["replication", *keys], as_index=False)["days"].sum()
+    reps = sections["replication"].nunique() or 1
+    return (per_rep.groupby(keys, as_index=False)["days"].sum()
+            .assign(days=lambda d: d["days"] / reps))
+
+
+def throughput_teu_per_day(containers: pd.DataFrame, window_days: float, teu_per_container: float) -> dict[str, float]:
+    """Delivered TEU per day of the measurement window, per destination and overall (mean over replications)."""
+    m = measured(containers)
+    reps = max(containers["replication"].nunique(), 1)
+    out = {ALL: len(m) * teu_per_container / reps / window_days}
+    for dest, frame in m.groupby("destination"):
+        out[str(dest)] = len(frame) * teu_per_container / reps / window_days
+    return out

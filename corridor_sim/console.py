@@ -1,0 +1,75 @@
+"""Plain-text tables and lists for the terminal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from corridor_sim.network import CorridorNetwork
+from corridor_sim.schema import Scenario
+from corridor_sim.units import format_hours
+
+
+def transit_table(summary: dict[str, Any]) -> str:
+    rows = [f"{'destination':<22}{'delivered':>10}{'p10':>8}{'p50':>8}{'p90':>8}{'p95':>8}{'mean':>8}"
+            f"{'mean 95% CI':>16}"]
+    for dest, s in summary["transit_days"].items():
+        if not s.get("containers"):
+            rows.append(f"{dest:<22}{0:>10}   (no container delivered in the window)")
+            continue
+        ci = f"{s['mean_ci_low']:.1f}–{s['mean_ci_high']:.1f}" if s.get("mean_ci_low") == s.get("mean_ci_low") \
+            and "mean_ci_low" in s else "n/a"
+        rows.append(f"{dest:<22}{s['containers']:>10}{s['p10']:>8.1f}{s['p50']:>8.1f}{s['p90']:>8.1f}"
+                    f"{s['p95']:>8.1f}{s['mean']:>8.1f}{ci:>16}")
+    c = summary["containers"]
+    rows.append(f"containers created {c['created']}, delivered {c['delivered']}, still in flight at the end "
+                f"{c['in_flight']} (of those started in the measurement window: {c['measured_in_flight']})")
+    return "\n".join(rows)
+
+
+def describe_network(scenario: Scenario, network: CorridorNetwork) -> str:
+    net = scenario.network
+    lines = [f"scenario {scenario.name}: {len(net.nodes)} nodes, {len(net.segments)} segments, "
+             f"{len(scenario.demand.flows)} flows, {len(scenario.disruptions)} disruptions"]
+    lines.append("nodes:")
+    for n, node in net.nodes.items():
+        extra = f", handling {node.handling.servers}×{_dist(node.handling.time)}" if node.handling else ""
+        lines.append(f"  {n:<16} {node.role:<9} {node.country:<3} {node.section}{extra}")
+    lines.append("segments:")
+    for s, seg in net.segments.items():
+        if seg.is_sea:
+            fleet = sum(v.count for v in seg.vessels)
+            what = f"{fleet} vessels, {sum(v.capacity_teu * v.count for v in seg.vessels):g} TEU, " \
+                   f"crossing {_dist(seg.crossing_time)}"
+        else:
+            what = (f"{seg.distance:g} km" if seg.distance else _dist(seg.travel_time)) + \
+                   (f", {seg.trains_per_day:g} trains/day" if seg.trains_per_day else "")
+        lines.append(f"  {s:<22} {seg.from_} → {seg.to} [{seg.mode}] {what}")
+    lines.append("routes:")
+    for flow, route in network.routes.items():
+        lines.append(f"  {flow}: {' → '.join(route.nodes)}")
+    return "\n".join(lines)
+
+
+def describe_provenance(scenario: Scenario) -> str:
+    if not scenario.provenance:
+        return "provenance: none recorded"
+    lines = [f"provenance ({len(scenario.provenance)} entries):"]
+    for key, p in scenario.provenance.items():
+        if isinstance(p.source, str):
+            src = scenario.sources[p.source]
+            what = f"{p.source}: {src.title}" + (f" ({src.publisher}, {src.year})" if src.publisher else "")
+        elif p.source is not None:
+            what = f"{p.source.title} ({p.source.publisher}, {p.source.year})"
+        else:
+            what = ""
+        tag = "estimate" if p.estimate else ("sourced" if p.source else "note")
+        lines.append(f"  {key}: [{tag}] {what}{(' — ' + p.note) if p.note else ''}")
+    return "\n".join(lines)
+
+
+def _dist(d: Any) -> str:
+    if d is None:
+        return "-"
+    if d.dist == "fixed":
+        return format_hours(d.value)
+    return f"{d.dist}(mean {format_hours(d.expected)})"

@@ -1,0 +1,186 @@
+"""Probability distributions for any time or speed in a scenario.
+
+A scenario writes a fixed value as a plain quantity (`36h`) or a distribution as a mapping
+(`{dist: lognormal, mean: 60h, cv: 0.5}`). Every quantity inside is parsed with the unit parser of the field that
+holds the distribution, so a duration distribution is in hours and a speed distribution in km/h throughout.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Annotated, Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainSerializer, model_validator
+
+from corridor_sim.units import format_hours, format_kmh, parse_duration, parse_speed
+
+DistName = Literal["fixed", "uniform", "triangular", "normal", "lognormal", "exponential", "empirical"]
+
+_REQUIRED: dict[str, tuple[str, ...]] = {
+    "fixed": ("value",),
+    "uniform": ("low", "high"),
+    "triangular": ("low", "mode", "high"),
+    "normal": ("mean", "sd"),
+    "lognormal": ("mean", "cv"),
+    "exponential": ("mean",),
+    "empirical": ("values",),
+}
+_QUANTITY_FIELDS = ("value", "low", "mode", "high", "mean", "sd")
+
+
+class Dist(BaseModel):
+    """One distribution; parameters are in the canonical unit of the quantity (hours or km/h)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    dist: DistName
+    value: float | None = None
+    low: float | None = None
+    mode: float | None = None
+    high: float | None = None
+    mean: float | None = None
+    sd: float | None = None
+    cv: float | None = None
+    values: tuple[float, ...] | None = None
+    weights: tuple[float, ...] | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> Dist:
+        required = _REQUIRED[self.dist]
+        missing = [name for name in required if getattr(self, name) is None]
+        if missing:
+            raise ValueError(f"{self.dist} distribution needs {', '.join(missing)}")
+        allowed = set(required) | ({"weights"} if self.dist == "empirical" else set())
+        extra = [n for n in (*_QUANTITY_FIELDS, "cv", "values", "weights") if n not in allowed
+                 and getattr(self, n) is not None]
+        if extra:
+            raise ValueError(f"{self.dist} distribution does not take {', '.join(extra)}")
+        for name in (*_QUANTITY_FIELDS, "cv"):
+            v = getattr(self, name)
+            if v is not None and (not math.isfinite(v) or v < 0):
+                raise ValueError(f"{name} must be a finite non-negative number, got {v}")
+        if self.dist == "uniform" and self.low > self.high:
+            raise ValueError("uniform needs low <= high")
+        if self.dist == "triangular" and not (self.low <= self.mode <= self.high):
+            raise ValueError("triangular needs low <= mode <= high")
+        if self.dist in ("lognormal", "exponential") and self.mean <= 0:
+            raise ValueError(f"{self.dist} needs a positive mean")
+        if self.dist == "empirical":
+            if not self.values:
+                raise ValueError("empirical needs at least one value")
+            if any(v < 0 or not math.isfinite(v) for v in self.values):
+                raise ValueError("empirical values must be finite and non-negative")
+            if self.weights is not None:
+                if len(self.weights) != len(self.values):
+                    raise ValueError("empirical weights must be as many as values")
+                if any(w < 0 or not math.isfinite(w) for w in self.weights) or sum(self.weights) <= 0:
+                    raise ValueError("empirical weights must be non-negative with a positive sum")
+        return self
+
+    @property
+    def expected(self) -> float:
+        """Expected value (used to pick the fastest route and for sensitivity deltas)."""
+        d = self.dist
+        if d == "fixed":
+            return self.value
+        if d == "uniform":
+            return (self.low + self.high) / 2
+        if d == "triangular":
+            return (self.low + self.mode + self.high) / 3
+        if d in ("lognormal", "exponential"):
+            return self.mean
+        if d == "normal":
+            if self.sd == 0:
+                return self.mean
+            a = self.mean / self.sd  # truncated at zero: mean + sd * phi(a) / Phi(a)
+            phi = math.exp(-a * a / 2) / math.sqrt(2 * math.pi)
+            big_phi = 0.5 * (1 + math.erf(a / math.sqrt(2)))
+            return self.mean + self.sd * phi / big_phi if big_phi > 0 else 0.0
+        w = np.asarray(self.weights if self.weights is not None else [1.0] * len(self.values), float)
+        return float(np.dot(w / w.sum(), self.values))
+
+    def sampler(self, rng: np.random.Generator) -> Callable[[], float]:
+        """A zero-argument draw function bound to one named random stream."""
+        d = self.dist
+        if d == "fixed":
+            v = self.value
+            return lambda: v
+        if d == "uniform":
+            lo, hi = self.low, self.high
+            return lambda: float(rng.uniform(lo, hi))
+        if d == "triangular":
+            lo, mo, hi = self.low, self.mode, self.high
+            if lo == hi:
+                return lambda: lo
+            return lambda: float(rng.triangular(lo, mo, hi))
+        if d == "normal":
+            mu, sd = self.mean, self.sd
+
+            def truncated_normal() -> float:
+                for _ in range(1000):  # rejection is exact; the cap only guards a mean far below zero
+                    x = rng.normal(mu, sd)
+                    if x >= 0:
+                        return float(x)
+                return 0.0
+
+            return truncated_normal
+        if d == "lognormal":
+            sigma2 = math.log(1 + self.cv**2)
+            mu_log, sigma = math.log(self.mean) - sigma2 / 2, math.sqrt(sigma2)
+            return lambda: float(rng.lognormal(mu_log, sigma))
+        if d == "exponential":
+            scale = self.mean
+            return lambda: float(rng.exponential(scale))
+        values = np.asarray(self.values, float)
+        p = None if self.weights is None else np.asarray(self.weights, float) / sum(self.weights)
+        return lambda: float(rng.choice(values, p=p))
+
+    def scaled(self, factor: float) -> Dist:
+        """The same shape with every quantity multiplied (a sensitivity or sweep perturbation)."""
+        update: dict[str, Any] = {n: getattr(self, n) * factor for n in _QUANTITY_FIELDS
+                                  if getattr(self, n) is not None}
+        if self.values is not None:
+            update["values"] = tuple(v * factor for v in self.values)
+        return self.model_copy(update=update)
+
+
+def _coerce(parse: Callable[[object], float]) -> Callable[[Any], Any]:
+    def coerce(raw: Any) -> Any:
+        if isinstance(raw, Dist):
+            return raw
+        if isinstance(raw, dict):
+            out = dict(raw)
+            for name in _QUANTITY_FIELDS:
+                if name in out and out[name] is not None:
+                    out[name] = parse(out[name])
+            if isinstance(out.get("values"), list | tuple):
+                out["values"] = [parse(v) for v in out["values"]]
+            return out
+        return {"dist": "fixed", "value": parse(raw)}
+
+    return coerce
+
+
+def _serialise(fmt: Callable[[float], str]) -> Callable[[Dist], Any]:
+    def dump(d: Dist) -> Any:
+        if d.dist == "fixed":
+            return fmt(d.value)
+        out: dict[str, Any] = {"dist": d.dist}
+        for name in _QUANTITY_FIELDS:
+            if getattr(d, name) is not None:
+                out[name] = fmt(getattr(d, name))
+        if d.cv is not None:
+            out["cv"] = d.cv
+        if d.values is not None:
+            out["values"] = [fmt(v) for v in d.values]
+        if d.weights is not None:
+            out["weights"] = list(d.weights)
+        return out
+
+    return dump
+
+
+DurationDist = Annotated[Dist, BeforeValidator(_coerce(parse_duration)), PlainSerializer(_serialise(format_hours))]
+SpeedDist = Annotated[Dist, BeforeValidator(_coerce(parse_speed)), PlainSerializer(_serialise(format_kmh))]

@@ -1,0 +1,67 @@
+"""Onward train formation at a port: containers off a vessel wait until a train is full or has waited long enough."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Generator
+
+import numpy as np
+import simpy
+
+from corridor_sim.engine.sea import Piece
+from corridor_sim.records import STATE_CODE, Recorder
+
+FORMATION_WAIT = STATE_CODE["formation_wait"]
+
+
+class FormationQueue:
+    """One queue per (port, route): block trains of `size` containers, or fewer once the oldest waited `max_wait`."""
+
+    def __init__(self, env: simpy.Environment, rec: Recorder, loc: int, size: int, max_wait: float | None,
+                 depart: Callable[[np.ndarray, int, int], None]) -> None:
+        self.env, self.rec, self.loc, self.size, self.max_wait = env, rec, loc, size, max_wait
+        self.depart = depart
+        self.pieces: deque[Piece] = deque()
+        self.count = 0
+        self._generation = 0
+
+    def put(self, piece: Piece) -> None:
+        was_empty = self.count == 0
+        self.pieces.append(piece)
+        self.count += len(piece.ids)
+        if was_empty:
+            self._arm()
+        while self.count >= self.size:
+            self._form(self.size)
+
+    def _arm(self) -> None:
+        if self.max_wait is None:
+            return
+        self._generation += 1
+        delay = max(0.0, self.pieces[0].t_in + self.max_wait - self.env.now)
+        self.env.process(self._timer(self._generation, delay))
+
+    def _timer(self, generation: int, delay: float) -> Generator[simpy.Event, None, None]:
+        yield self.env.timeout(delay)
+        if generation == self._generation and self.count:
+            self._form(self.size)
+
+    def _form(self, limit: int) -> None:
+        now, taken, room = self.env.now, [], limit
+        while self.pieces and room > 0:
+            head = self.pieces[0]
+            if len(head.ids) <= room:
+                taken.append(self.pieces.popleft())
+                room -= len(head.ids)
+            else:
+                taken.append(Piece(head.ids[:room], head.route, head.pos, head.t_in))
+                head.ids = head.ids[room:]
+                room = 0
+        self.count -= limit - room
+        for p in taken:
+            self.rec.stage(p.ids, self.loc, FORMATION_WAIT, p.t_in, now)
+        first = taken[0]
+        self.depart(np.concatenate([p.ids for p in taken]), first.route, first.pos)
+        if self.count:
+            self._generation += 1  # the timer of the train just formed no longer applies
+            self._arm()

@@ -1,0 +1,105 @@
+"""Land mechanisms a train meets: node handling (finite servers, FIFO), line headway, rolling-stock pools."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator
+
+import numpy as np
+import simpy
+
+from corridor_sim.engine.gates import Gate
+from corridor_sim.records import STATE_CODE, Recorder
+
+QUEUE, HANDLING, CLOSED = STATE_CODE["queue"], STATE_CODE["handling"], STATE_CODE["closed"]
+LINE_WAIT, TRAVEL, STOCK_WAIT = STATE_CODE["line_wait"], STATE_CODE["travel"], STATE_CODE["stock_wait"]
+
+
+class Handler:
+    """Border crossing, gauge change or terminal: `servers` in parallel, trains served FIFO, one draw each."""
+
+    def __init__(self, env: simpy.Environment, servers: int, time: Callable[[], float], gate: Gate,
+                 rec: Recorder, loc: int) -> None:
+        self.env, self.time, self.gate, self.rec, self.loc = env, time, gate, rec, loc
+        self.resource = simpy.Resource(env, capacity=servers)
+
+    def process(self, ids: np.ndarray) -> Generator[simpy.Event, None, None]:
+        env, rec = self.env, self.rec
+        t0 = env.now
+        with self.resource.request() as req:
+            yield req
+            t1 = env.now
+            rec.stage(ids, self.loc, QUEUE, t0, t1)
+            if not self.gate.is_open:
+                yield from self.gate.wait_open()
+                rec.stage(ids, self.loc, CLOSED, t1, env.now)
+            t2 = env.now
+            yield env.timeout(self.time())
+            rec.stage(ids, self.loc, HANDLING, t2, env.now)
+
+    @property
+    def waiting(self) -> int:
+        return len(self.resource.queue)
+
+
+class Line:
+    """A rail (or road) segment: departures keep a minimum headway; running time drawn per train.
+
+    The headway is kept with a next-free-slot counter rather than a Resource: trains take slots in the order they
+    ask, which is FIFO, and the cost stays O(1) per train however long the queue.
+    """
+
+    def __init__(self, env: simpy.Environment, headway_h: float, run_time: Callable[[], float], gate: Gate,
+                 rec: Recorder, loc: int) -> None:
+        self.env, self.headway, self.run_time, self.gate, self.rec, self.loc = env, headway_h, run_time, gate, rec, loc
+        self.next_free = 0.0
+        self.waiting = 0
+
+    def traverse(self, ids: np.ndarray) -> Generator[simpy.Event, None, None]:
+        env, rec = self.env, self.rec
+        self.waiting += 1
+        while True:
+            if not self.gate.is_open:
+                t = env.now
+                yield from self.gate.wait_open()
+                rec.stage(ids, self.loc, CLOSED, t, env.now)
+            slot = max(env.now, self.next_free)
+            if slot > env.now:
+                self.next_free = slot + self.headway  # the slot is taken now, so later trains queue behind it
+                t = env.now
+                yield env.timeout(slot - env.now)
+                rec.stage(ids, self.loc, LINE_WAIT, t, env.now)
+                if self.gate.is_open:
+                    break
+            else:
+                self.next_free = env.now + self.headway
+                if self.gate.is_open:
+                    break
+        self.waiting -= 1
+        t = env.now
+        yield env.timeout(self.run_time())
+        rec.stage(ids, self.loc, TRAVEL, t, env.now)
+
+
+class StockPool:
+    """Wagon sets or locomotives serving a run of segments; a set returns empty before it can carry again."""
+
+    def __init__(self, env: simpy.Environment, sets: int, return_time: Callable[[], float], rec: Recorder,
+                 loc: int) -> None:
+        self.env, self.return_time, self.rec, self.loc = env, return_time, rec, loc
+        self.store = simpy.Container(env, capacity=sets, init=sets)
+
+    def acquire(self, ids: np.ndarray) -> Generator[simpy.Event, None, None]:
+        t = self.env.now
+        yield self.store.get(1)
+        self.rec.stage(ids, self.loc, STOCK_WAIT, t, self.env.now)
+
+    def release(self) -> None:
+        self.env.process(self._return())
+
+    def _return(self) -> Generator[simpy.Event, None, None]:
+        yield self.env.timeout(self.return_time())
+        yield self.store.put(1)
+
+    @property
+    def available(self) -> float:
+        return self.store.level

@@ -1,0 +1,200 @@
+"""Wiring of one replication: builds the SimPy components from the scenario, runs them, returns the tables.
+
+A train is a SimPy process carrying an array of container ids along its route until it reaches its destination or
+a port where its next leg is by sea; there the containers go into the yard, a vessel carries them, and at the far
+port they wait for an onward train (or are delivered).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator
+
+import numpy as np
+import pandas as pd
+import simpy
+
+from corridor_sim.distributions import Dist
+from corridor_sim.engine.calendar import Calendar
+from corridor_sim.engine.demand import train_arrivals
+from corridor_sim.engine.formation import FormationQueue
+from corridor_sim.engine.gates import Gate, outages
+from corridor_sim.engine.land import Handler, Line, StockPool
+from corridor_sim.engine.sea import Fleet, Piece, Port, VesselSpec, Yard
+from corridor_sim.network import CorridorNetwork
+from corridor_sim.records import Recorder
+from corridor_sim.rng import stream
+from corridor_sim.schema import Departure, Scenario, Segment
+
+
+class CorridorModel:
+    def __init__(self, scenario: Scenario, network: CorridorNetwork, replication: int, seed: int | None = None):
+        self.scenario, self.replication = scenario, replication
+        self.seed = scenario.simulation.seed if seed is None else seed
+        sim, net = scenario.simulation, scenario.network
+        self.env = env = simpy.Environment()
+        self.horizon = sim.duration + sim.cooldown
+        self.calendar = Calendar(sim.start, self.horizon)
+        self.routes = list(network.routes.values())
+        self.flow_ids = list(network.routes)
+
+        sections = {n: (node.section or node.country or n) for n, node in net.nodes.items()}
+        sections |= {s: (seg.section or sections[seg.from_]) for s, seg in net.segments.items()}
+        self.rec = rec = Recorder(
+            locations=list(sections), location_section=list(sections.values()), flows=self.flow_ids,
+            flow_destination=[scenario.demand.flows[f].destination for f in self.flow_ids])
+        self.gates = {name: Gate(env) for name in sections}
+
+        self.handlers = {n: Handler(env, node.handling.servers, self._draw(node.handling.time, f"handling:{n}"),
+                                    self.gates[n], rec, rec.loc(n))
+                         for n, node in net.nodes.items() if node.handling is not None}
+        self.lines = {s: Line(env, 24.0 / seg.trains_per_day if seg.trains_per_day else 0.0,
+                              self._run_time(s, seg), self.gates[s], rec, rec.loc(s))
+                      for s, seg in net.segments.items() if not seg.is_sea}
+        self.pool_of: dict[str, StockPool] = {}
+        for p, pool in net.rolling_stock.items():
+            sp = StockPool(env, pool.sets, self._draw(pool.return_time, f"stock:{p}"), rec, rec.loc(pool.segments[0]))
+            self.pool_of |= {s: sp for s in pool.segments}
+        ports = {n: Port(self.gates[n], simpy.Resource(env, node.berths) if node.berths else None, rec.loc(n))
+                 for n, node in net.nodes.items() if node.role == "port"}
+        self.yards: dict[str, Yard] = {}
+        self.fleets: dict[str, Fleet] = {}
+        for s, seg in net.segments.items():
+            if seg.is_sea:
+                self.yards[s] = Yard(env)
+                self.fleets[s] = self._fleet(s, seg, ports)
+        self.formation: dict[tuple[str, int], FormationQueue] = {}
+
+        for i, flow_id in enumerate(self.flow_ids):
+            flow = scenario.demand.flows[flow_id]
+            per_year = (flow.teu_per_year / sim.teu_per_container / flow.containers_per_train
+                        if flow.teu_per_year is not None else flow.trains_per_week * 365.25 / 7)
+            env.process(train_arrivals(env, per_year / 8766.0, flow.monthly_factor, flow.arrivals,
+                                       stream(self.seed, replication, f"demand:{flow_id}"), self.calendar,
+                                       self._emitter(i, flow.containers_per_train)))
+        for d_id, d in scenario.disruptions.items():
+            targets = [self.gates[d.target]]
+            env.process(outages(env, targets, self._draw(d.every, f"disruption:{d_id}:every"),
+                                self._draw(d.duration, f"disruption:{d_id}:duration"),
+                                set(d.months) if d.months else None, self.calendar))
+        env.process(self._monitor(sim.monitor_interval))
+
+    # -- construction helpers -------------------------------------------------------------------------------------
+    def _draw(self, dist: Dist, name: str) -> Callable[[], float]:
+        return dist.sampler(stream(self.seed, self.replication, name))
+
+    def _run_time(self, seg_id: str, seg: Segment) -> Callable[[], float]:
+        if seg.travel_time is not None:
+            return self._draw(seg.travel_time, f"travel:{seg_id}")
+        speed, distance = self._draw(seg.speed, f"travel:{seg_id}"), seg.distance
+        return lambda: distance / max(speed(), 1e-9)
+
+    def _fleet(self, s: str, seg: Segment, ports: dict[str, Port]) -> Fleet:
+        sim = self.scenario.simulation
+        dep = seg.departure or Departure()
+        fleet = Fleet(self.env, self.rec, s, self.rec.loc(s), self.yards[s], ports[seg.from_], ports[seg.to],
+                      self.gates[s], dep.rule, dep.fill, dep.max_wait, dep.every, dep.offset, sim.teu_per_container,
+                      self._arrive_by_sea)
+        zero = Dist(dist="fixed", value=0.0)
+        k = 0
+        for vessel in seg.vessels:
+            for j in range(vessel.count):
+                name = vessel.name or f"{s}-vessel"
+                name = f"{name}-{j + 1}" if vessel.count > 1 or not vessel.name else name
+                capacity = int(vessel.capacity_teu * seg.load_factor // sim.teu_per_container)
+                fleet.start(VesselSpec(
+                    name=name, capacity=max(capacity, 1),
+                    crossing=self._draw(seg.crossing_time, f"crossing:{s}:{k}"),
+                    back=self._draw(seg.return_time or seg.crossing_time, f"return:{s}:{k}"),
+                    load=self._draw(seg.load_time or zero, f"load:{s}:{k}"),
+                    unload=self._draw(seg.unload_time or zero, f"unload:{s}:{k}")))
+                k += 1
+        return fleet
+
+    def _emitter(self, flow: int, size: int) -> Callable[[], None]:
+        def emit() -> None:
+            ids = self.rec.new_containers(size, flow, self.env.now)
+            self.env.process(self._train(ids, flow, 0))
+        return emit
+
+    # -- movement -------------------------------------------------------------------------------------------------
+    def _train(self, ids: np.ndarray, r: int, pos: int) -> Generator[simpy.Event, None, None]:
+        route = self.routes[r]
+        segments, held = route.segments, None
+        while True:
+            node = route.nodes[pos]
+            if node in self.handlers:
+                yield from self.handlers[node].process(ids)
+            if held is not None and (pos == len(segments) or self.pool_of.get(segments[pos]) is not held):
+                held.release()
+                held = None
+            if pos == len(segments):
+                self.rec.deliver(ids, self.env.now)
+                return
+            seg = segments[pos]
+            if seg in self.yards:
+                self.yards[seg].put(Piece(ids, r, pos, self.env.now))
+                return
+            pool = self.pool_of.get(seg)
+            if pool is not None and pool is not held:
+                yield from pool.acquire(ids)
+                held = pool
+            yield from self.lines[seg].traverse(ids)
+            pos += 1
+
+    def _arrive_by_sea(self, pieces: list[Piece]) -> None:
+        net = self.scenario.network
+        for p in pieces:
+            p.pos += 1
+            route = self.routes[p.route]
+            if p.pos == len(route.segments):
+                self.rec.deliver(p.ids, self.env.now)
+                continue
+            nxt = route.segments[p.pos]
+            if nxt in self.yards:
+                self.yards[nxt].put(p)
+                continue
+            node = route.nodes[p.pos]
+            key = (node, p.route)
+            if key not in self.formation:
+                rule = net.nodes[node].formation
+                self.formation[key] = FormationQueue(self.env, self.rec, self.rec.loc(node), rule.train_size,
+                                                     rule.max_wait, self._depart)
+            self.formation[key].put(p)
+
+    def _depart(self, ids: np.ndarray, r: int, pos: int) -> None:
+        self.env.process(self._train(ids, r, pos))
+
+    def _monitor(self, interval: float) -> Generator[simpy.Event, None, None]:
+        """Sample queues, yards and fleets every `interval`: occupancy over time, independent of the stage records."""
+        out, net = self.rec.occupancy, self.scenario.network
+        while True:
+            day = self.env.now / 24.0
+            for s, yard in self.yards.items():
+                out.append((day, net.segments[s].from_, "yard_containers", yard.count))
+                out.append((day, s, "vessels_waiting_for_cargo", self.fleets[s].at_origin))
+            formed: dict[str, int] = {}
+            for (node, _), q in self.formation.items():
+                formed[node] = formed.get(node, 0) + q.count
+            for node, count in formed.items():
+                out.append((day, node, "formation_containers", count))
+            for n, h in self.handlers.items():
+                out.append((day, n, "queue_trains", h.waiting))
+                out.append((day, n, "busy_servers", h.resource.count))
+            for s, line in self.lines.items():
+                if line.headway > 0:
+                    out.append((day, s, "waiting_trains", line.waiting))
+            for name, gate in self.gates.items():
+                if not gate.is_open:
+                    out.append((day, name, "closed", 1))
+            yield self.env.timeout(interval)
+
+    def run(self) -> dict[str, pd.DataFrame]:
+        self.env.run(until=self.horizon)
+        sim = self.scenario.simulation
+        return self.rec.tables(self.replication, sim.warmup, sim.duration)
+
+
+def simulate(scenario: Scenario, network: CorridorNetwork, replication: int = 0,
+             seed: int | None = None) -> dict[str, pd.DataFrame]:
+    """Run one replication; the tables depend only on (scenario, seed, replication)."""
+    return CorridorModel(scenario, network, replication, seed).run()

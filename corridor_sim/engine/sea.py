@@ -1,0 +1,173 @@
+"""The Caspian (or Black Sea) leg: a port yard, and a fleet of vessels that load FIFO, sail by their rule, unload
+at the far port and come back.
+
+Departure rules follow practice on the corridor: `when_full` (a vessel waits for enough cargo, optionally at most
+`max_wait` after it is ready) or a `timetable` in the spirit of ciw's `Slotted` servers: loading starts only at set
+times (`offset + k * every`), each slot taken by the next vessel in port, with what cargo is there.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Generator
+from dataclasses import dataclass
+
+import numpy as np
+import simpy
+
+from corridor_sim.engine.gates import Gate
+from corridor_sim.records import STATE_CODE, Recorder
+
+YARD_WAIT, BERTH_WAIT, LOADING = STATE_CODE["yard_wait"], STATE_CODE["berth_wait"], STATE_CODE["loading"]
+CLOSED, SAILING, UNLOADING = STATE_CODE["closed"], STATE_CODE["sailing"], STATE_CODE["unloading"]
+
+
+@dataclass
+class Piece:
+    """Containers that travel together on one route, and when they reached where they now wait."""
+
+    ids: np.ndarray
+    route: int
+    pos: int
+    t_in: float
+
+
+class Yard:
+    """Containers waiting at a port for a vessel of one sea segment, FIFO."""
+
+    def __init__(self, env: simpy.Environment) -> None:
+        self.env = env
+        self.pieces: deque[Piece] = deque()
+        self.count = 0
+        self._changed = env.event()
+
+    def put(self, piece: Piece) -> None:
+        self.pieces.append(piece)
+        self.count += len(piece.ids)
+        self._changed.succeed()
+        self._changed = self.env.event()
+
+    def changed(self) -> simpy.Event:
+        return self._changed
+
+    def take(self, limit: int) -> list[Piece]:
+        """Up to `limit` containers from the front, splitting the last piece if needed."""
+        out: list[Piece] = []
+        room = limit
+        while self.pieces and room > 0:
+            head = self.pieces[0]
+            if len(head.ids) <= room:
+                out.append(self.pieces.popleft())
+                room -= len(head.ids)
+            else:
+                out.append(Piece(head.ids[:room], head.route, head.pos, head.t_in))
+                head.ids = head.ids[room:]
+                room = 0
+        self.count -= limit - room
+        return out
+
+
+@dataclass
+class Port:
+    gate: Gate
+    berths: simpy.Resource | None
+    loc: int
+
+
+@dataclass
+class VesselSpec:
+    name: str
+    capacity: int  # containers, after the load factor
+    crossing: Callable[[], float]
+    back: Callable[[], float]
+    load: Callable[[], float]
+    unload: Callable[[], float]
+
+
+class Fleet:
+    """All vessels of one sea segment."""
+
+    def __init__(self, env: simpy.Environment, rec: Recorder, seg_id: str, loc: int, yard: Yard, origin: Port,
+                 dest: Port, gate: Gate, rule: str, fill: float, max_wait: float | None, every: float | None,
+                 offset: float, teu_per_container: float, arrive: Callable[[list[Piece]], None]) -> None:
+        self.env, self.rec, self.seg_id, self.loc, self.yard = env, rec, seg_id, loc, yard
+        self.origin, self.dest, self.gate = origin, dest, gate
+        self.rule, self.fill, self.max_wait, self.every, self.offset = rule, fill, max_wait, every, offset
+        self.teu = teu_per_container
+        self.arrive = arrive
+        self._next_slot = 0
+        self.at_origin = 0
+
+    def start(self, vessel: VesselSpec) -> None:
+        self.env.process(self._cycle(vessel))
+
+    def _slot_time(self, k: int) -> float:
+        return self.offset + k * self.every
+
+    def _await_cargo(self, v: VesselSpec) -> Generator[simpy.Event, None, None]:
+        """Hold the vessel in port until its departure rule lets it load."""
+        env, yard = self.env, self.yard
+        if self.rule == "timetable":
+            k = max(self._next_slot, int(np.ceil((env.now - self.offset) / self.every - 1e-9)))
+            self._next_slot = k + 1
+            yield env.timeout(max(0.0, self._slot_time(k) - env.now))
+            return
+        need = max(1, int(np.ceil(self.fill * v.capacity)))
+        deadline = None if self.max_wait is None else env.now + self.max_wait
+        while yard.count < need:
+            if deadline is not None and env.now >= deadline and yard.count > 0:
+                return
+            if deadline is None or env.now >= deadline:
+                yield yard.changed()
+            else:
+                yield env.any_of([yard.changed(), env.timeout(deadline - env.now)])
+
+    def _cycle(self, v: VesselSpec) -> Generator[simpy.Event, None, None]:
+        env, rec = self.env, self.rec
+        while True:
+            self.at_origin += 1
+            yield from self._await_cargo(v)
+            pieces = self.yard.take(v.capacity)
+            self.at_origin -= 1
+            now = env.now
+            for p in pieces:
+                rec.stage(p.ids, self.origin.loc, YARD_WAIT, p.t_in, now)
+            ids = np.concatenate([p.ids for p in pieces]) if pieces else np.empty(0, np.int64)
+            yield from self._berth_work(self.origin, ids, v.load, LOADING)
+            if not self.gate.is_open:
+                t = env.now
+                yield from self.gate.wait_open()
+                rec.stage(ids, self.loc, CLOSED, t, env.now)
+            t_dep = env.now
+            yield env.timeout(v.crossing())
+            rec.stage(ids, self.loc, SAILING, t_dep, env.now)
+            yield from self._berth_work(self.dest, ids, v.unload, UNLOADING)
+            rec.sailings.append((self.seg_id, v.name, t_dep / 24, env.now / 24, len(ids), v.capacity,
+                                 len(ids) * self.teu))
+            now = env.now
+            for p in pieces:
+                p.t_in = now
+            if pieces:
+                self.arrive(pieces)
+            if not self.gate.is_open:
+                yield from self.gate.wait_open()
+            yield env.timeout(v.back())
+
+    def _berth_work(self, port: Port, ids: np.ndarray, duration: Callable[[], float],
+                    state: int) -> Generator[simpy.Event, None, None]:
+        """Take a berth, wait out a port closure, then load or unload."""
+        env, rec = self.env, self.rec
+        t = env.now
+        req = port.berths.request() if port.berths is not None else None
+        if req is not None:
+            yield req
+        rec.stage(ids, self.loc, BERTH_WAIT, t, env.now)
+        if not port.gate.is_open:
+            t = env.now
+            yield from port.gate.wait_open()
+            rec.stage(ids, port.loc, CLOSED, t, env.now)
+        t = env.now
+        yield env.timeout(duration())
+        rec.stage(ids, self.loc, state, t, env.now)
+        if req is not None:
+            port.berths.release(req)

@@ -1,0 +1,275 @@
+"""Scenario files → validated `Scenario`: YAML, `extends` inheritance, `--set` overrides and provenance.
+
+Every failure becomes a `ScenarioError` naming the file and the key path, so the CLI can print one line.
+
+Provenance is written in the file beside the figure it qualifies, either wrapping a value
+(`distance: {value: 836km, source: S40}`) or inside any mapping (`{..., estimate: true}`); it is lifted out into
+`Scenario.provenance` keyed by the dotted path, so the engine never sees it and `validate` can list it.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from corridor_sim import schema
+from corridor_sim.errors import ScenarioError
+from corridor_sim.schema import Scenario
+
+_PROVENANCE_KEYS = ("source", "estimate", "note")
+_VERBATIM_SECTIONS = ("sources", "provenance", "published")
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A YAML loader that refuses duplicate keys (PyYAML otherwise keeps the last one silently)."""
+
+
+def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    seen: dict[Any, int] = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r} (line {key_node.start_mark.line + 1})", key_node.start_mark)
+        seen[key] = 1
+    return loader.construct_mapping(node, deep=deep)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError("file not found", file=str(path)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(f"cannot read file ({exc.__class__.__name__})", file=str(path)) from None
+    try:
+        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}: " if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ScenarioError(f"{where}invalid YAML: {problem}", file=str(path)) from None
+    if data is None:
+        raise ScenarioError("file is empty", file=str(path))
+    if not isinstance(data, dict):
+        raise ScenarioError(f"top level must be a mapping, got {type(data).__name__}", file=str(path))
+    return data
+
+
+def _is_atomic(value: Any) -> bool:
+    """Distributions and provenance wrappers replace each other whole: merging their keys would mix shapes."""
+    return isinstance(value, dict) and ("dist" in value or "value" in value)
+
+
+def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """Child over parent: mappings merge key by key, anything else (and a `null`, which deletes) replaces."""
+    out = copy.deepcopy(base)
+    for key, value in override.items():
+        if value is None:
+            out.pop(key, None)
+        elif isinstance(value, dict) and isinstance(out.get(key), dict) and not _is_atomic(value):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def load_raw(path: str | Path, _chain: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """The file's mapping with its `extends` chain merged in (parents first)."""
+    path = Path(path)
+    resolved = path.resolve()
+    if resolved in _chain:
+        cycle = " -> ".join(p.name for p in (*_chain, resolved))
+        raise ScenarioError(f"`extends` cycle: {cycle}", key="extends", file=str(path))
+    data = read_yaml(path)
+    parent = data.pop("extends", None)
+    if parent is None:
+        return data
+    if not isinstance(parent, str):
+        raise ScenarioError("must be a file path", key="extends", file=str(path))
+    parent_path = (path.parent / parent)
+    if not parent_path.exists():
+        raise ScenarioError(f"file {parent!r} not found (relative to {path.parent})", key="extends", file=str(path))
+    return deep_merge(load_raw(parent_path, (*_chain, resolved)), data)
+
+
+def _parse_set(item: str) -> tuple[list[str], Any]:
+    if "=" not in item:
+        raise ScenarioError(f"expected key.path=value, got {item!r}", file="--set")
+    key, _, text = item.partition("=")
+    key = key.strip()
+    if not key or any(not part for part in key.split(".")):
+        raise ScenarioError(f"empty key path in {item!r}", file="--set")
+    try:
+        value = yaml.safe_load(text) if text.strip() else ""
+    except yaml.YAMLError:
+        raise ScenarioError(f"cannot read value {text!r}", key=key, file="--set") from None
+    return key.split("."), value
+
+
+def apply_sets(raw: dict[str, Any], sets: Iterable[str]) -> dict[str, Any]:
+    """Apply `key.path=value` overrides; every parent on the path must already exist (typos are caught here)."""
+    out = copy.deepcopy(raw)
+    provenance = out.setdefault("provenance", {})
+    for item in sets:
+        parts, value = _parse_set(item)
+        key = ".".join(parts)
+        node: Any = out
+        for i, part in enumerate(parts[:-1]):
+            node = _step(node, part, ".".join(parts[: i + 1]))
+        last = parts[-1]
+        if isinstance(node, list):
+            index = _index(node, last, key)
+            node[index] = value
+        elif isinstance(node, dict):
+            if last not in node and not _field_exists(parts):
+                hint = _did_you_mean(last, [str(k) for k in node])
+                raise ScenarioError(f"no such key{hint}", key=key, file="--set")
+            node[last] = value
+        else:
+            raise ScenarioError(f"{'.'.join(parts[:-1])} is a value, not a section", key=key, file="--set")
+        provenance[key] = {"note": f"set on the command line: {item}"}
+    return out
+
+
+def _field_exists(parts: list[str]) -> bool:
+    """Whether the last part names a schema field (so an optional field absent from the file may be set)."""
+    return parts[-1] in _all_field_names()
+
+
+def _step(node: Any, part: str, key: str) -> Any:
+    if isinstance(node, dict):
+        if part not in node:
+            hint = _did_you_mean(part, [str(k) for k in node])
+            raise ScenarioError(f"no such key{hint}", key=key, file="--set")
+        return node[part]
+    if isinstance(node, list):
+        return node[_index(node, part, key)]
+    raise ScenarioError("is a value, not a section", key=key, file="--set")
+
+
+def _index(node: list, part: str, key: str) -> int:
+    if not part.isdigit() or int(part) >= len(node):
+        raise ScenarioError(f"list index {part!r} out of range (0..{len(node) - 1})", key=key, file="--set")
+    return int(part)
+
+
+def extract_provenance(raw: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Lift `source`/`estimate`/`note` out of the data into a `{key.path: provenance}` mapping."""
+    found: dict[str, Any] = {}
+
+    def walk(value: Any, path: str) -> Any:
+        if isinstance(value, dict):
+            marks = {k: value[k] for k in _PROVENANCE_KEYS if k in value}
+            if "value" in value and "dist" not in value and set(value) <= {"value", *_PROVENANCE_KEYS}:
+                if marks:
+                    found[path] = marks
+                return walk(value["value"], path)
+            if marks and path and not path.startswith("interventions."):
+                found[path] = marks
+                value = {k: v for k, v in value.items() if k not in _PROVENANCE_KEYS}
+            return {k: walk(v, f"{path}.{k}" if path else str(k)) for k, v in value.items()}
+        if isinstance(value, list):
+            return [walk(v, f"{path}.{i}") for i, v in enumerate(value)]
+        return value
+
+    top = {k: v for k, v in raw.items() if k not in _VERBATIM_SECTIONS}
+    clean = walk(top, "")
+    for k in _VERBATIM_SECTIONS:
+        if k in raw:
+            clean[k] = raw[k]
+    provenance = dict(clean.get("provenance") or {}) if isinstance(clean.get("provenance"), dict) else {}
+    provenance.update(found)
+    if "provenance" in clean and not isinstance(clean["provenance"], dict):
+        raise ScenarioError("must be a mapping of key paths", key="provenance")
+    clean["provenance"] = provenance
+    return clean, provenance
+
+
+def _all_field_names() -> set[str]:
+    names: set[str] = set()
+    for obj in vars(schema).values():
+        if isinstance(obj, type) and issubclass(obj, BaseModel):
+            for fname, field in obj.model_fields.items():
+                names.add(field.alias or fname)
+    names |= {"dist", "value", "low", "mode", "high", "mean", "sd", "cv", "values", "weights", "extends",
+              *_PROVENANCE_KEYS}
+    return names
+
+
+def _did_you_mean(word: str, candidates: Sequence[str]) -> str:
+    close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _format_validation(exc: ValidationError) -> ScenarioError:
+    errors = exc.errors()
+    first = errors[0]
+    loc = [str(p) for p in first["loc"] if not str(p).startswith(("function-", "tagged-union"))]
+    msg = first["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    if first["type"] == "extra_forbidden":
+        msg = f"unknown key{_did_you_mean(loc[-1], sorted(_all_field_names()))}"
+    elif first["type"] == "missing":
+        msg = "required key is missing"
+    more = f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
+    return ScenarioError(msg + more, key=".".join(loc))
+
+
+def validate(raw: dict[str, Any], file: str | None = None, name: str | None = None) -> Scenario:
+    """Raw mapping (provenance still inline) → `Scenario`, then the network checks (nodes, routes, ports)."""
+    from corridor_sim.network import build_network  # network depends on schema only; imported late to keep
+    # `validate` and `run` start-up light
+
+    try:
+        clean, provenance = extract_provenance(raw)
+        if name and "name" not in clean:
+            clean["name"] = name
+        for key, prov in provenance.items():
+            src = prov.get("source") if isinstance(prov, dict) else None
+            if isinstance(src, str) and src not in (clean.get("sources") or {}):
+                raise ScenarioError(f"source {src!r} is not listed under `sources`", key=f"{key}.source")
+        scenario = Scenario.model_validate(clean)
+        build_network(scenario)
+    except ValidationError as exc:
+        raise _format_validation(exc).with_file(file or "<scenario>") from None
+    except ScenarioError as exc:
+        raise exc.with_file(file or "<scenario>") from None
+    return scenario
+
+
+def load_scenario(path: str | Path, sets: Sequence[str] = ()) -> Scenario:
+    """Read, inherit, override and validate one scenario file."""
+    path = Path(path)
+    raw = load_raw(path)
+    try:
+        raw = apply_sets(raw, sets)
+    except ScenarioError as exc:
+        raise ScenarioError(exc.message, exc.key, f"{path}: --set") from None
+    return validate(raw, str(path), name=path.stem)
+
+
+def resolved_dict(scenario: Scenario) -> dict[str, Any]:
+    """The fully resolved scenario (defaults filled, units written out) as plain data, re-loadable as is."""
+    return scenario.model_dump(mode="json", by_alias=True)
+
+
+def scenario_hash(scenario: Scenario, exclude_runs: bool = False) -> str:
+    """A stable hash of the resolved scenario; with `exclude_runs`, of the model alone (not how many runs)."""
+    data = resolved_dict(scenario)
+    if exclude_runs:
+        data["simulation"].pop("replications", None)
+        for key in ("name", "description", "provenance", "sources", "published", "interventions"):
+            data.pop(key, None)
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]

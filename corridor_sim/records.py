@@ -1,0 +1,164 @@
+"""Columnar recording: one flat row per (batch of containers, stage), with an explicit state, turned into tables once.
+
+Containers never become objects: a train or vessel load is a numpy array of container ids, and a stage row points
+at that array. Tables are built at the end with numpy (repeat + bincount), so recording costs a tuple append.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+# Explicit states of a container at a stage, and the broad class each counts as in the moving/handling/waiting split.
+STATES: dict[str, str] = {
+    "travel": "moving",
+    "sailing": "moving",
+    "handling": "handling",
+    "loading": "handling",
+    "unloading": "handling",
+    "queue": "waiting",
+    "line_wait": "waiting",
+    "closed": "waiting",
+    "stock_wait": "waiting",
+    "yard_wait": "waiting",
+    "berth_wait": "waiting",
+    "formation_wait": "waiting",
+}
+STATE_CODE = {name: i for i, name in enumerate(STATES)}
+CLASSES = ("moving", "handling", "waiting")
+_STATE_CLASS = np.array([CLASSES.index(c) for c in STATES.values()])
+
+
+@dataclass
+class Recorder:
+    """Appends during the run; `tables()` builds the DataFrames once at the end."""
+
+    locations: list[str]
+    location_section: list[str]
+    flows: list[str]
+    flow_destination: list[str]
+    _loc_index: dict[str, int] = field(init=False)
+    trains: list[tuple[int, int, int, float]] = field(default_factory=list)  # first id, n, flow, t0
+    delivered: list[tuple[np.ndarray, float]] = field(default_factory=list)
+    stages: list[tuple[np.ndarray, int, int, float, float]] = field(default_factory=list)
+    sailings: list[tuple] = field(default_factory=list)
+    occupancy: list[tuple[float, str, str, float]] = field(default_factory=list)
+    next_id: int = 0
+
+    def __post_init__(self) -> None:
+        self._loc_index = {name: i for i, name in enumerate(self.locations)}
+
+    def loc(self, name: str) -> int:
+        return self._loc_index[name]
+
+    def new_containers(self, n: int, flow: int, t: float) -> np.ndarray:
+        ids = np.arange(self.next_id, self.next_id + n, dtype=np.int64)
+        self.trains.append((self.next_id, n, flow, t))
+        self.next_id += n
+        return ids
+
+    def stage(self, ids: np.ndarray, loc: int, state: int, t0: float, t1: float) -> None:
+        if t1 > t0:
+            self.stages.append((ids, loc, state, t0, t1))
+
+    def deliver(self, ids: np.ndarray, t: float) -> None:
+        self.delivered.append((ids, t))
+
+    def tables(self, replication: int, warmup_h: float, window_h: float,
+               track_sample: int = 300) -> dict[str, pd.DataFrame]:
+        """Containers, per-section means, sailings, occupancy and a sample of tracks, times in days."""
+        n = self.next_id
+        flow = np.empty(n, np.int64)
+        start = np.empty(n)
+        for first, count, f, t in self.trains:
+            flow[first:first + count] = f
+            start[first:first + count] = t
+        end = np.full(n, np.nan)
+        for ids, t in self.delivered:
+            end[ids] = t
+        delivered = ~np.isnan(end)
+        measured = (start >= warmup_h) & (start < window_h)
+
+        if self.stages:
+            lengths = np.fromiter((len(s[0]) for s in self.stages), np.int64, len(self.stages))
+            cid = np.concatenate([s[0] for s in self.stages])
+            loc = np.repeat(np.fromiter((s[1] for s in self.stages), np.int64, len(self.stages)), lengths)
+            state = np.repeat(np.fromiter((s[2] for s in self.stages), np.int64, len(self.stages)), lengths)
+            t0 = np.repeat(np.fromiter((s[3] for s in self.stages), float, len(self.stages)), lengths)
+            t1 = np.repeat(np.fromiter((s[4] for s in self.stages), float, len(self.stages)), lengths)
+        else:
+            cid = loc = state = np.empty(0, np.int64)
+            t0 = t1 = np.empty(0)
+        dur = t1 - t0
+        cls = _STATE_CLASS[state] if len(state) else np.empty(0, np.int64)
+        by_class = np.bincount(cid * 3 + cls, weights=dur, minlength=3 * n).reshape(n, 3) / 24.0
+
+        destinations = np.array(self.flow_destination, dtype=object)
+        flows = np.array(self.flows, dtype=object)
+        containers = pd.DataFrame({
+            "replication": replication,
+            "container_id": np.arange(n),
+            "flow": flows[flow] if n else [],
+            "destination": destinations[flow] if n else [],
+            "start_day": start / 24.0,
+            "end_day": end / 24.0,
+            "transit_days": (end - start) / 24.0,
+            "moving_days": by_class[:, 0],
+            "handling_days": by_class[:, 1],
+            "waiting_days": by_class[:, 2],
+            "status": np.where(delivered, "delivered", "in_flight"),
+            "measured": measured,
+        })
+
+        sections = sorted(set(self.location_section))
+        sec_of_loc = np.array([sections.index(s) for s in self.location_section], np.int64)
+        keep = (delivered & measured)[cid] if len(cid) else np.empty(0, bool)
+        kept = pd.DataFrame({
+            "destination": destinations[flow[cid[keep]]] if keep.any() else [],
+            "section": np.array(sections, dtype=object)[sec_of_loc[loc[keep]]] if keep.any() else [],
+            "state": np.array(CLASSES, dtype=object)[cls[keep]] if keep.any() else [],
+            "days": dur[keep] / 24.0,
+        })
+        counts = containers[containers.status.eq("delivered") & containers.measured].groupby("destination").size()
+        sec = kept.groupby(["destination", "section", "state"], as_index=False)["days"].sum()
+        sec["containers"] = sec["destination"].map(counts).astype("int64")
+        sec["days"] = sec["days"] / sec["containers"]
+        sec.insert(0, "replication", replication)
+
+        sailings = pd.DataFrame(self.sailings, columns=[
+            "segment", "vessel", "depart_day", "arrive_day", "containers", "capacity_containers", "teu"])
+        sailings.insert(0, "replication", replication)
+        occupancy = pd.DataFrame(self.occupancy, columns=["day", "location", "metric", "value"])
+        occupancy.insert(0, "replication", replication)
+
+        tracks = self._tracks(cid, loc, state, t0, t1, delivered & measured, flows[flow] if n else flow,
+                              replication, track_sample)
+        return {"containers": containers, "sections": sec, "sailings": sailings, "occupancy": occupancy,
+                "tracks": tracks}
+
+    def _tracks(self, cid: np.ndarray, loc: np.ndarray, state: np.ndarray, t0: np.ndarray, t1: np.ndarray,
+                eligible: np.ndarray, flow_names: np.ndarray, replication: int, sample: int) -> pd.DataFrame:
+        """Stage-by-stage timelines of an evenly spaced sample of delivered, measured containers."""
+        candidates = np.flatnonzero(eligible)
+        if len(candidates) == 0 or sample <= 0:
+            chosen = np.empty(0, np.int64)
+        else:
+            chosen = candidates[np.linspace(0, len(candidates) - 1, min(sample, len(candidates))).astype(int)]
+        mask = np.isin(cid, chosen)
+        order = np.lexsort((t0[mask], cid[mask]))
+        names = np.array(self.locations, dtype=object)
+        state_names = np.array(list(STATES), dtype=object)
+        sections = np.array(self.location_section, dtype=object)
+        ids = cid[mask][order]
+        return pd.DataFrame({
+            "replication": replication,
+            "container_id": ids,
+            "flow": flow_names[ids] if len(ids) else [],
+            "location": names[loc[mask][order]],
+            "section": sections[loc[mask][order]],
+            "state": state_names[state[mask][order]],
+            "start_day": t0[mask][order] / 24.0,
+            "end_day": t1[mask][order] / 24.0,
+        })

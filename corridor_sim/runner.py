@@ -1,0 +1,59 @@
+"""One `run`: replications of a scenario written as a new workspace (tables, summary, resolved scenario, plot)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from corridor_sim import __version__, analysis
+from corridor_sim.experiment import run_replications
+from corridor_sim.network import build_network
+from corridor_sim.schema import Scenario
+from corridor_sim.workspace import routes_table, staged, write_json, write_resolved, write_tables
+
+
+def bands_table(scenario: Scenario) -> pd.DataFrame:
+    return pd.DataFrame([{"scenario": scenario.name, "destination": b.destination, "label": b.label,
+                          "low_days": b.low / 24, "high_days": b.high / 24} for b in scenario.published],
+                        columns=["scenario", "destination", "label", "low_days", "high_days"])
+
+
+def summarise(scenario: Scenario, tables: dict[str, pd.DataFrame], replications: int, seed: int,
+              digest: str) -> dict[str, Any]:
+    sim = scenario.simulation
+    window_days = (sim.duration - sim.warmup) / 24
+    return {
+        "scenario": scenario.name,
+        "seed": seed,
+        "replications": replications,
+        "version": __version__,
+        "scenario_hash": digest,
+        "window_days": [sim.warmup / 24, sim.duration / 24],
+        "containers": analysis.counts(tables["containers"]),
+        "throughput_teu_per_day": analysis.throughput_teu_per_day(tables["containers"], window_days,
+                                                                  sim.teu_per_container),
+        "transit_days": analysis.transit_summary(tables["containers"]),
+    }
+
+
+def execute_run(scenario: Scenario, out: Path, replications: int | None = None, seed: int | None = None,
+                workers: int = 1, progress: Callable[[int], None] | None = None) -> tuple[Path, dict[str, Any]]:
+    """Simulate and write the workspace atomically; returns its path and the summary."""
+    from corridor_sim.plots import transit_distribution  # matplotlib only when a run writes its plot
+
+    network = build_network(scenario)
+    n = replications or scenario.simulation.replications
+    seed = scenario.simulation.seed if seed is None else seed
+    tables = run_replications(scenario, n, seed, workers, progress)
+    with staged(out) as tmp:
+        digest = write_resolved(tmp, scenario)
+        tables = {**tables, "routes": routes_table(scenario, network), "published": bands_table(scenario)}
+        write_tables(tmp, tables)
+        summary = summarise(scenario, tables, n, seed, digest)
+        write_json(tmp / "summary.json", summary)
+        transit_distribution(tables["containers"], tables["published"],
+                             f"{scenario.name}: transit time ({n} replications, seed {seed})", tmp / "transit.png")
+    return out, summary
