@@ -37,6 +37,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="simulate a scenario and write a new results directory")
     p.add_argument("scenario", type=Path)
     _run_args(p)
+    p = sub.add_parser("compare", help="run several scenarios on common random numbers and compare them")
+    p.add_argument("scenarios", type=Path, nargs="+")
+    _run_args(p)
     p = sub.add_parser("validate", help="check a scenario and print its network, routes and provenance")
     p.add_argument("scenario", type=Path)
     _scenario_args(p)
@@ -77,6 +80,28 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_compare(args: argparse.Namespace) -> int:
+    from corridor_sim.compare import compare, format_table, write_comparison
+    from corridor_sim.loader import load_scenario
+    from corridor_sim.workspace import check_new, default_run_dir, staged
+
+    first = load_scenario(args.scenarios[0], args.sets).simulation
+    replications = args.replications or first.replications
+    seed = first.seed if args.seed is None else args.seed
+    # common random numbers: every scenario runs with the same seed and replication count
+    common = [*args.sets, f"simulation.seed={seed}", f"simulation.replications={replications}"]
+    scenarios = [load_scenario(path, common) for path in args.scenarios]
+    out = args.out or default_run_dir(Path("results"), "compare")
+    check_new(out)
+    with _progress(replications * len(scenarios), args.quiet, "compare") as bar:
+        result = compare(scenarios, replications, seed, args.workers, bar.update)
+    with staged(out) as tmp:
+        write_comparison(tmp, result, scenarios, replications, seed)
+    print(format_table(result.table))
+    print(f"comparison ({replications} replications, seed {seed}, common random numbers) written to {out}")
+    return 0
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     from corridor_sim.console import describe_network, describe_provenance
     from corridor_sim.loader import load_scenario
@@ -89,7 +114,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"run": cmd_run, "validate": cmd_validate}
+COMMANDS = {"run": cmd_run, "compare": cmd_compare, "validate": cmd_validate}
 
 
 def _terminate(signum: int, frame: object) -> None:

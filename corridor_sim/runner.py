@@ -10,7 +10,7 @@ import pandas as pd
 
 from corridor_sim import __version__, analysis
 from corridor_sim.experiment import run_replications
-from corridor_sim.network import build_network
+from corridor_sim.network import CorridorNetwork, build_network
 from corridor_sim.schema import Scenario
 from corridor_sim.workspace import routes_table, staged, write_json, write_resolved, write_tables
 
@@ -39,21 +39,29 @@ def summarise(scenario: Scenario, tables: dict[str, pd.DataFrame], replications:
     }
 
 
-def execute_run(scenario: Scenario, out: Path, replications: int | None = None, seed: int | None = None,
-                workers: int = 1, progress: Callable[[int], None] | None = None) -> tuple[Path, dict[str, Any]]:
-    """Simulate and write the workspace atomically; returns its path and the summary."""
+def write_run(directory: Path, scenario: Scenario, network: CorridorNetwork, tables: dict[str, pd.DataFrame],
+              replications: int, seed: int) -> dict[str, Any]:
+    """Write one run's workspace into `directory` (already staged); returns the summary."""
     from corridor_sim.plots import transit_distribution  # matplotlib only when a run writes its plot
 
+    directory.mkdir(parents=True, exist_ok=True)
+    digest = write_resolved(directory, scenario)
+    tables = {**tables, "routes": routes_table(scenario, network), "published": bands_table(scenario)}
+    write_tables(directory, tables)
+    summary = summarise(scenario, tables, replications, seed, digest)
+    write_json(directory / "summary.json", summary)
+    transit_distribution(tables["containers"], tables["published"],
+                         f"{scenario.name}: transit time ({replications} replications, seed {seed})",
+                         directory / "transit.png")
+    return summary
+
+
+def execute_run(scenario: Scenario, out: Path, workers: int = 1,
+                progress: Callable[[int], None] | None = None) -> tuple[Path, dict[str, Any]]:
+    """Simulate the scenario's replications and write the workspace atomically; returns its path and summary."""
     network = build_network(scenario)
-    n = replications or scenario.simulation.replications
-    seed = scenario.simulation.seed if seed is None else seed
+    n, seed = scenario.simulation.replications, scenario.simulation.seed
     tables = run_replications(scenario, n, seed, workers, progress)
     with staged(out) as tmp:
-        digest = write_resolved(tmp, scenario)
-        tables = {**tables, "routes": routes_table(scenario, network), "published": bands_table(scenario)}
-        write_tables(tmp, tables)
-        summary = summarise(scenario, tables, n, seed, digest)
-        write_json(tmp / "summary.json", summary)
-        transit_distribution(tables["containers"], tables["published"],
-                             f"{scenario.name}: transit time ({n} replications, seed {seed})", tmp / "transit.png")
+        summary = write_run(tmp, scenario, network, tables, n, seed)
     return out, summary

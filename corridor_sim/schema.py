@@ -231,6 +231,7 @@ class Scenario(Strict):
     demand: Demand = Demand()
     disruptions: dict[str, Disruption] = Field(default_factory=dict)
     published: list[PublishedBand] = Field(default_factory=list)
+    section_groups: dict[str, list[str]] = Field(default_factory=dict)
     interventions: dict[str, Intervention] = Field(default_factory=dict)
 
     @model_validator(mode="after")
