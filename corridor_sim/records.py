@@ -38,6 +38,7 @@ class Recorder:
     locations: list[str]
     location_section: list[str]
     flows: list[str]
+    flow_origin: list[str]
     flow_destination: list[str]
     _loc_index: dict[str, int] = field(init=False)
     trains: list[tuple[int, int, int, float]] = field(default_factory=list)  # first id, n, flow, t0
@@ -95,12 +96,14 @@ class Recorder:
         cls = _STATE_CLASS[state] if len(state) else np.empty(0, np.int64)
         by_class = np.bincount(cid * 3 + cls, weights=dur, minlength=3 * n).reshape(n, 3) / 24.0
 
+        origins = np.array(self.flow_origin, dtype=object)
         destinations = np.array(self.flow_destination, dtype=object)
         flows = np.array(self.flows, dtype=object)
         containers = pd.DataFrame({
             "replication": replication,
             "container_id": np.arange(n),
             "flow": flows[flow] if n else [],
+            "origin": origins[flow] if n else [],
             "destination": destinations[flow] if n else [],
             "start_day": start / 24.0,
             "end_day": end / 24.0,

@@ -41,6 +41,7 @@ class CorridorModel:
         sections |= {s: (seg.section or sections[seg.from_]) for s, seg in net.segments.items()}
         self.rec = rec = Recorder(
             locations=list(sections), location_section=list(sections.values()), flows=self.flow_ids,
+            flow_origin=[scenario.demand.flows[f].origin for f in self.flow_ids],
             flow_destination=[scenario.demand.flows[f].destination for f in self.flow_ids])
         self.gates = {name: Gate(env) for name in sections}
 
