@@ -1,25 +1,38 @@
-"""Replications of a scenario, run serially or in worker processes, concatenated into one set of tables.
+"""Replications of one or many scenarios, run serially, in local processes or on a Dask cluster.
 
-Each replication draws only from streams named by (seed, replication, part), so the tables are the same whichever
-process runs which replication; results are put back in replication order before concatenation.
+Every (scenario, seed, replication) is one independent job: a replication draws only from streams named by
+(seed, replication, part) (see `corridor_sim.rng`), so its tables do not depend on which process or machine runs it
+nor in what order. Results are put back in task and replication order before concatenation, which makes the tables
+identical whatever the executor and the worker count. All jobs of all tasks share one pool, so a sweep of many points
+with few replications each still keeps every worker busy.
+
+Finished replications can be kept in a `ReplicationCache` (written from this process as results arrive, so remote
+Dask workers need no shared disk); a re-run then only computes the missing ones.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+import os
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from contextlib import contextmanager
+from typing import Any, Literal
 
 import pandas as pd
 
+from corridor_sim.cache import ReplicationCache
 from corridor_sim.engine import simulate
+from corridor_sim.errors import ScenarioError
 from corridor_sim.network import build_network
 from corridor_sim.schema import Scenario
 
 Tables = dict[str, pd.DataFrame]
+Executor = Literal["serial", "processes", "dask"]
+Job = tuple[int, int]  # (task index, replication)
 
 
 def run_one(scenario: Scenario, replication: int, seed: int) -> Tables:
-    """One replication (top-level so worker processes can import it)."""
+    """One replication (top-level so worker processes and Dask workers can import it)."""
     return simulate(scenario, build_network(scenario), replication, seed)
 
 
@@ -27,22 +40,115 @@ def concat(parts: Sequence[Tables]) -> Tables:
     return {name: pd.concat([p[name] for p in parts], ignore_index=True) for name in parts[0]}
 
 
+def run_many(tasks: Sequence[tuple[Scenario, int]], *, replications: int, workers: int = 1,
+             executor: Executor | None = None, scheduler: str | None = None,
+             progress: Callable[[int], None] | None = None, cache: ReplicationCache | None = None) -> list[Tables]:
+    """For each (scenario, seed) task, `replications` replications concatenated; one Tables per task, in order.
+
+    `executor` defaults to "processes" when `workers` > 1, else "serial"; "dask" connects to `scheduler` if given,
+    else starts a local cluster of `workers` processes (all cores when `workers` is 1). `progress(k)` is called as
+    replications finish (cached ones included), so a bar over `len(tasks) * replications` shows an ETA.
+    """
+    if replications < 1:
+        raise ScenarioError("must be at least 1", key="replications")
+    if workers < 1:
+        raise ScenarioError("must be at least 1", key="workers")
+    if scheduler is not None:
+        executor = "dask"
+    executor = executor or ("processes" if workers > 1 else "serial")
+    if executor not in ("serial", "processes", "dask"):
+        raise ScenarioError(f"unknown executor {executor!r} (serial, processes or dask)", key="executor")
+
+    results: dict[Job, Tables] = {}
+    todo: list[Job] = []
+    keys = [cache.scenario_key(scenario) for scenario, _ in tasks] if cache else []
+    for t, (_, seed) in enumerate(tasks):
+        for r in range(replications):
+            hit = cache.get(keys[t], seed, r) if cache else None
+            if hit is None:
+                todo.append((t, r))
+            else:
+                results[(t, r)] = hit
+    if progress and results:
+        progress(len(results))
+
+    def done(job: Job, tables: Tables) -> None:
+        results[job] = tables
+        if cache:
+            cache.put(keys[job[0]], tasks[job[0]][1], job[1], tables)
+        if progress:
+            progress(1)
+
+    if todo:
+        if executor == "dask":
+            _run_dask(tasks, todo, done, workers, scheduler)
+        elif executor == "processes" and workers > 1 and len(todo) > 1:
+            _run_processes(tasks, todo, done, workers)
+        else:
+            for t, r in todo:
+                done((t, r), run_one(tasks[t][0], r, tasks[t][1]))
+    return [concat([results[(t, r)] for r in range(replications)]) for t in range(len(tasks))]
+
+
 def run_replications(scenario: Scenario, replications: int | None = None, seed: int | None = None,
-                     workers: int = 1, progress: Callable[[int], None] | None = None) -> Tables:
-    """All replications of one scenario; `progress(1)` is called as each finishes."""
+                     workers: int = 1, progress: Callable[[int], None] | None = None, **options: Any) -> Tables:
+    """All replications of one scenario (the scenario's own count and seed unless given); see `run_many`."""
     n = replications or scenario.simulation.replications
     seed = scenario.simulation.seed if seed is None else seed
-    parts: list[Tables | None] = [None] * n
-    if workers <= 1 or n == 1:
-        for r in range(n):
-            parts[r] = run_one(scenario, r, seed)
-            if progress:
-                progress(1)
-    else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = {pool.submit(run_one, scenario, r, seed): r for r in range(n)}
+    return run_many([(scenario, seed)], replications=n, workers=workers, progress=progress, **options)[0]
+
+
+def _run_processes(tasks: Sequence[tuple[Scenario, int]], todo: list[Job],
+                   done: Callable[[Job, Tables], None], workers: int) -> None:
+    """At most 2×workers jobs in flight, so an interrupt or error leaves little queued work to cancel."""
+    pool = ProcessPoolExecutor(max_workers=min(workers, len(todo)))
+    pending: dict[Future[Tables], Job] = {}
+    queue = iter(todo)
+    try:
+        while True:
+            for t, r in queue:
+                pending[pool.submit(run_one, tasks[t][0], r, tasks[t][1])] = (t, r)
+                if len(pending) >= 2 * workers:
+                    break
+            if not pending:
+                break
+            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in finished:
+                done(pending.pop(fut), fut.result())
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _run_dask(tasks: Sequence[tuple[Scenario, int]], todo: list[Job], done: Callable[[Job, Tables], None],
+              workers: int, scheduler: str | None) -> None:
+    with dask_client(workers, scheduler) as client:
+        from distributed import as_completed
+
+        scenarios = {t: client.scatter(tasks[t][0], broadcast=True) for t in {t for t, _ in todo}}
+        futures = {client.submit(run_one, scenarios[t], r, tasks[t][1], pure=False): (t, r) for t, r in todo}
+        try:
             for fut in as_completed(futures):
-                parts[futures[fut]] = fut.result()
-                if progress:
-                    progress(1)
-    return concat(parts)  # type: ignore[arg-type]
+                done(futures[fut], fut.result())
+        finally:
+            client.cancel(list(futures))
+
+
+@contextmanager
+def dask_client(workers: int = 1, scheduler: str | None = None) -> Iterator[Any]:
+    """A client of the cluster at `scheduler`, or of a local cluster started (and stopped) for this call."""
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise ScenarioError("Dask is not installed: pip install 'corridor-sim[dask]'", key="--dask") from None
+    if scheduler is not None:
+        try:
+            client = Client(scheduler, timeout="10s")
+        except OSError as exc:
+            raise ScenarioError(f"cannot reach Dask scheduler {scheduler}: {exc}", key="--scheduler") from None
+        with client:
+            yield client
+        return
+    n = workers if workers > 1 else (os.cpu_count() or 1)
+    with LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+            Client(cluster) as client:
+        yield client
