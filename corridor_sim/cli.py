@@ -37,6 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="simulate a scenario and write a new results directory")
     p.add_argument("scenario", type=Path)
     _run_args(p)
+    p.add_argument("--check", action="store_true",
+                   help="check invariants (conservation, timelines, capacities) on the tables; exit 1 if any fail")
     p = sub.add_parser("compare", help="run several scenarios on common random numbers and compare them")
     p.add_argument("scenarios", type=Path, nargs="+")
     _run_args(p)
@@ -77,6 +79,15 @@ def cmd_run(args: argparse.Namespace) -> int:
         path, summary = execute_run(scenario, out, workers=args.workers, progress=bar.update)
     print(transit_table(summary))
     print(f"results written to {path}")
+    if args.check:
+        from corridor_sim.invariants import InvariantError, check_run_dir
+
+        try:
+            check_run_dir(path)
+        except InvariantError as exc:
+            print(f"error: invariant check failed (results kept for inspection): {exc}", file=sys.stderr)
+            return 1
+        print("invariants: all checks passed")
     return 0
 
 
