@@ -1,0 +1,238 @@
+"""Experiments: executors give identical tables, named streams isolate parts, intervals cover, the cache resumes."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import load, scenario_dict
+
+from corridor_sim import analysis, experiment
+from corridor_sim.cache import ReplicationCache, resolve_cache
+from corridor_sim.errors import ScenarioError
+from corridor_sim.experiment import run_many, run_replications
+
+NODES = {
+    "a": {"role": "terminal", "handling": {"servers": 1, "time": "2h"}},
+    "b": {"role": "border", "handling": {"servers": 2, "time": {"dist": "exponential", "mean": "10h"}}},
+    "p": {"role": "port", "handling": {"servers": 1, "time": "3h"}, "berths": 1},
+    "q": {"role": "port", "formation": {"train_size": 40, "max_wait": "48h"}},
+    "z": {"role": "terminal"},
+}
+SEGMENTS = {
+    "ab": {"from": "a", "to": "b", "distance": "800km", "speed": {"dist": "uniform", "low": "600km/d",
+                                                                   "high": "900km/d"}, "trains_per_day": 6},
+    "bp": {"from": "b", "to": "p", "travel_time": {"dist": "triangular", "low": "20h", "mode": "30h", "high": "50h"}},
+    "pq": {"from": "p", "to": "q", "mode": "ferry", "vessels": [{"capacity_teu": 160, "count": 2}],
+           "crossing_time": {"dist": "lognormal", "mean": "20h", "cv": 0.3}, "load_time": "6h",
+           "unload_time": "6h", "departure": {"rule": "when_full", "max_wait": "72h"}},
+    "qz": {"from": "q", "to": "z", "distance": "300km", "speed": "40km/h"},
+}
+FLOWS = {"f": {"origin": "a", "destination": "z", "teu_per_year": 9000, "containers_per_train": 40}}
+
+
+def small(**changes: object) -> dict:
+    raw = scenario_dict(NODES, SEGMENTS, FLOWS, duration="90d", warmup="10d", cooldown="20d", seed=3)
+    for key, value in changes.items():
+        raw[key] = value
+    return raw
+
+
+def assert_same(a: list[dict[str, pd.DataFrame]], b: list[dict[str, pd.DataFrame]]) -> None:
+    assert len(a) == len(b)
+    for ta, tb in zip(a, b, strict=True):
+        assert ta.keys() == tb.keys()
+        for name in ta:
+            pd.testing.assert_frame_equal(ta[name], tb[name], check_exact=True)
+
+
+@pytest.fixture(scope="module")
+def tasks() -> list:
+    """Two scenarios × seeds, so task order and replication order both matter."""
+    busy = small(demand={"flows": {"f": {**FLOWS["f"], "teu_per_year": 14000}}})
+    return [(load(small()), 3), (load(busy), 3), (load(small()), 8)]
+
+
+@pytest.fixture(scope="module")
+def serial(tasks: list) -> list[dict[str, pd.DataFrame]]:
+    return run_many(tasks, replications=3)
+
+
+def test_serial_tables_are_per_task_in_replication_order(tasks: list, serial: list) -> None:
+    for tables in serial:
+        reps = tables["containers"]["replication"].to_numpy()
+        assert list(np.unique(reps)) == [0, 1, 2] and np.all(np.diff(reps) >= 0)
+    # different scenarios and different seeds really give different tables (so the equality tests can fail)
+    assert len(serial[0]["containers"]) != len(serial[1]["containers"])
+    assert not serial[0]["containers"]["start_day"].equals(serial[2]["containers"]["start_day"])
+    # a replication does not depend on the others being run: replication 2 alone equals its slice of the batch
+    alone = experiment.run_one(tasks[2][0], 2, 8)["containers"]
+    batch = serial[2]["containers"]
+    pd.testing.assert_frame_equal(alone, batch[batch.replication == 2].reset_index(drop=True))
+
+
+def test_two_processes_give_identical_tables(tasks: list, serial: list) -> None:
+    assert_same(serial, run_many(tasks, replications=3, workers=2, executor="processes"))
+
+
+def test_dask_cluster_gives_identical_tables(tasks: list, serial: list) -> None:
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as cluster:
+        done: list[int] = []
+        tables = run_many(tasks, replications=3, scheduler=cluster.scheduler_address, progress=done.append)
+    assert_same(serial, tables)
+    assert sum(done) == 9
+
+
+def test_run_replications_is_run_many_of_one_task(tasks: list, serial: list) -> None:
+    scenario, seed = tasks[1]
+    assert_same([serial[1]], [run_replications(scenario, 3, seed, workers=2)])
+
+
+def test_adding_a_disruption_leaves_other_parts_draws_unchanged() -> None:
+    """With one global RNG the outage draws would interleave with demand draws and shift every arrival after them."""
+    plain = load(small())
+    disrupted = load(small(disruptions={"strike": {"target": "b", "every": {"dist": "exponential", "mean": "10d"},
+                                                   "duration": {"dist": "exponential", "mean": "2d"}}}))
+    base, hit = run_many([(plain, 5), (disrupted, 5)], replications=2)
+    closed = hit["occupancy"].query("metric == 'closed'")
+    assert len(closed) > 0, "the disruption must actually close the border"
+    # arrivals (the demand stream) are identical, container by container
+    pd.testing.assert_series_equal(base["containers"]["start_day"], hit["containers"]["start_day"])
+    # ... while what happens downstream of the border does change
+    assert not base["containers"]["transit_days"].equals(hit["containers"]["transit_days"])
+    # and replications are independent streams, not copies
+    starts = base["containers"].groupby("replication")["start_day"].apply(lambda s: s.to_numpy()[:20])
+    assert not np.array_equal(starts[0], starts[1])
+
+
+def test_t_interval_covers_a_known_mean_at_the_nominal_rate() -> None:
+    """2000 studies of 5 skewed replication means (each the mean of 30 exponentials, true mean 2): coverage ≈ 95%.
+
+    A normal (z) interval on 5 values would cover only about 88%, so the test tells t from z.
+    """
+    rng = np.random.default_rng(42)
+    means = rng.exponential(2.0, size=(2000, 5, 30)).mean(axis=2)
+    covered = np.mean([lo <= 2.0 <= hi for lo, hi in map(analysis.t_interval, means)])
+    assert 0.935 <= covered <= 0.965, covered
+
+
+def test_t_interval_over_simulated_mm1_replications_covers_the_sojourn_time() -> None:
+    """M/M/1 (λ = 0.05/h, service mean 10 h) then 1 h of line: mean transit 1/(μ − λ) + 1 h = 21 h, by theory."""
+    nodes = {"a": {"role": "terminal", "handling": {"servers": 1, "time": {"dist": "exponential", "mean": "10h"}}},
+             "z": {"role": "terminal"}}
+    segments = {"az": {"from": "a", "to": "z", "travel_time": "1h"}}
+    flows = {"f": {"origin": "a", "destination": "z", "trains_per_week": 0.05 * 168, "containers_per_train": 1}}
+    scenario = load(scenario_dict(nodes, segments, flows, duration="100d", warmup="10d", cooldown="5d",
+                                  monitor_interval="30d"))
+    studies, n = 30, 4
+    containers = analysis.measured(run_many([(scenario, 1)], replications=studies * n, workers=2)[0]["containers"])
+    means = containers.groupby("replication")["transit_days"].mean().to_numpy() * 24
+    truth = 1 / (0.1 - 0.05) + 1
+    covered = np.mean([lo <= truth <= hi for lo, hi in map(analysis.t_interval, means.reshape(studies, n))])
+    assert covered >= 0.85, covered
+    lo, hi = analysis.t_interval(means)
+    assert lo <= truth <= hi and hi - lo < 0.2 * truth
+
+
+def test_bootstrap_percentile_interval_shrinks_with_more_replications() -> None:
+    """Replications with a random level each: the interval narrows about as 1/√replications and covers the truth."""
+    rng = np.random.default_rng(7)
+
+    def frame(reps: int) -> pd.DataFrame:
+        level = rng.normal(0.0, 1.0, reps)
+        values = level[:, None] + rng.normal(0.0, 1.0, (reps, 50))
+        return pd.DataFrame({"replication": np.repeat(np.arange(reps), 50), "transit_days": values.ravel()})
+
+    def width(reps: int) -> float:  # averaged over a few studies: one interval's width is itself noisy
+        intervals = [analysis.bootstrap_percentile(frame(reps), 90) for _ in range(6)]
+        return float(np.mean([hi - lo for lo, hi in intervals]))
+
+    widths = {reps: width(reps) for reps in (5, 20, 80)}
+    assert widths[5] > widths[20] > widths[80]
+    assert 0.15 < widths[80] / widths[5] < 0.4, widths  # √(5/80) = 0.25
+    lo, hi = analysis.bootstrap_percentile(frame(80), 90)
+    assert lo <= 1.2816 * np.sqrt(2) <= hi  # pooled N(0, 2): its 90th percentile
+
+
+def test_second_run_hits_the_cache_and_gives_identical_tables(tmp_path: Path, tasks: list, serial: list,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = ReplicationCache(tmp_path / "cache")
+    first = run_many(tasks, replications=3, workers=2, cache=cache)
+    assert_same(serial, first)
+    assert len(list((tmp_path / "cache").rglob("*.pkl"))) == 9
+    assert not list((tmp_path / "cache").rglob(".tmp-*")), "temporary files must be renamed into place"
+
+    def no_compute(*args: object) -> None:
+        raise AssertionError("a cached replication was recomputed")
+
+    monkeypatch.setattr(experiment, "run_one", no_compute)
+    done: list[int] = []
+    assert_same(serial, run_many(tasks, replications=3, cache=cache, progress=done.append))
+    assert done == [9]
+    # more replications than cached: only the new ones run (and they are missing here, so run_one is called)
+    with pytest.raises(AssertionError, match="recomputed"):
+        run_many(tasks[:1], replications=4, cache=cache)
+
+
+def test_cache_key_follows_the_model_not_its_labels(tmp_path: Path) -> None:
+    cache = ReplicationCache(tmp_path)
+    base = small()
+    key = cache.scenario_key(load(base))
+    assert cache.scenario_key(load({**base, "name": "renamed"})) == key
+    assert cache.scenario_key(load({**base, "simulation": {**base["simulation"], "replications": 9}})) == key
+    changed = [
+        {**base, "simulation": {**base["simulation"], "warmup": "11d"}},
+        {**base, "network": {**base["network"], "nodes": {**NODES, "a": {"role": "terminal",
+                                                                          "handling": {"servers": 1, "time": "3h"}}}}},
+        {**base, "demand": {"flows": {"f": {**FLOWS["f"], "containers_per_train": 41}}}},
+    ]
+    for raw in changed:
+        assert cache.scenario_key(load(raw)) != key
+
+
+def test_changing_a_parameter_misses_the_cache(tmp_path: Path) -> None:
+    cache = ReplicationCache(tmp_path)
+    scenario = load(small())
+    run_many([(scenario, 1)], replications=1, cache=cache)
+    other = load(small(demand={"flows": {"f": {**FLOWS["f"], "teu_per_year": 9001}}}))
+    assert cache.get(cache.scenario_key(other), 1, 0) is None
+    assert cache.get(cache.scenario_key(scenario), 2, 0) is None  # another seed
+    assert cache.get(cache.scenario_key(scenario), 1, 0) is not None
+
+
+def test_unreadable_cache_entry_is_recomputed(tmp_path: Path, tasks: list, serial: list) -> None:
+    cache = ReplicationCache(tmp_path)
+    scenario, seed = tasks[0]
+    entry = cache.path(cache.scenario_key(scenario), seed, 1)
+    entry.parent.mkdir(parents=True)
+    entry.write_bytes(b"not a pickle")
+    assert_same(serial[:1], run_many([(scenario, seed)], replications=3, cache=cache))
+
+
+def test_cache_location_flag_then_environment_then_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CORRIDOR_SIM_CACHE", raising=False)
+    assert resolve_cache().root == Path("results/.cache")
+    monkeypatch.setenv("CORRIDOR_SIM_CACHE", str(tmp_path / "env"))
+    assert resolve_cache().root == tmp_path / "env"
+    assert resolve_cache(tmp_path / "flag").root == tmp_path / "flag"
+    assert resolve_cache(tmp_path / "flag", enabled=False) is None
+
+
+def test_missing_dask_is_a_one_line_input_error(monkeypatch: pytest.MonkeyPatch, tasks: list) -> None:
+    monkeypatch.setitem(sys.modules, "distributed", None)
+    with pytest.raises(ScenarioError, match=r"corridor-sim\[dask\]"):
+        run_many(tasks[:1], replications=1, executor="dask")
+
+
+def test_bad_arguments_are_input_errors(tasks: list) -> None:
+    with pytest.raises(ScenarioError):
+        run_many(tasks, replications=0)
+    with pytest.raises(ScenarioError):
+        run_many(tasks, replications=1, workers=0)
+    with pytest.raises(ScenarioError):
+        run_many(tasks, replications=1, executor="threads")  # type: ignore[arg-type]
