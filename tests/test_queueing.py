@@ -1,0 +1,68 @@
+"""Node handling against queueing theory: Poisson trains of one container at a node with c exponential servers form an
+M/M/c queue, whose mean wait in queue is given by the Erlang C formula (computed here from first principles)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from conftest import run, scenario_dict
+
+
+def erlang_c_wait(c: int, lam: float, mu: float) -> float:
+    """Mean wait in queue of M/M/c: Wq = C(c, a) / (c mu - lam), a = lam / mu, C the Erlang C probability of waiting."""
+    a = lam / mu
+    rho = a / c
+    assert rho < 1
+    below = sum(a**k / math.factorial(k) for k in range(c))
+    at_c = a**c / math.factorial(c) / (1 - rho)
+    return at_c / (below + at_c) / (c * mu - lam)
+
+
+def batch_means(x: np.ndarray, batches: int = 20) -> tuple[float, float]:
+    """Mean and its standard error from non-overlapping batch means (waits of successive customers are correlated)."""
+    means = np.array([b.mean() for b in np.array_split(x, batches)])
+    return float(x.mean()), float(means.std(ddof=1) / math.sqrt(batches))
+
+
+def mmc_scenario(c: int, lam_per_h: float, service_mean_h: float, days: int, seed: int) -> dict:
+    nodes = {"a": {"role": "terminal", "handling": {"servers": c, "time": {"dist": "exponential",
+                                                                           "mean": f"{service_mean_h}h"}}},
+             "z": {"role": "terminal"}}
+    segments = {"az": {"from": "a", "to": "z", "travel_time": 0}}  # no line: the wait is the node's queue alone
+    flows = {"f": {"origin": "a", "destination": "z", "trains_per_week": lam_per_h * 168, "containers_per_train": 1}}
+    return scenario_dict(nodes, segments, flows, duration=f"{days}d", warmup="20d", cooldown="0h", seed=seed,
+                         monitor_interval="2h")
+
+
+@pytest.mark.parametrize(("c", "lam", "days"), [(1, 0.5, 5000), (3, 2.1, 2400)])
+def test_mean_wait_in_queue_matches_erlang_c(c: int, lam: float, days: int) -> None:
+    mu = 1.0  # per hour
+    tables = run(mmc_scenario(c, lam, 1 / mu, days, seed=11))
+    done = tables["containers"]
+    done = done[done.measured & done.status.eq("delivered")].sort_values("start_day")
+    wait_h, se_h = batch_means(done.waiting_days.to_numpy() * 24)
+    expected = erlang_c_wait(c, lam, mu)
+    assert se_h < 0.03 * expected, "run too short for a tight check"
+    assert abs(wait_h - expected) < 3.5 * se_h, (wait_h, expected, se_h)
+    # service is what was drawn: mean handling equals the service mean, and transit = wait + service
+    assert done.handling_days.mean() * 24 == pytest.approx(1 / mu, rel=0.03)
+    assert np.allclose(done.transit_days, done.waiting_days + done.handling_days)
+
+
+def test_busy_servers_sampled_by_monitor_equal_offered_load() -> None:
+    """Independent of the stage records: the monitor's time-average of busy servers is a = lam / mu."""
+    c, lam = 3, 2.1
+    tables = run(mmc_scenario(c, lam, 1.0, 700, seed=5))
+    occ = tables["occupancy"]
+    busy = occ[(occ.location == "a") & (occ.metric == "busy_servers") & (occ.day >= 20)]["value"]
+    assert busy.max() <= c
+    assert busy.mean() == pytest.approx(lam, rel=0.04)
+
+
+def test_erlang_c_reference_values() -> None:
+    """The reference itself: M/M/1 reduces to rho / (mu - lam); a textbook M/M/2 value."""
+    assert erlang_c_wait(1, 0.7, 1.0) == pytest.approx(0.7 / 0.3)
+    # M/M/2, a = 1.2: P0 = 1/(1 + 1.2 + 1.2^2/2/(1-0.6)) = 0.25, C = 0.72/0.4*0.25 = 0.45, Wq = 0.45/0.8
+    assert erlang_c_wait(2, 1.2, 1.0) == pytest.approx(0.5625)
