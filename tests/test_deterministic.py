@@ -1,0 +1,177 @@
+"""Fully deterministic corridors (fixed times, timetable demand) against transit times worked out by hand.
+
+Every expected number below is derived in the comments from the scenario's figures alone; the engine only has to
+reproduce them. Times are hours unless a name ends in `_day`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import run, scenario_dict
+
+TRAIN = 10  # containers per train; trains reach the origin every 24 h, the k-th (k = 1, 2, ...) at 24 k
+
+
+def corridor() -> dict:
+    """o --rail--> p ==ferry==> q --rail--> z, with handling, a when_full vessel, formation, headway and a pool."""
+    nodes = {
+        "o": {"role": "terminal", "handling": {"servers": 1, "time": "2h"}},
+        "p": {"role": "port", "handling": {"servers": 1, "time": "3h"}},
+        "q": {"role": "port", "handling": {"servers": 1, "time": "1h"},
+              "formation": {"train_size": 15, "max_wait": "30h"}},
+        "z": {"role": "terminal"},
+    }
+    segments = {
+        "op": {"from": "o", "to": "p", "distance": "600km", "speed": "60km/h", "trains_per_day": 4},
+        "pq": {"from": "p", "to": "q", "mode": "ferry", "vessels": [{"capacity_teu": 80}],  # 40 containers of 2 TEU
+               "crossing_time": "20h", "return_time": "21h", "load_time": "4h", "unload_time": "4h",
+               "departure": {"rule": "when_full"}},
+        "qz": {"from": "q", "to": "z", "travel_time": "8h", "trains_per_day": 4},  # headway 6 h
+    }
+    flows = {"f": {"origin": "o", "destination": "z", "trains_per_week": 7, "arrivals": "timetable",
+                   "containers_per_train": TRAIN}}
+    raw = scenario_dict(nodes, segments, flows, duration="20d", warmup="0h", cooldown="130h")
+    raw["network"]["rolling_stock"] = {"pool": {"segments": ["qz"], "sets": 2, "return_time": "30h"}}
+    return raw
+
+
+def corridor_expectation(container_id: int) -> tuple[float, float]:
+    """(end, waiting) of one container of `corridor()`, by hand.
+
+    Train k leaves o at 24k+2 (2 h handling), reaches p at 24k+12 (600 km at 60 km/h; 24 h apart so the 6 h
+    headway never binds) and enters the yard at 24k+15 (3 h handling). The vessel holds 40 containers = 4 trains,
+    so batch j (trains 4j+1 .. 4j+4) sails when train 4j+4 enters the yard, at 111 + 96j; trains i = 1..4 of the
+    batch waited 72, 48, 24, 0 h in the yard. Load 4, cross 20, unload 4: at q at T = 139 + 96j. (The vessel is
+    back at p 21 h after unloading, at 160 + 96j, long before the next batch is ready.)
+
+    Formation of 15: train A = train 1 + first 5 of train 2, train B = rest of train 2 + train 3, both formed at T;
+    train 4's 10 containers wait for max_wait (30 h) and leave as train C at T+30.
+    q handles one train at a time (1 h): A T..T+1, B queues 1 h and is handled T+1..T+2, C T+30..T+31.
+    Line qz (headway 6 h, 8 h running): A departs T+1 -> z at T+9; B waits for the slot T+7 (5 h) -> z at T+15.
+    Pool of 2 sets, 30 h return: A's set is back at T+39, B's at T+45, so C waits T+31..T+39 (8 h), departs
+    T+39 (the line is free since T+13) and reaches z at T+47.
+    Moving is 10 + 20 + 8 = 38 h and handling 2 + 3 + 4 + 4 + 1 = 14 h for every container.
+    """
+    k, m = container_id // TRAIN + 1, container_id % TRAIN
+    j, i = (k - 1) // 4, (k - 1) % 4 + 1
+    t = 139 + 96 * j
+    yard = (72, 48, 24, 0)[i - 1]
+    if i == 1 or (i == 2 and m < 5):
+        return t + 9, yard
+    if i in (2, 3):
+        return t + 15, yard + 1 + 5
+    return t + 47, yard + 30 + 8
+
+
+def test_corridor_transit_times_match_hand_computation() -> None:
+    tables = run(corridor())
+    c = tables["containers"]
+    horizon = 20 * 24 + 130
+    assert len(c) == TRAIN * (horizon // 24)  # one train every 24 h from 24 h on
+    expected = np.array([corridor_expectation(i) for i in c.container_id])
+    start = (c.container_id // TRAIN + 1) * 24.0
+    assert np.allclose(c.start_day * 24, start)
+    done = expected[:, 0] < horizon
+    assert (c.status.eq("delivered") == done).all()
+    d = c[done]
+    assert np.allclose(d.end_day * 24, expected[done, 0])
+    assert np.allclose(d.transit_days * 24, expected[done, 0] - start[done])
+    assert np.allclose(d.waiting_days * 24, expected[done, 1])
+    assert np.allclose(d.moving_days * 24, 38)
+    assert np.allclose(d.handling_days * 24, 14)
+    # every delivery of a batch happens within a sailing that carried exactly one vessel load
+    s = tables["sailings"]
+    j = np.arange(len(s))
+    assert np.allclose(s.depart_day * 24, 115 + 96 * j)
+    assert np.allclose(s.arrive_day * 24, 139 + 96 * j)
+    assert (s.containers == 40).all() and (s.capacity_containers == 40).all()
+
+
+@pytest.mark.parametrize(("container_id", "timeline"), [
+    (0, [("o", "handling", 24, 26), ("op", "travel", 26, 36), ("p", "handling", 36, 39),
+         ("p", "yard_wait", 39, 111), ("pq", "loading", 111, 115), ("pq", "sailing", 115, 135),
+         ("pq", "unloading", 135, 139), ("q", "handling", 139, 140), ("qz", "travel", 140, 148)]),
+    (15, [("o", "handling", 48, 50), ("op", "travel", 50, 60), ("p", "handling", 60, 63),
+          ("p", "yard_wait", 63, 111), ("pq", "loading", 111, 115), ("pq", "sailing", 115, 135),
+          ("pq", "unloading", 135, 139), ("q", "queue", 139, 140), ("q", "handling", 140, 141),
+          ("qz", "line_wait", 141, 146), ("qz", "travel", 146, 154)]),
+    (30, [("o", "handling", 96, 98), ("op", "travel", 98, 108), ("p", "handling", 108, 111),
+          ("pq", "loading", 111, 115), ("pq", "sailing", 115, 135), ("pq", "unloading", 135, 139),
+          ("q", "formation_wait", 139, 169), ("q", "handling", 169, 170), ("qz", "stock_wait", 170, 178),
+          ("qz", "travel", 178, 186)]),
+])
+def test_corridor_stage_timelines(container_id: int, timeline: list[tuple]) -> None:
+    """Tracks show each stage where and when the hand computation puts it (see `corridor_expectation`)."""
+    tracks = run(corridor())["tracks"]
+    t = tracks[tracks.container_id == container_id]
+    got = [(r.location, r.state, round(r.start_day * 24, 6), round(r.end_day * 24, 6)) for r in t.itertuples()]
+    assert got == timeline
+
+
+def ferry_only(departure: dict, capacity_teu: float, return_time: str, load: str = "2h") -> dict:
+    """o --10 h rail--> p ==ferry==> q (destination): train k's containers enter p's yard at 24k + 10."""
+    nodes = {"o": {"role": "terminal"}, "p": {"role": "port"}, "q": {"role": "port"}}
+    segments = {
+        "op": {"from": "o", "to": "p", "travel_time": "10h"},
+        "pq": {"from": "p", "to": "q", "mode": "ferry", "vessels": [{"capacity_teu": capacity_teu}],
+               "crossing_time": "20h", "return_time": return_time, "load_time": load, "unload_time": "2h",
+               "departure": departure},
+    }
+    flows = {"f": {"origin": "o", "destination": "q", "trains_per_week": 7, "arrivals": "timetable",
+                   "containers_per_train": TRAIN}}
+    return scenario_dict(nodes, segments, flows, duration="20d", warmup="0h", cooldown="5d")
+
+
+def check_takes(tables: dict[str, pd.DataFrame], takes: dict[int, float]) -> None:
+    """`takes[k]`: hour the vessel took train k's containers; delivered 2 + 20 + 2 = 24 h later."""
+    c = tables["containers"]
+    d = c[c.status.eq("delivered")]
+    k = d.container_id // TRAIN + 1
+    assert len(d) > 0 and set(k) <= set(takes)
+    expected_end = k.map(takes) + 24
+    assert np.allclose(d.end_day * 24, expected_end)
+    assert np.allclose(d.waiting_days * 24, k.map(takes) - (24 * k + 10))  # the yard wait is the only wait
+    in_flight = c[c.status.eq("in_flight")].container_id // TRAIN + 1
+    horizon = 25 * 24
+    assert all(k_ not in takes or takes[k_] + 24 >= horizon for k_ in in_flight)
+
+
+def test_timetable_departures() -> None:
+    """Slots at 5 + 36m; a vessel cycle (2 + 20 + 2 + 10 = 34 h) fits between slots, so the one vessel takes every
+    slot, and train k sails at the first slot after it enters the yard at 24k + 10 (never equal: 24k + 5 is odd)."""
+    tables = run(ferry_only({"rule": "timetable", "every": "36h", "offset": "5h"}, 800, "10h"))
+    takes = {k: 5 + 36 * np.ceil((24 * k + 10 - 5) / 36) for k in range(1, 30)}
+    check_takes(tables, takes)
+    s = tables["sailings"]
+    m = np.arange(len(s))
+    assert np.allclose(s.depart_day * 24, 5 + 36 * m + 2)  # every slot sails, even with an empty hold (slot 0)
+    assert s.containers.iloc[0] == 0
+    loads = pd.Series(list(takes.values())).value_counts() * TRAIN
+    assert (s.containers.iloc[1:].to_numpy() == loads.reindex(5 + 36 * m[1:]).fillna(0).to_numpy()).all()
+
+
+def test_when_full_with_max_wait_sails_part_full() -> None:
+    """40-container vessel, max_wait 30 h, cycle 2 + 20 + 2 + 19 = 43 h after it takes cargo.
+
+    Ready at 0, nothing until train 1 at 34 (past the 30 h deadline) -> sails at 34 with 10. Back at 77 with train 2
+    waiting (58); deadline 107; trains 3 (82) and 4 (106) come, 30 < 40 -> sails at the deadline 107. Then each
+    cycle is 43 + 30 = 73 h: take n (n >= 1) at 34 + 73n with trains 3n-1, 3n, 3n+1 (train 3n+2 arrives at
+    72n + 58, after the deadline while n < 24).
+    """
+    tables = run(ferry_only({"rule": "when_full", "max_wait": "30h"}, 80, "19h"))
+    takes = {1: 34.0} | {k: 34 + 73 * n for n in range(1, 9) for k in (3 * n - 1, 3 * n, 3 * n + 1)}
+    check_takes(tables, takes)
+    s = tables["sailings"]
+    assert list(s.containers[:4]) == [10, 30, 30, 30]
+
+
+def test_when_full_fills_before_max_wait() -> None:
+    """20-container vessel, max_wait 30 h, cycle 43 h. Train 1 goes alone at 34 (deadline passed); from then on the
+    vessel is back at 48n + 77, finds train 2n + 2 (48n + 58) and fills when train 2n + 3 arrives (48n + 82), before
+    its deadline (48n + 107): take n at 48n + 34 with trains 2n and 2n + 1."""
+    tables = run(ferry_only({"rule": "when_full", "max_wait": "30h"}, 40, "19h"))
+    takes = {1: 34.0} | {k: 48 * n + 34 for n in range(1, 14) for k in (2 * n, 2 * n + 1)}
+    check_takes(tables, takes)
+    assert (tables["sailings"].containers.iloc[1:] == 20).all()
