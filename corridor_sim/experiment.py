@@ -8,6 +8,9 @@ with few replications each still keeps every worker busy.
 
 Finished replications can be kept in a `ReplicationCache` (written from this process as results arrive, so remote
 Dask workers need no shared disk); a re-run then only computes the missing ones.
+
+A command sets its executor, cache and Dask client once with `execution(...)`; every `run_many` inside the block
+(a sweep or a calibration calls it many times) uses them unless told otherwise, and a Dask cluster is started once.
 """
 
 from __future__ import annotations
@@ -15,7 +18,9 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import pandas as pd
@@ -29,6 +34,30 @@ from corridor_sim.schema import Scenario
 Tables = dict[str, pd.DataFrame]
 Executor = Literal["serial", "processes", "dask"]
 Job = tuple[int, int]  # (task index, replication)
+
+
+@dataclass(frozen=True)
+class _Settings:
+    executor: Executor | None = None
+    cache: ReplicationCache | None = None
+    client: Any = None  # a distributed.Client when the executor is Dask
+
+
+_settings: ContextVar[_Settings | None] = ContextVar("corridor_sim_execution", default=None)
+
+
+@contextmanager
+def execution(*, workers: int = 1, executor: Executor | None = None, scheduler: str | None = None,
+              cache: ReplicationCache | None = None) -> Iterator[None]:
+    """Defaults for every `run_many` in the block; with Dask, one client (and local cluster) for the whole block."""
+    with ExitStack() as stack:
+        dask = scheduler is not None or executor == "dask"
+        client = stack.enter_context(dask_client(workers, scheduler)) if dask else None
+        token = _settings.set(_Settings("dask" if dask else executor, cache, client))
+        try:
+            yield
+        finally:
+            _settings.reset(token)
 
 
 def run_one(scenario: Scenario, replication: int, seed: int) -> Tables:
@@ -48,14 +77,17 @@ def run_many(tasks: Sequence[tuple[Scenario, int]], *, replications: int, worker
     `executor` defaults to "processes" when `workers` > 1, else "serial"; "dask" connects to `scheduler` if given,
     else starts a local cluster of `workers` processes (all cores when `workers` is 1). `progress(k)` is called as
     replications finish (cached ones included), so a bar over `len(tasks) * replications` shows an ETA.
+    Executor and cache not given here come from the enclosing `execution(...)` block, if any.
     """
+    settings = _settings.get() or _Settings()
+    cache = cache or settings.cache
     if replications < 1:
         raise ScenarioError("must be at least 1", key="replications")
     if workers < 1:
         raise ScenarioError("must be at least 1", key="workers")
     if scheduler is not None:
         executor = "dask"
-    executor = executor or ("processes" if workers > 1 else "serial")
+    executor = executor or settings.executor or ("processes" if workers > 1 else "serial")
     if executor not in ("serial", "processes", "dask"):
         raise ScenarioError(f"unknown executor {executor!r} (serial, processes or dask)", key="executor")
 
@@ -81,7 +113,12 @@ def run_many(tasks: Sequence[tuple[Scenario, int]], *, replications: int, worker
 
     if todo:
         if executor == "dask":
-            _run_dask(tasks, todo, done, workers, scheduler)
+            client = settings.client if scheduler is None else None
+            if client is not None:
+                _run_dask(client, tasks, todo, done)
+            else:
+                with dask_client(workers, scheduler) as own:
+                    _run_dask(own, tasks, todo, done)
         elif executor == "processes" and workers > 1 and len(todo) > 1:
             _run_processes(tasks, todo, done, workers)
         else:
@@ -119,18 +156,17 @@ def _run_processes(tasks: Sequence[tuple[Scenario, int]], todo: list[Job],
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _run_dask(tasks: Sequence[tuple[Scenario, int]], todo: list[Job], done: Callable[[Job, Tables], None],
-              workers: int, scheduler: str | None) -> None:
-    with dask_client(workers, scheduler) as client:
-        from distributed import as_completed
+def _run_dask(client: Any, tasks: Sequence[tuple[Scenario, int]], todo: list[Job],
+              done: Callable[[Job, Tables], None]) -> None:
+    from distributed import as_completed
 
-        scenarios = {t: client.scatter(tasks[t][0], broadcast=True) for t in {t for t, _ in todo}}
-        futures = {client.submit(run_one, scenarios[t], r, tasks[t][1], pure=False): (t, r) for t, r in todo}
-        try:
-            for fut in as_completed(futures):
-                done(futures[fut], fut.result())
-        finally:
-            client.cancel(list(futures))
+    scenarios = {t: client.scatter(tasks[t][0], broadcast=True) for t in sorted({t for t, _ in todo})}
+    futures = {client.submit(run_one, scenarios[t], r, tasks[t][1], pure=False): (t, r) for t, r in todo}
+    try:
+        for fut in as_completed(futures):
+            done(futures[fut], fut.result())
+    finally:
+        client.cancel([*futures, *scenarios.values()])
 
 
 @contextmanager

@@ -78,14 +78,32 @@ def test_two_processes_give_identical_tables(tasks: list, serial: list) -> None:
     assert_same(serial, run_many(tasks, replications=3, workers=2, executor="processes"))
 
 
-def test_dask_cluster_gives_identical_tables(tasks: list, serial: list) -> None:
+@pytest.fixture(scope="module")
+def dask_cluster():
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
                                   dashboard_address=None) as cluster:
-        done: list[int] = []
-        tables = run_many(tasks, replications=3, scheduler=cluster.scheduler_address, progress=done.append)
+        yield cluster
+
+
+def test_dask_cluster_gives_identical_tables(tasks: list, serial: list, dask_cluster) -> None:
+    done: list[int] = []
+    tables = run_many(tasks, replications=3, scheduler=dask_cluster.scheduler_address, progress=done.append)
     assert_same(serial, tables)
     assert sum(done) == 9
+
+
+def test_execution_block_sends_every_run_many_to_its_executor_and_cache(tmp_path: Path, tasks: list, serial: list,
+                                                                        dask_cluster) -> None:
+    from distributed import Client, get_task_stream
+
+    with Client(dask_cluster.scheduler_address) as watcher, get_task_stream(client=watcher) as stream, \
+            experiment.execution(scheduler=dask_cluster.scheduler_address, cache=ReplicationCache(tmp_path)):
+        first = run_many(tasks[:2], replications=3)
+        second = run_many(tasks[2:], replications=3)
+    assert_same(serial, first + second)
+    assert sum(t["key"].startswith("run_one") for t in stream.data) == 9
+    assert len(list(tmp_path.rglob("*.pkl"))) == 9
 
 
 def test_run_replications_is_run_many_of_one_task(tasks: list, serial: list) -> None:
