@@ -17,9 +17,12 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.collections import LineCollection  # noqa: E402
+from matplotlib.colors import Normalize  # noqa: E402
 from matplotlib.patches import Patch, Rectangle  # noqa: E402
 
 from corridor_sim.analysis import measured  # noqa: E402
+from corridor_sim.records import STATES  # noqa: E402
 
 SECTION_ORDER = ("China", "KZ border", "KZ rail", "Caspian port wait", "Caspian crossing", "Azerbaijan", "Georgia",
                  "Black Sea / Türkiye", "Europe")
@@ -55,7 +58,7 @@ def _styled(func):
 def _save(fig: plt.Figure, path: Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=DPI)
+    fig.savefig(path, dpi=DPI, bbox_inches="tight", pad_inches=0.15)
     return path
 
 
@@ -102,11 +105,16 @@ def _ecdf(ax: plt.Axes, days: np.ndarray, **kw) -> None:
             **kw)
 
 
+def _num(value: float) -> str:
+    """Two significant decimals for small values (a mean queue of 0.04 is not 0.0), one for large ones."""
+    return f"{value:.1f}" if abs(value) >= 10 else f"{value:.2f}"
+
+
 def _empty(ax: plt.Axes, message: str) -> None:
     ax.text(0.5, 0.5, message, ha="center", va="center", transform=ax.transAxes, color="0.4")
 
 
-# ---------------------------------------------------------------------------------------------------------- transit
+# --- transit
 
 @_styled
 def transit_distribution(containers: pd.DataFrame, bands: pd.DataFrame | None, title: str, path: Path) -> Path:
@@ -214,7 +222,7 @@ def compare_distributions(containers: dict[str, pd.DataFrame], bands: pd.DataFra
     return _save(fig, path)
 
 
-# ---------------------------------------------------------------------------------------------------------- sections
+# --- sections
 
 def _stacked_sections(ax: plt.Axes, means: pd.DataFrame, bar: str, routes: pd.DataFrame | None) -> list[Patch]:
     """Horizontal bars (one per value of `bar`), sections left to right in corridor order, states shaded."""
@@ -282,3 +290,449 @@ def section_breakdown(sections: pd.DataFrame, routes: pd.DataFrame | None, title
     ax.grid(axis="y", visible=False)
     ax.set_title(title)
     return _save(fig, path)
+
+
+# --- time–distance
+
+def _route_positions(routes: pd.DataFrame) -> tuple[dict[str, dict[str, tuple[float, float]]], float]:
+    """Per flow, the drawn (start, end) height of each location: route km, with sea legs that carry no distance
+    drawn a few percent of the corridor long so their sailings show as slopes."""
+    total = float(routes["km_end"].max()) if len(routes) else 1.0
+    gap = max(total, 1.0) * 0.03
+    out: dict[str, dict[str, tuple[float, float]]] = {}
+    for flow, rows in routes.sort_values(["flow", "seq"]).groupby("flow", sort=False):
+        pos, shift = {}, 0.0
+        for _, r in rows.iterrows():
+            y0 = float(r["km_start"]) + shift
+            if r["kind"] == "segment" and float(r["km_end"]) <= float(r["km_start"]):
+                shift += gap
+            pos[str(r["location"])] = (y0, float(r["km_end"]) + shift)
+        out[str(flow)] = pos
+    return out, gap
+
+
+def _track_segments(tracks: pd.DataFrame, positions: dict[str, dict[str, tuple[float, float]]]
+                    ) -> dict[str, list[tuple[tuple[float, float], tuple[float, float]]]]:
+    """Line pieces (day, height) per moving/handling/waiting class: moves slope, everything else is flat."""
+    out: dict[str, list] = {c: [] for c in STATE_COLOURS}
+    for row in tracks.itertuples(index=False):
+        y0, y1 = positions.get(str(row.flow), {}).get(str(row.location), (np.nan, np.nan))
+        if np.isnan(y0):
+            continue
+        cls = STATES.get(str(row.state), "waiting")
+        if cls != "moving":
+            y0 = y1 = y1 if row.state == "unloading" else y0
+        out[cls].append(((row.start_day, y0), (row.end_day, y1)))
+    return out
+
+
+@_styled
+def time_distance(tracks: pd.DataFrame, routes: pd.DataFrame, title: str, path: Path) -> Path:
+    """Marey chart of the sampled containers of one replication: slopes are movement, flat runs are time at a
+    place; bunches of flat lines ending together are containers waiting for the same train or vessel."""
+    fig, axes = plt.subplots(1, 2, figsize=(14, 7), constrained_layout=True, sharey=True,
+                             gridspec_kw={"width_ratios": [3, 2]})
+    if tracks.empty or routes.empty:
+        for ax in axes:
+            _empty(ax, "no container tracks recorded")
+        axes[0].set_title(title)
+        return _save(fig, path)
+    rep = tracks["replication"].min()
+    tr = tracks[tracks["replication"].eq(rep)]
+    positions, _ = _route_positions(routes)
+    pieces = _track_segments(tr, positions)
+    longest = max(positions, key=lambda f: max(v[1] for v in positions[f].values()))
+    longest_rows = routes[routes["flow"].astype(str).eq(longest)].sort_values("seq")
+    sections = section_order(longest_rows["section"].astype(str), routes)
+    colours = section_colours(sections)
+    spans = {}
+    for _, r in longest_rows.iterrows():
+        y0, y1 = positions[longest][str(r["location"])]
+        lo, hi = spans.get(str(r["section"]), (y0, y1))
+        spans[str(r["section"])] = (min(lo, y0), max(hi, y1))
+    per_container = tr.groupby("container_id")
+    first_day = float(per_container["start_day"].min().min())
+    typical = float((per_container["end_day"].max() - per_container["start_day"].min()).median())
+    zoom = (first_day, first_day + max(3 * typical, 10.0))
+    for ax, xlim in zip(axes, [(float(tr["start_day"].min()), float(tr["end_day"].max())), zoom], strict=True):
+        for section, (lo, hi) in spans.items():
+            if hi > lo:
+                ax.axhspan(lo, hi, color=colours[section], alpha=0.08, zorder=0)
+        for cls, segs in pieces.items():
+            if segs:
+                ax.add_collection(LineCollection(segs, colors=STATE_COLOURS[cls], linewidths=0.9 if ax is axes[1]
+                                                 else 0.5, alpha=0.7, label=cls))
+        ax.set_xlim(*xlim)
+        ax.set_xlabel("simulated day")
+    nodes = longest_rows[longest_rows["kind"].eq("node")]
+    axes[0].set_yticks([positions[longest][str(n)][0] for n in nodes["location"]],
+                       [f"{n} ({km:,.0f} km)" for n, km in zip(nodes["location"], nodes["km_start"], strict=True)])
+    ymax = max(v[1] for v in positions[longest].values())
+    axes[0].set_ylim(-0.01 * ymax, ymax * 1.01)
+    for section, (lo, hi) in spans.items():
+        if hi > lo:
+            axes[1].text(1.01, (lo + hi) / 2, section, transform=axes[1].get_yaxis_transform(), va="center",
+                         fontsize=8, color=colours[section], fontweight="bold")
+    axes[0].set_ylabel("position along the route")
+    axes[0].set_title(f"{title}\nall sampled containers, replication {rep}", loc="left")
+    axes[1].set_title(f"zoom: days {zoom[0]:.0f}–{zoom[1]:.0f}", loc="left")
+    handles = [plt.Line2D([], [], color=STATE_COLOURS[c], linewidth=2, label=c) for c in STATE_COLOURS]
+    axes[0].legend(handles=handles, loc="lower right", frameon=True, framealpha=0.9, edgecolor="none")
+    return _save(fig, path)
+
+
+# --- occupancy
+
+OCCUPANCY_PANELS = (("queue_trains", "trains queued for handling", "trains"),
+                    ("yard_containers", "containers in port yards waiting for a vessel", "containers"),
+                    ("formation_containers", "containers waiting for an onward train", "containers"),
+                    ("vessels_waiting_for_cargo", "vessels in port waiting for cargo", "vessels"),
+                    ("waiting_trains", "trains waiting for a line path", "trains"))
+
+
+def _location_order(routes: pd.DataFrame) -> list[str]:
+    return list(dict.fromkeys(routes.sort_values(["flow", "seq"])["location"].astype(str))) if len(routes) else []
+
+
+def _location_colours(locations: Sequence[str]) -> dict[str, tuple]:
+    cmap = plt.get_cmap("tab10" if len(locations) <= 10 else "tab20")
+    return {loc: cmap(i % cmap.N) for i, loc in enumerate(locations)}
+
+
+@_styled
+def occupancy_over_time(occupancy: pd.DataFrame, routes: pd.DataFrame, roles: dict[str, str], warmup_day: float,
+                        title: str, path: Path) -> Path:
+    """Queues and yards over time at borders and ports (mean over replications, shaded min–max), warm-up greyed."""
+    keep_queue = {n for n, r in roles.items() if r in ("border", "port")}
+    panels = []
+    for metric, label, unit in OCCUPANCY_PANELS:
+        frame = occupancy[occupancy["metric"].eq(metric)]
+        if metric == "queue_trains" and keep_queue:
+            frame = frame[frame["location"].astype(str).isin(keep_queue)]
+        if len(frame):
+            panels.append((metric, label, unit, frame))
+    order = _location_order(routes)
+    locs = sorted(occupancy["location"].astype(str).unique(), key=lambda x: order.index(x) if x in order else 999)
+    colours = _location_colours(locs)
+    fig, axes = plt.subplots(max(len(panels), 1), 1, figsize=(12, 1.2 + 2.3 * max(len(panels), 1)), sharex=True,
+                             constrained_layout=True, squeeze=False)
+    axes = axes[:, 0]
+    if not panels:
+        _empty(axes[0], "no occupancy samples")
+    for ax, (_metric, label, unit, frame) in zip(axes, panels, strict=False):
+        for loc in [x for x in locs if x in set(frame["location"].astype(str))]:
+            g = frame[frame["location"].astype(str).eq(loc)].groupby("day")["value"]
+            stats = pd.DataFrame({"mean": g.mean(), "lo": g.min(), "hi": g.max()})
+            ax.fill_between(stats.index, stats["lo"], stats["hi"], color=colours[loc], alpha=0.15, linewidth=0)
+            after = stats.loc[stats.index >= warmup_day, "mean"]
+            ax.plot(stats.index, stats["mean"], color=colours[loc], linewidth=1.3,
+                    label=f"{loc} (mean {_num(after.mean())})" if len(after) else loc)
+        ax.axvspan(0, warmup_day, color="0.85", alpha=0.5, zorder=0)
+        ax.set_ylabel(unit)
+        ax.set_ylim(bottom=0)
+        ax.set_title(label, loc="left", fontsize=10)
+        ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5))
+    axes[0].text(warmup_day / 2, 0.97, "warm-up", transform=axes[0].get_xaxis_transform(), ha="center", va="top",
+                 fontsize=8, color="0.4")
+    axes[-1].set_xlabel("simulated day")
+    fig.suptitle(title, fontweight="bold")
+    return _save(fig, path)
+
+
+# --- utilisation
+
+@_styled
+def utilisation(sailings: pd.DataFrame, occupancy: pd.DataFrame, servers: dict[str, int], warmup_day: float,
+                title: str, path: Path) -> Path:
+    """How full the vessels sail, how busy the handling servers are and how often trains wait for a line path."""
+    fig = plt.figure(figsize=(13, 8), constrained_layout=True)
+    grid = fig.add_gridspec(2, 3, width_ratios=[2.2, 1, 1])
+    ax_t = fig.add_subplot(grid[0, :2])
+    ax_v = fig.add_subplot(grid[0, 2])
+    ax_h = fig.add_subplot(grid[1, :2])
+    ax_l = fig.add_subplot(grid[1, 2])
+    sail = sailings[sailings["capacity_containers"] > 0].assign(
+        load=lambda d: 100 * d["containers"] / d["capacity_containers"])
+    segs = list(dict.fromkeys(sail["segment"].astype(str)))
+    seg_colour = dict(zip(segs, _SCENARIO_PALETTE, strict=False))
+    if len(sail):
+        for seg in segs:
+            s = sail[sail["segment"].astype(str).eq(seg)].sort_values("depart_day")
+            ax_t.scatter(s["depart_day"], s["load"], s=9, color=seg_colour[seg], alpha=0.45, linewidth=0)
+            trend = s.set_index("depart_day")["load"].rolling(20, min_periods=1, center=True).mean()
+            ax_t.plot(trend.index, trend.to_numpy(), color=seg_colour[seg], linewidth=1.8, label=f"{seg}")
+        measured_sail = sail[sail["depart_day"] >= warmup_day]
+        g = measured_sail.groupby(measured_sail["segment"].astype(str))
+        util = 100 * g["containers"].sum() / g["capacity_containers"].sum()
+        reps = max(sailings["replication"].nunique(), 1)
+        window = max(float(sailings["depart_day"].max()) - warmup_day, 1.0)
+        per_week = g.size() / reps / window * 7
+        bars = ax_v.bar(util.index, util.to_numpy(), color=[seg_colour[s] for s in util.index], alpha=0.8)
+        for bar, seg in zip(bars, util.index, strict=True):
+            ax_v.text(bar.get_x() + bar.get_width() / 2, bar.get_height() + 1, f"{bar.get_height():.0f}%\n"
+                      f"{per_week[seg]:.1f} sailings/wk", ha="center", va="bottom", fontsize=8)
+        ax_v.set_ylim(0, 125)
+        ax_t.legend(title="segment (line: rolling mean of 20 sailings)", loc="lower right", frameon=True,
+                    framealpha=0.9, edgecolor="none")
+    else:
+        _empty(ax_t, "no sailings")
+        _empty(ax_v, "no sailings")
+    ax_t.axvspan(0, warmup_day, color="0.85", alpha=0.5, zorder=0)
+    ax_t.set_ylim(0, 105)
+    ax_t.set_xlabel("departure day")
+    ax_t.set_ylabel("load (% of capacity)")
+    ax_t.set_title("Vessel load per sailing", loc="left")
+    ax_v.set_ylabel("mean load (% of capacity)")
+    ax_v.set_title("Vessel utilisation\n(after warm-up)", loc="left")
+    after = occupancy[occupancy["day"] >= warmup_day]
+    busy = after[after["metric"].eq("busy_servers")].groupby("location")["value"].mean()
+    if len(busy):
+        nodes = [n for n in busy.index if servers.get(str(n))]
+        share = pd.Series({n: 100 * busy[n] / servers[str(n)] for n in nodes}) if nodes else busy
+        share = share.sort_values()
+        colour = ["#d62728" if v >= 85 else "#e69f00" if v >= 60 else "#1f4e79" for v in share.to_numpy()]
+        ax_h.barh(share.index.astype(str), share.to_numpy(), color=colour, alpha=0.85)
+        for y, v in enumerate(share.to_numpy()):
+            ax_h.text(v + 0.5, y, f"{v:.0f}%" if nodes else f"{v:.2f}", va="center", fontsize=8)
+        ax_h.set_xlabel("handling utilisation: mean busy servers / servers (%)" if nodes else "mean busy servers")
+        if nodes:
+            ax_h.set_xlim(0, 110)
+    else:
+        _empty(ax_h, "no handling servers")
+    ax_h.set_title("Handling utilisation by node (red ≥ 85%, amber ≥ 60%)", loc="left")
+    waiting = after[after["metric"].eq("waiting_trains")].groupby("location")["value"].mean().sort_values()
+    if len(waiting):
+        ax_l.barh(waiting.index.astype(str), waiting.to_numpy(), color="#8e44ad", alpha=0.8)
+        ax_l.set_xlabel("mean trains waiting")
+    else:
+        _empty(ax_l, "no line capacity limits")
+    ax_l.set_title("Line congestion:\ntrains waiting for a path", loc="left")
+    fig.suptitle(title, fontweight="bold")
+    return _save(fig, path)
+
+
+# --- map
+
+def waiting_by_location(tracks: pd.DataFrame, routes: pd.DataFrame) -> pd.Series:
+    """Mean waiting days per sampled container that passes each location (its own route's nodes and segments)."""
+    if tracks.empty:
+        return pd.Series(dtype=float)
+    cls = tracks["state"].astype(str).map(STATES).fillna("waiting")
+    wait = tracks[cls.eq("waiting")]
+    total = (wait["end_day"] - wait["start_day"]).groupby(wait["location"].astype(str)).sum()
+    sampled = tracks.groupby("flow")[["replication", "container_id"]].apply(lambda g: len(g.drop_duplicates()))
+    passing: dict[str, int] = {}
+    for flow, rows in routes.groupby("flow"):
+        for loc in rows["location"].astype(str):
+            passing[loc] = passing.get(loc, 0) + int(sampled.get(flow, 0))
+    return pd.Series({loc: total.get(loc, 0.0) / n for loc, n in passing.items() if n})
+
+
+@_styled
+def corridor_map(routes: pd.DataFrame, tracks: pd.DataFrame, occupancy: pd.DataFrame, warmup_day: float,
+                 title: str, path: Path) -> Path:
+    """The corridor drawn from the nodes' lat/lon (no tiles, works offline): each leg coloured by the mean days a
+    container waits at its start node and on it, each node sized by its mean queue of trains."""
+    nodes = routes[routes["kind"].eq("node")].dropna(subset=["lat", "lon"]).drop_duplicates("location")
+    lon, lat = nodes["lon"].to_numpy(float), nodes["lat"].to_numpy(float)
+    pad_x, pad_y = max(np.ptp(lon) * 0.08, 2.5) if len(lon) else 1, max(np.ptp(lat) * 0.3, 3.0) if len(lat) else 1
+    aspect = 1 / np.cos(np.radians(np.mean(lat))) if len(lat) else 1.0
+    ratio = (np.ptp(lat) + 2 * pad_y) * aspect / (np.ptp(lon) + 2 * pad_x) if len(lon) else 0.5
+    fig, ax = plt.subplots(figsize=(13, float(np.clip(13 * ratio * 0.85 + 2.2, 4.5, 10))), constrained_layout=True)
+    if nodes.empty:
+        _empty(ax, "no node coordinates (lat/lon) in this scenario")
+        ax.set_title(title)
+        return _save(fig, path)
+    coords = {str(r.location): (float(r.lon), float(r.lat)) for r in nodes.itertuples()}
+    waits = waiting_by_location(tracks, routes)
+    legs = []
+    for _, rows in routes.sort_values(["flow", "seq"]).groupby("flow"):
+        rows = rows.reset_index(drop=True)
+        for i in range(1, len(rows) - 1):
+            r = rows.loc[i]
+            start, end = str(rows.loc[i - 1, "location"]), str(rows.loc[i + 1, "location"])
+            if r["kind"] == "segment" and start in coords and end in coords:
+                delay = float(waits.get(str(r["location"]), 0.0) + waits.get(start, 0.0))
+                legs.append((str(r["location"]), start, end, str(r["mode"]), delay))
+    legs = list({leg[0]: leg for leg in legs}.values())
+    norm = Normalize(0, max([leg[4] for leg in legs] + [0.5]))
+    cmap = plt.get_cmap("YlOrRd")
+    for seg, start, end, mode, delay in legs:
+        (x0, y0), (x1, y1) = coords[start], coords[end]
+        sea = mode in ("ferry", "sea")
+        ax.plot([x0, x1], [y0, y1], color="white" if sea else "0.3", linewidth=8, solid_capstyle="round", zorder=1,
+                alpha=1.0 if sea else 0.35)
+        ax.plot([x0, x1], [y0, y1], color=cmap(0.15 + 0.85 * norm(delay)), linewidth=6, zorder=2,
+                linestyle=(0, (2, 1)) if sea else "-", solid_capstyle="round")
+        ax.annotate(f"{seg}\n{_num(delay)} d", ((x0 + x1) / 2, (y0 + y1) / 2), fontsize=7.5, ha="center", va="center",
+                    color="0.15", bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "alpha": 0.75,
+                                        "linewidth": 0}, zorder=5)
+    queue = occupancy[(occupancy["metric"].eq("queue_trains")) & (occupancy["day"] >= warmup_day)]
+    mean_queue = queue.groupby(queue["location"].astype(str))["value"].mean()
+    largest = float(mean_queue.max()) if len(mean_queue) else 0.0
+    qmax = max(largest, 0.1)
+    sections = section_order(nodes["section"].astype(str), routes)
+    colours = section_colours(sections)
+    neighbours: dict[str, set[str]] = {}
+    for _, start, end, _, _ in legs:
+        neighbours.setdefault(start, set()).add(end)
+        neighbours.setdefault(end, set()).add(start)
+    for r in nodes.itertuples():
+        q = float(mean_queue.get(str(r.location), 0.0))
+        ax.scatter(r.lon, r.lat, s=60 + 900 * q / qmax, color=colours[str(r.section)], edgecolor="black",
+                   linewidth=1.0, zorder=4, alpha=0.9)
+        dx, dy = _away(coords, str(r.location), neighbours.get(str(r.location), set()), aspect)
+        reach = 14 + 9 * np.sqrt(q / qmax)
+        ax.annotate(f"{r.location}\nqueue {_num(q)}", (r.lon, r.lat), xytext=(dx * reach, dy * reach),
+                    textcoords="offset points", ha="center" if abs(dx) < 0.5 else ("left" if dx > 0 else "right"),
+                    va="center" if abs(dy) < 0.5 else ("bottom" if dy > 0 else "top"), fontsize=8, fontweight="bold",
+                    zorder=6)
+    ax.set_xlim(lon.min() - pad_x, lon.max() + pad_x)
+    ax.set_ylim(lat.min() - pad_y, lat.max() + pad_y)
+    ax.set_aspect(aspect)
+    ax.set_facecolor("#f4f8fb")
+    ax.set_xlabel("longitude (°E)")
+    ax.set_ylabel("latitude (°N)")
+    ax.set_title(title)
+    bar = fig.colorbar(plt.cm.ScalarMappable(norm=norm, cmap=cmap), ax=ax, shrink=0.7, pad=0.01)
+    bar.set_label("mean waiting days per container\n(at the leg's start node and on the leg)")
+    handles = [Patch(facecolor=colours[s], edgecolor="black", label=s) for s in sections]
+    handles += [plt.Line2D([], [], color="0.5", linewidth=4, label="rail / road"),
+                plt.Line2D([], [], color="0.5", linewidth=4, linestyle=(0, (2, 1)), label="ferry / sea"),
+                plt.Line2D([], [], marker="o", color="w", markeredgecolor="black", markerfacecolor="w",
+                           markersize=12, label=f"node size: mean trains queued (largest {_num(largest)})")]
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=min(len(handles), 6))
+    return _save(fig, path)
+
+
+def _away(coords: dict[str, tuple[float, float]], node: str, others: set[str], aspect: float) -> tuple[float, float]:
+    """Unit direction pointing away from a node's neighbours, so its label does not sit on its own legs."""
+    x, y = coords[node]
+    vecs = [np.array([x - coords[o][0], (y - coords[o][1]) * aspect]) for o in others if o in coords]
+    vecs = [v / np.linalg.norm(v) for v in vecs if np.linalg.norm(v) > 0]
+    direction = np.sum(vecs, axis=0) if vecs else np.array([0.0, -1.0])
+    if np.linalg.norm(direction) < 0.3 and vecs:  # straight through: go perpendicular, below the line
+        direction = np.array([vecs[0][1], -vecs[0][0]])
+        direction = direction if direction[1] <= 0 else -direction
+    return tuple(direction / np.linalg.norm(direction))
+
+
+# --- directories
+
+def _read(directory: Path, name: str) -> pd.DataFrame:
+    path = directory / f"{name}.csv"
+    try:
+        return pd.read_csv(path)
+    except (FileNotFoundError, pd.errors.EmptyDataError):
+        return pd.DataFrame()
+
+
+def run_meta(run_dir: Path) -> dict:
+    """Scenario name, warm-up, node roles and handling servers, from the run's resolved scenario and summary."""
+    import json
+
+    import yaml
+
+    resolved_path = run_dir / "scenario.resolved.yaml"
+    resolved = yaml.safe_load(resolved_path.read_text(encoding="utf-8")) if resolved_path.exists() else {}
+    summary_path = run_dir / "summary.json"
+    summary = json.loads(summary_path.read_text(encoding="utf-8")) if summary_path.exists() else {}
+    nodes = (resolved.get("network") or {}).get("nodes") or {}
+    window = summary.get("window_days") or [0.0, None]
+    return {
+        "name": summary.get("scenario") or resolved.get("name") or run_dir.name,
+        "warmup_day": float(window[0] or 0.0),
+        "replications": summary.get("replications"),
+        "roles": {n: (v or {}).get("role", "") for n, v in nodes.items()},
+        "servers": {n: int(v["handling"]["servers"]) for n, v in nodes.items() if (v or {}).get("handling")},
+        "resolved": resolved,
+        "summary": summary,
+    }
+
+
+def is_comparison(directory: Path) -> bool:
+    return (directory / "comparison.csv").exists()
+
+
+def comparison_runs(directory: Path) -> list[Path]:
+    """The ordinary run directories inside a comparison directory, in the comparison table's scenario order."""
+    runs = [p for p in sorted(directory.iterdir()) if p.is_dir() and (p / "containers.csv").exists()]
+    table = _read(directory, "comparison")
+    order = list(dict.fromkeys(table["scenario"].astype(str))) if "scenario" in table else []
+    return sorted(runs, key=lambda p: order.index(p.name) if p.name in order else len(order))
+
+
+def plot_run(run_dir: Path, out_dir: Path) -> list[Path]:
+    """Every plot of one run directory, drawn from its tables into `out_dir`."""
+    meta = run_meta(run_dir)
+    name, warm = meta["name"], meta["warmup_day"]
+    containers, routes, tracks = _read(run_dir, "containers"), _read(run_dir, "routes"), _read(run_dir, "tracks")
+    occupancy, sailings, sections = _read(run_dir, "occupancy"), _read(run_dir, "sailings"), _read(run_dir, "sections")
+    bands = _read(run_dir, "published")
+    reps = f"{meta['replications']} replications" if meta["replications"] else "all replications"
+    paths = [transit_distribution(containers, bands, f"{name}: transit time per destination ({reps})",
+                                  out_dir / "transit.png")]
+    if len(sections):
+        paths.append(section_breakdown(sections, routes, f"{name}: where the days go (mean days per corridor "
+                                                         "section)", out_dir / "sections.png"))
+    paths.append(time_distance(tracks, routes, f"{name}: time–distance chart of sampled containers",
+                               out_dir / "time_distance.png"))
+    if len(occupancy):
+        paths.append(occupancy_over_time(occupancy, routes, meta["roles"], warm,
+                                         f"{name}: queues and yards over time", out_dir / "occupancy.png"))
+        paths.append(utilisation(sailings if len(sailings) else pd.DataFrame(
+            columns=["replication", "segment", "depart_day", "containers", "capacity_containers"]),
+            occupancy, meta["servers"], warm, f"{name}: vessel, handling and line utilisation",
+            out_dir / "utilisation.png"))
+    paths.append(corridor_map(routes, tracks, occupancy if len(occupancy) else pd.DataFrame(
+        columns=["replication", "day", "location", "metric", "value"]), warm,
+        f"{name}: the corridor, mean waiting per leg and queue per node", out_dir / "map.png"))
+    return paths
+
+
+def comparison_inputs(directory: Path) -> tuple[dict[str, pd.DataFrame], pd.DataFrame, pd.DataFrame]:
+    """Containers per scenario, all published bands and section means by state, from the scenario subdirectories."""
+    from corridor_sim.analysis import section_means
+
+    containers, bands, means = {}, [], []
+    for run in comparison_runs(directory):
+        name = run.name
+        containers[name] = _read(run, "containers")
+        published = _read(run, "published")
+        if len(published):
+            bands.append(published.assign(scenario=name))
+        sections = _read(run, "sections")
+        if len(sections):
+            means.append(section_means(sections, by_state=True).assign(scenario=name))
+    band_cols = ["scenario", "destination", "label", "low_days", "high_days"]
+    return (containers, pd.concat(bands, ignore_index=True) if bands else pd.DataFrame(columns=band_cols),
+            pd.concat(means, ignore_index=True) if means else pd.DataFrame(
+                columns=["scenario", "destination", "section", "state", "days"]))
+
+
+def plot_comparison(directory: Path, out_dir: Path) -> list[Path]:
+    """Side-by-side plots per destination the scenarios share, then each scenario's own plots in a subfolder."""
+    containers, bands, means = comparison_inputs(directory)
+    dests = [set(measured(c)["destination"].astype(str)) for c in containers.values() if len(c)]
+    common = sorted(set.intersection(*dests)) if dests else []
+    paths = []
+    for dest in common:
+        paths.append(compare_distributions(containers, bands, dest, out_dir / f"transit_compare_{_slug(dest)}.png"))
+        sel = means[means["destination"].astype(str).eq(dest)]
+        if len(sel):
+            paths.append(section_bars(sel[["scenario", "section", "state", "days"]],
+                                      out_dir / f"sections_compare_{_slug(dest)}.png",
+                                      title=f"Where the days go, to {dest}: mean days per corridor section"))
+    for run in comparison_runs(directory):
+        paths += plot_run(run, out_dir / run.name)
+    return paths
+
+
+def _slug(text: str) -> str:
+    return "".join(c if c.isalnum() else "_" for c in text).strip("_") or "all"
+
+
+def plot_results(directory: Path) -> list[Path]:
+    """(Re)draw every plot of a run or comparison directory into `directory/plots/`."""
+    out = directory / "plots"
+    return plot_comparison(directory, out) if is_comparison(directory) else plot_run(directory, out)
