@@ -180,7 +180,7 @@ class CorridorModel:
                 out.append((day, node, "formation_containers", count))
             for n, h in self.handlers.items():
                 out.append((day, n, "queue_trains", h.waiting))
-                out.append((day, n, "busy_servers", h.resource.count))
+                out.append((day, n, "busy_servers", h.busy))
             for s, line in self.lines.items():
                 if line.headway > 0:
                     out.append((day, s, "waiting_trains", line.waiting))
