@@ -27,8 +27,15 @@ def _run_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--replications", type=int, help="number of replications (default: the scenario's)")
     p.add_argument("--seed", type=int, help="random seed (default: the scenario's)")
     p.add_argument("--out", type=Path, help="new results directory (default results/<scenario>/<timestamp>)")
-    p.add_argument("--workers", type=int, default=1, help="worker processes for replications")
+    p.add_argument("--workers", type=int, default=1, help="worker processes for replications and sweep points")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--dask", action="store_true", help="run on a local Dask cluster (--workers processes, "
+                       "default all cores); needs corridor-sim[dask]")
+    where.add_argument("--scheduler", metavar="ADDRESS", help="run on the Dask cluster at ADDRESS (tcp://host:8786)")
+    p.add_argument("--cache", type=Path, metavar="DIR", help="reuse finished replications kept in DIR "
+                   "(default $CORRIDOR_SIM_CACHE or results/.cache)")
+    p.add_argument("--no-cache", action="store_true", help="neither reuse nor keep finished replications")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -42,10 +49,43 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("compare", help="run several scenarios on common random numbers and compare them")
     p.add_argument("scenarios", type=Path, nargs="+")
     _run_args(p)
+    _tuning_parsers(sub)
     p = sub.add_parser("validate", help="check a scenario and print its network, routes and provenance")
     p.add_argument("scenario", type=Path)
     _scenario_args(p)
     return parser
+
+
+def _tuning_parsers(sub: argparse._SubParsersAction) -> None:
+    def tuning(name: str, text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=text)
+        p.add_argument("scenario", type=Path)
+        _run_args(p)
+        p.add_argument("--destination", help="destination whose transit is measured, or 'all' "
+                       "(default: the first published band's destination, else all)")
+        return p
+
+    p = tuning("sweep", "transit and throughput over a grid of parameter values (common random numbers)")
+    p.add_argument("--param", action="append", required=True, metavar="KEY.PATH=V1,V2,...",
+                   help="values of one parameter (repeatable: the grid is their cartesian product)")
+    p = tuning("sensitivity", "one-at-a-time low/high change of each parameter: a tornado of p50/p90 effects")
+    p.add_argument("--params", nargs="+", metavar="KEY.PATH", help="parameters to vary (default: every numeric "
+                   "node, segment and rolling-stock parameter)")
+    p.add_argument("--delta", default="20%", help="relative change down and up (default 20%%)")
+    p = tuning("calibrate", "find parameter values that meet transit targets; write the calibrated scenario")
+    p.add_argument("--target", action="append", required=True, metavar="METRIC=DURATION",
+                   help="p50=20d, p90=…, mean=… (repeatable)")
+    p.add_argument("--param", action="append", required=True, metavar="KEY.PATH=LO..HI",
+                   help="a parameter and its search range, e.g. network.nodes.dostyk.handling.time=12h..72h")
+    p.add_argument("--grid", type=int, default=5, help="grid points per parameter before refinement (default 5)")
+    p.add_argument("--max-evals", type=int, default=30, help="evaluations at most, grid included (default 30)")
+    p = tuning("interventions", "rank the scenario's interventions by days saved at p50 and p90")
+    p.add_argument("--only", metavar="NAME,NAME", help="rank only these interventions")
+    p = tuning("capacity", "transit and throughput against a demand multiplier; saturation and the bottleneck")
+    p.add_argument("--demand", default="0.5,1,1.5,2,3", help="demand multipliers (default 0.5,1,1.5,2,3)")
+    p.add_argument("--interventions", default=None, metavar="NAME,NAME|none",
+                   help="interventions added one after another to show the bottleneck migrate "
+                        "(default: all the scenario lists, in file order)")
 
 
 def _overrides(args: argparse.Namespace) -> list[str]:
@@ -55,6 +95,21 @@ def _overrides(args: argparse.Namespace) -> list[str]:
         if value is not None:
             sets.append(f"{key}={value}")
     return sets
+
+
+def _execution(args: argparse.Namespace):
+    """Executor and cache for every replication the command runs (nothing for commands that run none)."""
+    from contextlib import nullcontext
+
+    if not hasattr(args, "workers"):
+        return nullcontext()
+    from corridor_sim.cache import resolve_cache
+    from corridor_sim.experiment import execution
+
+    if args.workers < 1:
+        raise ScenarioError("must be at least 1", key="--workers")
+    return execution(workers=args.workers, executor="dask" if args.dask else None, scheduler=args.scheduler,
+                     cache=resolve_cache(args.cache, enabled=not args.no_cache))
 
 
 def _progress(total: int, quiet: bool, desc: str):
@@ -125,7 +180,122 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"run": cmd_run, "compare": cmd_compare, "validate": cmd_validate}
+def _study(args: argparse.Namespace, bar):
+    from corridor_sim.tuning.evaluate import Study
+
+    def expect(n: int) -> None:
+        bar.total = (bar.total or 0) + n
+        bar.refresh()
+
+    return Study.load(args.scenario, _overrides(args), args.destination, args.workers, bar.update, expect)
+
+
+def _tuning_out(args: argparse.Namespace, study, command: str) -> Path:
+    from corridor_sim.workspace import check_new, default_run_dir
+
+    out = args.out or default_run_dir(Path("results") / study.base.name, command)
+    check_new(out)
+    return out
+
+
+def _names(text: str | None) -> list[str] | None:
+    return None if text is None else [n.strip() for n in text.split(",") if n.strip() and n.strip() != "none"]
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from corridor_sim.tuning.evaluate import format_table
+    from corridor_sim.tuning.params import parse_values
+    from corridor_sim.tuning.sweep import sweep, write_sweep
+
+    params = [parse_values(spec) for spec in args.param]
+    with _progress(0, args.quiet, "sweep") as bar:
+        study = _study(args, bar)
+        out = _tuning_out(args, study, "sweep")
+        table = sweep(study, params)
+    write_sweep(out, study, params, table)
+    print(format_table(table))
+    print(f"sweep ({study.replications} replications per point, seed {study.seed}, to {study.target_label}) "
+          f"written to {out}")
+    return 0
+
+
+def cmd_sensitivity(args: argparse.Namespace) -> int:
+    from corridor_sim.tuning.evaluate import format_table
+    from corridor_sim.tuning.params import parse_factor
+    from corridor_sim.tuning.sensitivity import sensitivity, write_sensitivity
+
+    delta = parse_factor(args.delta, "--delta")
+    with _progress(0, args.quiet, "sensitivity") as bar:
+        study = _study(args, bar)
+        out = _tuning_out(args, study, "sensitivity")
+        table = sensitivity(study, args.params, delta)
+    write_sensitivity(out, study, table, delta)
+    print(format_table(table, ["parameter", "base", "low", "high", "dp50_low", "dp50_high", "dp90_low",
+                               "dp90_high"]))
+    print(f"sensitivity (±{delta:.0%}, to {study.target_label}, base p50 {table['p50_base'].iloc[0]:.2f} d, "
+          f"p90 {table['p90_base'].iloc[0]:.2f} d) written to {out}")
+    return 0
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    from corridor_sim.tuning.calibrate import calibrate, make_bound, parse_target, write_calibration
+    from corridor_sim.tuning.params import parse_range
+
+    targets = [parse_target(t) for t in args.target]
+    ranges = [parse_range(spec) for spec in args.param]
+    with _progress(0, args.quiet, "calibrate") as bar:
+        study = _study(args, bar)
+        out = _tuning_out(args, study, "calibrate")
+        bounds = [make_bound(study, *r) for r in ranges]
+        result = calibrate(study, bounds, targets, args.grid, args.max_evals)
+    _, path = write_calibration(out, study, result, _overrides(args))
+    best = result.best
+    for b in bounds:
+        print(f"{b.key} = {best[b.key]}")
+    for t in targets:
+        print(f"{t.metric}: {best[t.column]:.2f} d (target {t.days:g} d, residual "
+              f"{best[f'residual_{t.metric}_days']:+.2f} d)")
+    print(f"{len(result.evaluations)} evaluations; calibrated scenario: {path}")
+    return 0
+
+
+def cmd_interventions(args: argparse.Namespace) -> int:
+    from corridor_sim.tuning.evaluate import KPI_COLUMNS, format_table
+    from corridor_sim.tuning.interventions import rank, write_interventions
+
+    with _progress(0, args.quiet, "interventions") as bar:
+        study = _study(args, bar)
+        out = _tuning_out(args, study, "interventions")
+        table = rank(study, _names(args.only))
+    write_interventions(out, study, table)
+    print(format_table(table, ["intervention", "cost", "cost_unit", *KPI_COLUMNS[:3], "saved_p50_days",
+                               "saved_p90_days", "saved_p50_days_per_cost"]))
+    print(f"interventions (to {study.target_label}, {study.replications} replications, seed {study.seed}) "
+          f"written to {out}")
+    return 0
+
+
+def cmd_capacity(args: argparse.Namespace) -> int:
+    from corridor_sim.tuning.capacity import capacity, migration, parse_multipliers, write_capacity
+    from corridor_sim.tuning.evaluate import format_table
+
+    multipliers = parse_multipliers(args.demand)
+    with _progress(0, args.quiet, "capacity") as bar:
+        study = _study(args, bar)
+        out = _tuning_out(args, study, "capacity")
+        curve, res = capacity(study, multipliers, _names(args.interventions))
+    write_capacity(out, study, curve, res)
+    print(format_table(curve, ["stage", "demand_multiplier", "offered_teu_per_day", "carried_teu_per_day",
+                               "p50_days", "p90_days", "in_flight_share", "saturated", "binding",
+                               "binding_utilisation"]))
+    print("\n".join(migration(curve)))
+    print(f"capacity (to {study.target_label}) written to {out}")
+    return 0
+
+
+COMMANDS = {"run": cmd_run, "compare": cmd_compare, "validate": cmd_validate, "sweep": cmd_sweep,
+            "sensitivity": cmd_sensitivity, "calibrate": cmd_calibrate, "interventions": cmd_interventions,
+            "capacity": cmd_capacity}
 
 
 def _terminate(signum: int, frame: object) -> None:
@@ -136,7 +306,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     signal.signal(signal.SIGTERM, _terminate)
     try:
-        return COMMANDS[args.command](args)
+        with _execution(args):
+            return COMMANDS[args.command](args)
     except ScenarioError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -1,0 +1,164 @@
+"""A study: one scenario file, its variants, runs of all of them on common random numbers, and their KPIs.
+
+Every variant runs with the base scenario's seed and replication count, so two variants differ only by the change
+made (each part of the model draws from its own named stream): differences between points are not sampling noise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from corridor_sim import analysis
+from corridor_sim.errors import ScenarioError
+from corridor_sim.experiment import Tables, run_many
+from corridor_sim.loader import apply_sets, load_raw, validate
+from corridor_sim.schema import Scenario
+from corridor_sim.tuning.params import apply_changes, get_value, set_to
+from corridor_sim.workspace import staged, write_json, write_resolved
+
+KPI_COLUMNS = ["p50_days", "p90_days", "mean_days", "delivered", "throughput_teu_per_day", "in_flight_share"]
+
+
+@dataclass
+class Study:
+    """The scenario under study as a raw mapping (for variants) and validated (for the base run)."""
+
+    path: Path
+    raw: dict[str, Any]
+    base: Scenario
+    destination: str | None
+    workers: int = 1
+    progress: Callable[[int], None] | None = None
+    expect: Callable[[int], None] | None = None
+
+    @classmethod
+    def load(cls, path: Path, sets: Sequence[str] = (), destination: str | None = None, workers: int = 1,
+             progress: Callable[[int], None] | None = None, expect: Callable[[int], None] | None = None) -> Study:
+        """`destination`: a node, `all`, or None for the first published band's destination (else all).
+
+        `expect(n)` is told how many replications a batch is about to run (a progress bar grows its total),
+        `progress(k)` as they finish.
+        """
+        path = Path(path)
+        raw = load_raw(path)
+        try:
+            raw = apply_sets(raw, sets)
+        except ScenarioError as exc:
+            raise ScenarioError(exc.message, exc.key, f"{path}: --set") from None
+        base = validate(raw, str(path), name=path.stem)
+        if workers < 1:
+            raise ScenarioError("must be at least 1", key="--workers")
+        return cls(path, raw, base, pick_destination(base, destination), workers, progress, expect)
+
+    @property
+    def replications(self) -> int:
+        return self.base.simulation.replications
+
+    @property
+    def seed(self) -> int:
+        return self.base.simulation.seed
+
+    @property
+    def target_label(self) -> str:
+        return self.destination or analysis.ALL
+
+    def resolve(self, changes: Mapping[str, Any], origin: str = "--param") -> dict[str, Any]:
+        """Each requested value turned into what the raw mapping should hold (distributions keep their shape)."""
+        out = {}
+        for key, value in changes.items():
+            try:
+                out[key] = set_to(get_value(self.raw, key), value)
+            except ScenarioError as exc:
+                raise ScenarioError(exc.message, exc.key or key, origin) from None
+        return out
+
+    def variant_raw(self, changes: Mapping[str, Any], origin: str = "--param", exact: bool = False) -> dict[str, Any]:
+        """The raw mapping with `changes`; `exact` sets values as `--set` would (no rescaling of distributions)."""
+        return apply_changes(self.raw, changes if exact else self.resolve(changes, origin), origin)
+
+    def variant(self, changes: Mapping[str, Any], origin: str = "--param", exact: bool = False) -> Scenario:
+        """The base with `changes` applied and validated; a bad key or value is a one-line error naming it."""
+        if not changes:
+            return self.base
+        raw = self.variant_raw(changes, origin, exact)
+        return validate(raw, f"{self.path} ({origin})", name=self.base.name)
+
+    def run(self, scenarios: Sequence[Scenario]) -> list[Tables]:
+        """All replications of every scenario, with the base seed (common random numbers)."""
+        tasks = [(s, self.seed) for s in scenarios]
+        if self.expect:
+            self.expect(len(tasks) * self.replications)
+        return run_many(tasks, replications=self.replications, workers=self.workers, progress=self.progress)
+
+    def kpis(self, scenario: Scenario, tables: Tables) -> dict[str, float]:
+        return kpis(scenario, tables, self.destination, self.replications)
+
+    def meta(self, command: str, **extra: Any) -> dict[str, Any]:
+        """What a results directory needs to say how it was made."""
+        return {"command": command, "scenario": str(self.path), "name": self.base.name, "seed": self.seed,
+                "replications": self.replications, "destination": self.target_label, **extra}
+
+
+def write_results(out: Path, study: Study, frames: Mapping[str, pd.DataFrame], meta: Mapping[str, Any],
+                  plot: Callable[[Path], Any]) -> Path:
+    """A new results directory (atomic, never overwriting): the base scenario resolved, tables, metadata, plot."""
+    with staged(out) as tmp:
+        write_resolved(tmp, study.base)
+        for name, frame in frames.items():
+            frame.to_csv(tmp / f"{name}.csv", index=False, float_format="%.6g")
+        write_json(tmp / "study.json", dict(meta))
+        plot(tmp)
+    return out
+
+
+def pick_destination(scenario: Scenario, option: str | None) -> str | None:
+    """The destination KPIs are read for: as asked, else the first published band's, else all (None)."""
+    destinations = {f.destination for f in scenario.demand.flows.values()}
+    if option == "all":
+        return None
+    if option is not None:
+        if option not in destinations:
+            raise ScenarioError(f"no flow goes to {option!r} (destinations: {', '.join(sorted(destinations))})",
+                                key="--destination")
+        return option
+    for band in scenario.published:
+        if band.destination in destinations:
+            return band.destination
+    return None
+
+
+def kpis(scenario: Scenario, tables: Tables, destination: str | None, replications: int) -> dict[str, float]:
+    """Transit percentiles of measured delivered containers, throughput, and the share still in flight at the end.
+
+    The in-flight share counts containers that started in the measurement window but never arrived before the end of
+    the cool-down: near zero on a stable corridor, growing with the queue on a saturated one.
+    """
+    sim = scenario.simulation
+    c = tables["containers"]
+    if destination is not None:
+        c = c[c["destination"].eq(destination)]
+    started = c[c["measured"]]
+    m = analysis.measured(c)
+    days = m["transit_days"].to_numpy()
+    window = (sim.duration - sim.warmup) / 24
+    return {
+        "p50_days": float(np.percentile(days, 50)) if len(days) else np.nan,
+        "p90_days": float(np.percentile(days, 90)) if len(days) else np.nan,
+        "mean_days": float(days.mean()) if len(days) else np.nan,
+        "delivered": len(m) / replications,
+        "throughput_teu_per_day": len(m) * sim.teu_per_container / replications / window,
+        "in_flight_share": 1 - len(m) / len(started) if len(started) else np.nan,
+    }
+
+
+
+def format_table(frame: pd.DataFrame, columns: Sequence[str] | None = None) -> str:
+    """A result table for the terminal (numbers to two decimals)."""
+    view = frame[list(columns)] if columns is not None else frame
+    return view.to_string(index=False, float_format=lambda v: f"{v:.2f}")

@@ -1,0 +1,99 @@
+"""Intervention ranking: each named package of changes alone and all together, against the base, on common random
+numbers; ranked by days saved at p50 (then p90), with paired per-replication intervals and days saved per unit cost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from corridor_sim import analysis
+from corridor_sim.errors import ScenarioError
+from corridor_sim.experiment import Tables
+from corridor_sim.schema import Scenario
+from corridor_sim.tuning.evaluate import KPI_COLUMNS, Study, write_results
+
+ALL_TOGETHER = "(all together)"
+
+
+def packages(study: Study, names: Sequence[str] | None = None) -> dict[str, dict[str, Any]]:
+    """The chosen interventions' `set` mappings, in file order; an unknown name is an error naming it."""
+    listed = study.base.interventions
+    if not listed:
+        raise ScenarioError("the scenario lists no interventions", key="interventions", file=str(study.path))
+    for name in names or ():
+        if name not in listed:
+            raise ScenarioError(f"unknown intervention (listed: {', '.join(listed)})", key=name,
+                                file="--interventions")
+    return {n: dict(listed[n].set) for n in (names or listed)}
+
+
+def combined(sets: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Several packages applied in order (a key set twice keeps the later value)."""
+    out: dict[str, Any] = {}
+    for s in sets:
+        out |= s
+    return out
+
+
+def intervention_scenario(study: Study, name: str, changes: dict[str, Any]) -> Scenario:
+    return study.variant(changes, f"interventions.{name}.set", exact=True)
+
+
+def _per_replication(tables: Tables, destination: str | None, q: float) -> pd.Series:
+    m = analysis.measured(tables["containers"])
+    if destination is not None:
+        m = m[m["destination"].eq(destination)]
+    return m.groupby("replication")["transit_days"].quantile(q)
+
+
+def rank(study: Study, names: Sequence[str] | None = None) -> pd.DataFrame:
+    """One row per intervention (and all together): KPIs, days saved at p50/p90 with 95% paired intervals."""
+    chosen = packages(study, names)
+    variants = {n: intervention_scenario(study, n, s) for n, s in chosen.items()}
+    if len(chosen) > 1:
+        variants[ALL_TOGETHER] = intervention_scenario(study, ALL_TOGETHER, combined(list(chosen.values())))
+    results = study.run([study.base, *variants.values()])
+    base_tables, base = results[0], study.kpis(study.base, results[0])
+    rows = []
+    for (name, scenario), tables in zip(variants.items(), results[1:], strict=True):
+        cost, unit = _cost(study, list(chosen) if name == ALL_TOGETHER else [name])
+        spec = study.base.interventions.get(name)
+        row: dict[str, Any] = {"intervention": name, "description": spec.description if spec else "",
+                               "cost": cost, "cost_unit": unit}
+        row |= study.kpis(scenario, tables)
+        for q in (50, 90):
+            row[f"saved_p{q}_days"] = base[f"p{q}_days"] - row[f"p{q}_days"]
+            diff = (_per_replication(base_tables, study.destination, q / 100)
+                    - _per_replication(tables, study.destination, q / 100)).dropna().to_numpy()
+            row[f"saved_p{q}_ci_low"], row[f"saved_p{q}_ci_high"] = analysis.t_interval(diff)
+        cost = row["cost"]
+        row["saved_p50_days_per_cost"] = row["saved_p50_days"] / cost if cost else np.nan
+        rows.append(row)
+    table = pd.DataFrame(rows).sort_values(["saved_p50_days", "saved_p90_days"], ascending=False, kind="stable")
+    base_row = {"intervention": "(base)", "description": "the scenario as given", **base}
+    return pd.concat([pd.DataFrame([base_row]), table], ignore_index=True)[
+        ["intervention", "description", "cost", "cost_unit", *KPI_COLUMNS, "saved_p50_days", "saved_p50_ci_low",
+         "saved_p50_ci_high", "saved_p90_days", "saved_p90_ci_low", "saved_p90_ci_high", "saved_p50_days_per_cost"]]
+
+
+def _cost(study: Study, names: Sequence[str]) -> tuple[float | None, str]:
+    """The summed cost, when every package has one and all are in one unit (otherwise they do not add up)."""
+    specs = [study.base.interventions[n] for n in names]
+    units = {s.cost_unit for s in specs}
+    if all(s.cost is not None for s in specs) and len(units) == 1:
+        return float(sum(s.cost for s in specs)), units.pop()
+    return None, ""
+
+
+def write_interventions(out: Path, study: Study, table: pd.DataFrame) -> Path:
+    from corridor_sim.tuning.plots import intervention_bars
+
+    title = (f"{study.base.name}: days saved, to {study.target_label} "
+             f"({study.replications} replications, seed {study.seed})")
+    return write_results(out, study, {"interventions": table}, study.meta("interventions"),
+                         lambda d: intervention_bars(table, title, d / "interventions.png"))

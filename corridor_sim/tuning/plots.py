@@ -1,0 +1,148 @@
+"""Plots of the tuning tools, drawn from their result tables only (a results directory can be re-plotted)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from corridor_sim.tuning.params import parse_quantity  # noqa: E402
+
+
+def _save(fig: plt.Figure, path: Path) -> Path:
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def _numeric(values: pd.Series) -> np.ndarray | None:
+    """The values as numbers if every one reads as a quantity (for a true x axis), else None (categorical)."""
+    qs = [parse_quantity(v) for v in values]
+    if any(q is None for q in qs):
+        return None
+    return np.array([q.number for q in qs])
+
+
+def sweep_plot(table: pd.DataFrame, keys: Sequence[str], title: str, path: Path) -> Path:
+    """One parameter: p50/p90/mean transit and throughput against it. Two: heat map of p50. More: points in order."""
+    if len(keys) == 2:
+        pivot = table.pivot_table(index=keys[0], columns=keys[1], values="p50_days", sort=False)
+        fig, ax = plt.subplots(figsize=(8, 6), constrained_layout=True)
+        im = ax.imshow(pivot.to_numpy(), cmap="viridis_r", aspect="auto", origin="lower")
+        ax.set_xticks(range(pivot.shape[1]), [str(c) for c in pivot.columns], rotation=30)
+        ax.set_yticks(range(pivot.shape[0]), [str(i) for i in pivot.index])
+        for (i, j), v in np.ndenumerate(pivot.to_numpy()):
+            ax.text(j, i, f"{v:.1f}", ha="center", va="center", fontsize=8, color="w")
+        ax.set_xlabel(keys[1])
+        ax.set_ylabel(keys[0])
+        fig.colorbar(im, ax=ax, label="p50 transit (days)")
+        ax.set_title(title, fontsize=9)
+        return _save(fig, path)
+    fig, (ax, ax2) = plt.subplots(2, 1, figsize=(9, 7), sharex=True, constrained_layout=True)
+    if len(keys) == 1:
+        x = _numeric(table[keys[0]])
+        labels = table[keys[0]].astype(str).tolist()
+        if x is None:
+            x = np.arange(len(table))
+            ax2.set_xticks(x, labels, rotation=30)
+        ax2.set_xlabel(keys[0])
+    else:
+        x = np.arange(len(table))
+        labels = [", ".join(str(r[k]) for k in keys) for _, r in table.iterrows()]
+        ax2.set_xticks(x, labels, rotation=60, fontsize=7)
+        ax2.set_xlabel(" / ".join(keys))
+    for col, style in (("p50_days", "o-"), ("p90_days", "s--"), ("mean_days", "^:")):
+        ax.plot(x, table[col], style, label=col.replace("_days", ""))
+    ax.set_ylabel("transit time (days)")
+    ax.legend(fontsize=8)
+    ax.set_title(title, fontsize=9)
+    ax2.plot(x, table["throughput_teu_per_day"], "o-", color="C3")
+    ax2.set_ylabel("throughput (TEU/day)")
+    return _save(fig, path)
+
+
+def tornado(table: pd.DataFrame, title: str, path: Path, top: int = 25) -> Path:
+    """Change from base of p50 and p90 at the low and high value of each parameter, largest swing on top."""
+    t = table.head(top).iloc[::-1]
+    y = np.arange(len(t))
+    fig, axes = plt.subplots(1, 2, figsize=(13, 0.35 * len(t) + 2), sharey=True, constrained_layout=True)
+    for ax, q in zip(axes, ("p50", "p90"), strict=True):
+        ax.barh(y, t[f"d{q}_low"].fillna(0), color="C0", label="parameter low")
+        ax.barh(y, t[f"d{q}_high"].fillna(0), color="C1", alpha=0.8, label="parameter high")
+        ax.axvline(0, color="k", lw=0.8)
+        ax.set_xlabel(f"change of {q} transit from base {t[f'{q}_base'].iloc[0]:.1f} d (days)")
+    axes[0].set_yticks(y, [f"{p}  [{lo} / {hi}]" for p, lo, hi in zip(t["parameter"], t["low"], t["high"],
+                                                                        strict=True)], fontsize=7)
+    axes[1].legend(fontsize=8)
+    fig.suptitle(title, fontsize=9)
+    return _save(fig, path)
+
+
+def calibration_plot(table: pd.DataFrame, keys: Sequence[str], targets: Mapping[str, float], title: str,
+                     path: Path) -> Path:
+    """Each targeted KPI at every evaluated point against the first parameter, target line, best point marked."""
+    fig, axes = plt.subplots(1, len(targets), figsize=(6 * len(targets), 4.5), squeeze=False, constrained_layout=True)
+    x = _numeric(table[keys[0]])
+    x = np.arange(len(table)) if x is None else x
+    best = int(table["loss"].idxmin())
+    for ax, (col, goal) in zip(axes[0], targets.items(), strict=True):
+        ax.scatter(x, table[col], c=np.where(table["phase"].eq("grid"), "C0", "C2"), s=18)
+        ax.axhline(goal, color="C3", ls="--", label=f"target {goal:g} d")
+        ax.scatter([x[best]], [table[col].iloc[best]], marker="*", s=200, color="C3", label="best fit")
+        ax.set_xlabel(keys[0])
+        ax.set_ylabel(f"{col.replace('_days', '')} transit (days)")
+        ax.legend(fontsize=8)
+    fig.suptitle(title, fontsize=9)
+    return _save(fig, path)
+
+
+def intervention_bars(table: pd.DataFrame, title: str, path: Path) -> Path:
+    """Days saved at p50 and p90 per intervention (95% paired intervals), best first."""
+    t = table[table["intervention"].ne("(base)")].iloc[::-1]
+    y = np.arange(len(t))
+    fig, ax = plt.subplots(figsize=(10, 0.5 * len(t) + 2), constrained_layout=True)
+    for off, q, color in ((-0.2, "p50", "C0"), (0.2, "p90", "C1")):
+        err = np.array([t[f"saved_{q}_days"] - t[f"saved_{q}_ci_low"], t[f"saved_{q}_ci_high"] - t[f"saved_{q}_days"]])
+        ax.barh(y + off, t[f"saved_{q}_days"], height=0.38, color=color, label=f"days saved at {q}",
+                xerr=np.nan_to_num(err), capsize=2)
+    labels = [f"{n}" + (f"  ({c:g} {u})" if pd.notna(c) else "") for n, c, u in zip(t["intervention"], t["cost"],
+                                                                                    t["cost_unit"], strict=True)]
+    ax.set_yticks(y, labels, fontsize=8)
+    ax.axvline(0, color="k", lw=0.8)
+    ax.set_xlabel("days saved against the base scenario")
+    ax.legend(fontsize=8)
+    ax.set_title(title, fontsize=9)
+    return _save(fig, path)
+
+
+def capacity_plot(curve: pd.DataFrame, title: str, path: Path) -> Path:
+    """Transit and throughput against the demand multiplier per stage; saturated points crossed, binding named."""
+    fig, (ax, ax2) = plt.subplots(2, 1, figsize=(10, 8), sharex=True, constrained_layout=True)
+    for k, (stage, g) in enumerate(curve.groupby("stage", sort=False)):
+        color = f"C{k % 10}"
+        ax.plot(g["demand_multiplier"], g["p50_days"], "o-", color=color, label=f"{stage} p50")
+        ax.plot(g["demand_multiplier"], g["p90_days"], "--", color=color, alpha=0.6, label=f"{stage} p90")
+        ax2.plot(g["demand_multiplier"], g["carried_teu_per_day"], "o-", color=color, label=stage)
+        sat = g[g["saturated"]]
+        ax.scatter(sat["demand_multiplier"], sat["p50_days"], marker="x", s=90, color="k", zorder=3)
+        ax2.scatter(sat["demand_multiplier"], sat["carried_teu_per_day"], marker="x", s=90, color="k", zorder=3)
+        if len(sat):
+            first = sat.iloc[0]
+            ax2.annotate(f"binds: {first['binding']}", (first["demand_multiplier"], first["carried_teu_per_day"]),
+                         textcoords="offset points", xytext=(5, -14 - 10 * k), fontsize=8, color=color)
+    offered = curve.groupby("demand_multiplier")["offered_teu_per_day"].mean()
+    ax2.plot(offered.index, offered.to_numpy(), ":", color="0.4", label="offered")
+    ax.set_ylabel("transit time (days)")
+    ax.set_yscale("log")
+    ax.set_title(title + "  (× = saturated: queues grow without bound)", fontsize=9)
+    ax.legend(fontsize=7, ncol=2)
+    ax2.set_xlabel("demand multiplier (every flow's volume)")
+    ax2.set_ylabel("TEU/day delivered in the window")
+    ax2.legend(fontsize=7)
+    return _save(fig, path)
