@@ -175,3 +175,22 @@ def test_when_full_fills_before_max_wait() -> None:
     takes = {1: 34.0} | {k: 48 * n + 34 for n in range(1, 14) for k in (2 * n, 2 * n + 1)}
     check_takes(tables, takes)
     assert (tables["sailings"].containers.iloc[1:] == 20).all()
+
+
+def test_timetable_demand_follows_the_monthly_factor() -> None:
+    """Evenly spaced trains at 3.5 a week (one every 48 h) scaled month by month: each month gets its factor times
+    its share of trains (within the one train that straddles a month's end), and a month at zero gets none."""
+    factor = [1.0, 0.0, 2.0, 0.5, 1.0, 0.0, 3.0, 1.0, 1.0, 1.0, 1.0, 1.0]
+    nodes = {"o": {"role": "terminal"}, "z": {"role": "terminal"}}
+    flows = {"f": {"origin": "o", "destination": "z", "trains_per_week": 3.5, "arrivals": "timetable",
+                   "containers_per_train": 1, "monthly_factor": factor}}
+    raw = scenario_dict(nodes, {"oz": {"from": "o", "to": "z", "travel_time": "1h"}}, flows,
+                        duration="365d", cooldown="0h", start="2023-01-01")
+    start = run(raw)["containers"].start_day
+    days = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+    edges = np.cumsum([0, *days])
+    counts = np.histogram(start, bins=edges)[0]
+    expected = np.array(factor) * np.array(days) / 2
+    assert np.all(np.abs(counts - expected) <= 1), (counts, expected)
+    assert abs(counts.sum() - expected.sum()) <= 1
+    assert counts[1] == counts[5] == 0

@@ -66,3 +66,25 @@ def test_erlang_c_reference_values() -> None:
     assert erlang_c_wait(1, 0.7, 1.0) == pytest.approx(0.7 / 0.3)
     # M/M/2, a = 1.2: P0 = 1/(1 + 1.2 + 1.2^2/2/(1-0.6)) = 0.25, C = 0.72/0.4*0.25 = 0.45, Wq = 0.45/0.8
     assert erlang_c_wait(2, 1.2, 1.0) == pytest.approx(0.5625)
+
+
+def test_poisson_arrivals_follow_the_monthly_rate() -> None:
+    """Thinned Poisson arrivals: each month's count is Poisson with mean rate x factor x hours, and the gaps within
+    a month are exponential (coefficient of variation 1)."""
+    factor = [1.0, 0.0, 2.0, 0.5, 1.0, 1.0, 3.0, 1.0, 1.0, 1.0, 1.0, 1.0]
+    nodes = {"o": {"role": "terminal"}, "z": {"role": "terminal"}}
+    flows = {"f": {"origin": "o", "destination": "z", "trains_per_week": 168 * 0.5, "containers_per_train": 1,
+                   "monthly_factor": factor}}
+    raw = scenario_dict(nodes, {"oz": {"from": "o", "to": "z", "travel_time": "1h"}}, flows,
+                        duration="365d", cooldown="0h", start="2023-01-01", seed=4)
+    start = run(raw)["containers"].start_day.to_numpy()
+    days = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
+    counts = np.histogram(start, bins=np.cumsum([0, *days]))[0]
+    expected = 0.5 * 24 * days * np.array(factor)
+    assert counts[1] == 0
+    busy = expected > 0
+    z = (counts[busy] - expected[busy]) / np.sqrt(expected[busy])
+    assert np.all(np.abs(z) < 4), z
+    july = np.diff(start[(start >= 181) & (start < 212)])
+    assert july.mean() * 24 == pytest.approx(1 / 1.5, rel=0.05)
+    assert july.std() / july.mean() == pytest.approx(1.0, abs=0.05)

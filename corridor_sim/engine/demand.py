@@ -26,11 +26,15 @@ def train_arrivals(env: simpy.Environment, base_rate: float, monthly_factor: lis
             yield env.timeout(rng.exponential(1.0 / peak))
             if rng.random() * peak < base_rate * monthly_factor[calendar.month(env.now) - 1]:
                 emit()
-    else:
+    else:  # evenly spaced in expected trains: one arrival each time the cumulative rate gains one train
+        owed = 1.0
         while True:
             rate = base_rate * monthly_factor[calendar.month(env.now) - 1]
-            if rate <= 0:
-                yield env.timeout(calendar.next_boundary(env.now) - env.now)
+            to_boundary = calendar.next_boundary(env.now) - env.now
+            if rate * to_boundary < owed:  # the month ends first: carry what it contributed over
+                owed -= rate * to_boundary
+                yield env.timeout(to_boundary)
                 continue
-            yield env.timeout(1.0 / rate)
+            yield env.timeout(owed / rate)
+            owed = 1.0
             emit()
