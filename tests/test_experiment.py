@@ -254,3 +254,31 @@ def test_bad_arguments_are_input_errors(tasks: list) -> None:
         run_many(tasks, replications=1, workers=0)
     with pytest.raises(ScenarioError):
         run_many(tasks, replications=1, executor="threads")  # type: ignore[arg-type]
+
+
+def test_cli_rerun_reuses_the_cache_and_writes_identical_tables(tmp_path: Path, write_yaml,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from corridor_sim.cli import main
+
+    path = write_yaml(small(simulation={"duration": "40d", "warmup": "5d", "cooldown": "10d", "seed": 2,
+                                        "replications": 2}))
+    cache = tmp_path / "cache"
+    assert main(["run", str(path), "--out", str(tmp_path / "a"), "--cache", str(cache), "--quiet"]) == 0
+    assert main(["run", str(path), "--out", str(tmp_path / "n"), "--no-cache", "--quiet"]) == 0
+    assert len(list(cache.rglob("*.pkl"))) == 2
+    monkeypatch.setattr(experiment, "run_one", lambda *a: pytest.fail("a cached replication was recomputed"))
+    assert main(["run", str(path), "--out", str(tmp_path / "b"), "--cache", str(cache), "--quiet"]) == 0
+    for name in ("containers", "sections", "sailings", "occupancy"):
+        first = (tmp_path / "a" / f"{name}.csv").read_bytes()
+        assert first == (tmp_path / "b" / f"{name}.csv").read_bytes() == (tmp_path / "n" / f"{name}.csv").read_bytes()
+
+
+def test_cli_without_dask_is_exit_2_with_one_line(tmp_path: Path, write_yaml, monkeypatch: pytest.MonkeyPatch,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    from corridor_sim.cli import main
+
+    monkeypatch.setitem(sys.modules, "distributed", None)
+    assert main(["run", str(write_yaml(small())), "--out", str(tmp_path / "x"), "--dask", "--no-cache"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "corridor-sim[dask]" in err
+    assert not (tmp_path / "x").exists()
