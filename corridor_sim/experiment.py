@@ -185,6 +185,6 @@ def dask_client(workers: int = 1, scheduler: str | None = None) -> Iterator[Any]
             yield client
         return
     n = workers if workers > 1 else (os.cpu_count() or 1)
-    with LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+    with LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster, \
             Client(cluster) as client:
         yield client
