@@ -36,6 +36,8 @@ def _parse(text: object, units: dict[str, float], kind: str, example: str) -> fl
     value = number * units[unit]
     if not math.isfinite(value):
         raise ValueError(f"{kind} {text!r} is not finite")
+    if value < 0:  # no wait, distance or speed in a scenario is negative; a sign is a typo, never a meaning
+        raise ValueError(f"{kind} {text!r} must not be negative")
     return value
 
 
