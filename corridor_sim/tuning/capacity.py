@@ -1,8 +1,9 @@
 """Capacity curve: transit and throughput against a demand multiplier, where the corridor saturates, what binds.
 
-Every flow's volume (`teu_per_year` or `trains_per_week`) is multiplied. A point is *saturated* when containers that
-started in the measurement window are still in flight at the end of the cool-down (more than `SATURATED_SHARE` of
-them): queues then grow without bound and throughput stops following demand. What binds is read from the run's
+Every flow's volume (`teu_per_year` or `trains_per_week`) is multiplied. A point is *saturated* when queues grow
+without bound, seen two ways: the corridor delivers, during the measurement window, less than `CARRIED_SHARE` of the
+TEU that entered it in that window (throughput has stopped following demand), or more than `IN_FLIGHT_SHARE` of the
+containers that started in the window are still in flight at the end of the cool-down. What binds is read from the run's
 occupancy samples: at a saturated point the resource whose queue grows most over the window (in containers), else
 the one with the highest utilisation — busy servers for handling, busy vessels for a sea leg, and the offered load
 (trains entering × headway) for a rail line.
@@ -28,7 +29,8 @@ from corridor_sim.tuning.evaluate import KPI_COLUMNS, Study, write_results
 from corridor_sim.tuning.interventions import combined, packages
 from corridor_sim.tuning.params import get_value, parse_quantity, unwrap
 
-SATURATED_SHARE = 0.02
+IN_FLIGHT_SHARE = 0.02
+CARRIED_SHARE = 0.95
 BASE = "base"
 
 
@@ -160,7 +162,7 @@ def capacity(study: Study, multipliers: Sequence[float], names: Sequence[str] | 
     for (stage, _, m), scenario, tables in zip(points, scenarios, results, strict=True):
         k = study.kpis(scenario, tables)
         offered, carried = _rates(scenario, tables["containers"], study.replications)
-        saturated = bool(k["in_flight_share"] > SATURATED_SHARE)
+        saturated = bool(k["in_flight_share"] > IN_FLIGHT_SHARE or carried < CARRIED_SHARE * offered)
         res = resources(scenario, tables)
         top = binding(res, saturated)
         rows.append({"stage": stage, "demand_multiplier": m, "offered_teu_per_day": offered,
@@ -198,6 +200,7 @@ def write_capacity(out: Path, study: Study, curve: pd.DataFrame, res: pd.DataFra
 
     title = (f"{study.base.name}: capacity, to {study.target_label} "
              f"({study.replications} replications, seed {study.seed})")
-    meta = study.meta("capacity", saturated_share=SATURATED_SHARE, migration=migration(curve))
+    meta = study.meta("capacity", in_flight_share=IN_FLIGHT_SHARE, carried_share=CARRIED_SHARE,
+                      migration=migration(curve))
     return write_results(out, study, {"capacity": curve, "resources": res}, meta,
                          lambda d: capacity_plot(curve, title, d / "capacity.png"))
