@@ -53,6 +53,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("validate", help="check a scenario and print its network, routes and provenance")
     p.add_argument("scenario", type=Path)
     _scenario_args(p)
+    p = sub.add_parser("plot", help="(re)draw a run's or comparison's plots into RESULTS_DIR/plots/")
+    p.add_argument("results", type=Path, metavar="RESULTS_DIR")
+    p = sub.add_parser("report", help="one self-contained HTML report (figures, tables, parameters side by side)")
+    p.add_argument("results", type=Path, nargs="+", metavar="RESULTS_DIR")
+    p.add_argument("--out", type=Path, metavar="FILE.html", help="report file, never overwritten "
+                   "(default RESULTS_DIR/report.html of the first directory)")
     return parser
 
 
@@ -165,6 +171,23 @@ def cmd_compare(args: argparse.Namespace) -> int:
         write_comparison(tmp, result, scenarios, replications, seed)
     print(format_table(result.table))
     print(f"comparison ({replications} replications, seed {seed}, common random numbers) written to {out}")
+    return 0
+
+
+def cmd_plot(args: argparse.Namespace) -> int:
+    from corridor_sim.plots import check_results_dir, plot_results
+
+    check_results_dir(args.results)
+    paths = plot_results(args.results)
+    print(f"{len(paths)} plots written to {args.results / 'plots'}")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from corridor_sim.report import build_report
+
+    out = build_report(args.results, args.out or args.results[0] / "report.html")
+    print(f"report written to {out}")
     return 0
 
 
@@ -295,7 +318,7 @@ def cmd_capacity(args: argparse.Namespace) -> int:
 
 COMMANDS = {"run": cmd_run, "compare": cmd_compare, "validate": cmd_validate, "sweep": cmd_sweep,
             "sensitivity": cmd_sensitivity, "calibrate": cmd_calibrate, "interventions": cmd_interventions,
-            "capacity": cmd_capacity}
+            "capacity": cmd_capacity, "plot": cmd_plot, "report": cmd_report}
 
 
 def _terminate(signum: int, frame: object) -> None:

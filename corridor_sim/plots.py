@@ -22,6 +22,7 @@ from matplotlib.colors import Normalize  # noqa: E402
 from matplotlib.patches import Patch, Rectangle  # noqa: E402
 
 from corridor_sim.analysis import measured  # noqa: E402
+from corridor_sim.errors import ScenarioError  # noqa: E402
 from corridor_sim.records import STATES  # noqa: E402
 
 SECTION_ORDER = ("China", "KZ border", "KZ rail", "Caspian port wait", "Caspian crossing", "Azerbaijan", "Georgia",
@@ -55,10 +56,11 @@ def _styled(func):
     return wrapper
 
 
-def _save(fig: plt.Figure, path: Path) -> Path:
+def _save(fig: plt.Figure, path: Path, tight: bool = False) -> Path:
+    """Write the PNG; `tight` crops the margins a fixed-aspect axes (the map) leaves, at the cost of a second draw."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=DPI, bbox_inches="tight", pad_inches=0.15)
+    fig.savefig(path, dpi=DPI, **({"bbox_inches": "tight", "pad_inches": 0.15} if tight else {}))
     return path
 
 
@@ -129,7 +131,7 @@ def transit_distribution(containers: pd.DataFrame, bands: pd.DataFrame | None, t
         for dest in dests:
             days = m.loc[m["destination"].astype(str).eq(dest), "transit_days"].to_numpy()
             label = f"to {dest}: median {np.median(days):.1f} d, p90 {np.percentile(days, 90):.1f} d (n={len(days)})"
-            ax_h.hist(days, bins=bins, color=colours[dest], alpha=0.35)
+            ax_h.hist(days, bins=bins, color=colours[dest], alpha=0.35, histtype="stepfilled")
             ax_h.hist(days, bins=bins, color=colours[dest], histtype="step", linewidth=1.5, label=label)
             _ecdf(ax_e, days, color=colours[dest], linewidth=1.8, label=f"to {dest}")
         data = [m.loc[m["destination"].astype(str).eq(d), "transit_days"].to_numpy() for d in dests[::-1]]
@@ -602,7 +604,7 @@ def corridor_map(routes: pd.DataFrame, tracks: pd.DataFrame, occupancy: pd.DataF
                 plt.Line2D([], [], marker="o", color="w", markeredgecolor="black", markerfacecolor="w",
                            markersize=12, label=f"node size: mean trains queued (largest {_num(largest)})")]
     ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=min(len(handles), 6))
-    return _save(fig, path)
+    return _save(fig, path, tight=True)
 
 
 def _away(coords: dict[str, tuple[float, float]], node: str, others: set[str], aspect: float) -> tuple[float, float]:
@@ -619,7 +621,7 @@ def _away(coords: dict[str, tuple[float, float]], node: str, others: set[str], a
 
 # --- directories
 
-def _read(directory: Path, name: str) -> pd.DataFrame:
+def read_table(directory: Path, name: str) -> pd.DataFrame:
     path = directory / f"{name}.csv"
     try:
         return pd.read_csv(path)
@@ -657,18 +659,25 @@ def is_comparison(directory: Path) -> bool:
 def comparison_runs(directory: Path) -> list[Path]:
     """The ordinary run directories inside a comparison directory, in the comparison table's scenario order."""
     runs = [p for p in sorted(directory.iterdir()) if p.is_dir() and (p / "containers.csv").exists()]
-    table = _read(directory, "comparison")
+    table = read_table(directory, "comparison")
     order = list(dict.fromkeys(table["scenario"].astype(str))) if "scenario" in table else []
     return sorted(runs, key=lambda p: order.index(p.name) if p.name in order else len(order))
+
+
+def check_results_dir(path: Path) -> None:
+    """Refuse (as bad input) anything that is not a run or comparison directory."""
+    if not path.is_dir() or not ((path / "containers.csv").exists() or is_comparison(path)):
+        raise ScenarioError("not a results directory (no containers.csv or comparison.csv)", file=str(path))
 
 
 def plot_run(run_dir: Path, out_dir: Path) -> list[Path]:
     """Every plot of one run directory, drawn from its tables into `out_dir`."""
     meta = run_meta(run_dir)
     name, warm = meta["name"], meta["warmup_day"]
-    containers, routes, tracks = _read(run_dir, "containers"), _read(run_dir, "routes"), _read(run_dir, "tracks")
-    occupancy, sailings, sections = _read(run_dir, "occupancy"), _read(run_dir, "sailings"), _read(run_dir, "sections")
-    bands = _read(run_dir, "published")
+    t = {n: read_table(run_dir, n) for n in ("containers", "routes", "tracks", "occupancy", "sailings", "sections",
+                                             "published")}
+    containers, routes, tracks, occupancy = t["containers"], t["routes"], t["tracks"], t["occupancy"]
+    sailings, sections, bands = t["sailings"], t["sections"], t["published"]
     reps = f"{meta['replications']} replications" if meta["replications"] else "all replications"
     paths = [transit_distribution(containers, bands, f"{name}: transit time per destination ({reps})",
                                   out_dir / "transit.png")]
@@ -690,18 +699,18 @@ def plot_run(run_dir: Path, out_dir: Path) -> list[Path]:
     return paths
 
 
-def comparison_inputs(directory: Path) -> tuple[dict[str, pd.DataFrame], pd.DataFrame, pd.DataFrame]:
-    """Containers per scenario, all published bands and section means by state, from the scenario subdirectories."""
+def comparison_inputs(runs: Sequence[tuple[str, Path]]) -> tuple[dict[str, pd.DataFrame], pd.DataFrame,
+                                                                  pd.DataFrame]:
+    """Containers per scenario, all published bands and section means by state, from (name, run directory)."""
     from corridor_sim.analysis import section_means
 
     containers, bands, means = {}, [], []
-    for run in comparison_runs(directory):
-        name = run.name
-        containers[name] = _read(run, "containers")
-        published = _read(run, "published")
+    for name, run in runs:
+        containers[name] = read_table(run, "containers")
+        published = read_table(run, "published")
         if len(published):
             bands.append(published.assign(scenario=name))
-        sections = _read(run, "sections")
+        sections = read_table(run, "sections")
         if len(sections):
             means.append(section_means(sections, by_state=True).assign(scenario=name))
     band_cols = ["scenario", "destination", "label", "low_days", "high_days"]
@@ -710,20 +719,26 @@ def comparison_inputs(directory: Path) -> tuple[dict[str, pd.DataFrame], pd.Data
                 columns=["scenario", "destination", "section", "state", "days"]))
 
 
-def plot_comparison(directory: Path, out_dir: Path) -> list[Path]:
-    """Side-by-side plots per destination the scenarios share, then each scenario's own plots in a subfolder."""
-    containers, bands, means = comparison_inputs(directory)
-    dests = [set(measured(c)["destination"].astype(str)) for c in containers.values() if len(c)]
-    common = sorted(set.intersection(*dests)) if dests else []
+def plot_side_by_side(runs: Sequence[tuple[str, Path]], out_dir: Path) -> list[Path]:
+    """Transit distributions and section bars of several runs, one pair per destination they all deliver to."""
+    containers, bands, means = comparison_inputs(runs)
+    dests = [set(measured(c)["destination"].astype(str)) if len(c) else set() for c in containers.values()]
     paths = []
-    for dest in common:
+    for dest in sorted(set.intersection(*dests)) if dests else []:
         paths.append(compare_distributions(containers, bands, dest, out_dir / f"transit_compare_{_slug(dest)}.png"))
         sel = means[means["destination"].astype(str).eq(dest)]
         if len(sel):
             paths.append(section_bars(sel[["scenario", "section", "state", "days"]],
                                       out_dir / f"sections_compare_{_slug(dest)}.png",
                                       title=f"Where the days go, to {dest}: mean days per corridor section"))
-    for run in comparison_runs(directory):
+    return paths
+
+
+def plot_comparison(directory: Path, out_dir: Path) -> list[Path]:
+    """Side-by-side plots of a comparison directory's scenarios, then each one's own plots in a subfolder."""
+    runs = comparison_runs(directory)
+    paths = plot_side_by_side([(run.name, run) for run in runs], out_dir)
+    for run in runs:
         paths += plot_run(run, out_dir / run.name)
     return paths
 

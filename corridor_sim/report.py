@@ -1,0 +1,269 @@
+"""One self-contained HTML report of one or more results directories: figures embedded as base64 PNG, tables, and
+the scenarios' key parameters side by side, so it can be mailed around and opened in a browser with no server.
+
+Everything comes from the result tables and each run's `scenario.resolved.yaml`; nothing is re-simulated.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import html
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from corridor_sim import __version__, analysis, plots
+from corridor_sim.errors import ScenarioError
+
+# What each figure answers, shown under it in the report.
+CAPTIONS = {
+    "transit_compare": "How long does a container take in each scenario, and does it fall in the published band?",
+    "sections_compare": "Where do the days go in each scenario, and which sections did a change shorten?",
+    "transit": "How are transit times spread per destination (histogram, ECDF, box), against the published bands?",
+    "sections": "Which corridor sections take the days, and is it moving, handling or waiting?",
+    "time_distance": "Where do containers stop along the corridor: bunching at ports, waits for vessels and trains?",
+    "occupancy": "How long are the queues and yards at borders and ports over time, and do they settle or grow?",
+    "utilisation": "How full do vessels sail, and how busy are handling servers and rail lines?",
+    "map": "Where on the map is the delay: legs coloured by waiting, nodes sized by queue.",
+}
+SKIP_PARAMS = ("name", "description", "sources", "provenance", "published")
+
+CSS = """
+body { font-family: -apple-system, 'Segoe UI', 'DejaVu Sans', sans-serif; margin: 0 auto; max-width: 1280px;
+       padding: 1.5em 2em; color: #222; line-height: 1.45; }
+h1 { border-bottom: 3px solid #0072B2; padding-bottom: .3em; }
+h2 { margin-top: 2.2em; border-bottom: 1px solid #ccc; padding-bottom: .2em; }
+h3 { margin-top: 1.6em; color: #333; }
+nav ul { columns: 3; list-style: none; padding-left: 0; }
+figure { margin: 1.2em 0; }
+figure img { max-width: 100%; border: 1px solid #e3e3e3; border-radius: 4px; }
+figcaption { font-size: .92em; color: #555; margin-top: .3em; }
+table { border-collapse: collapse; font-size: .85em; margin: .8em 0; }
+th, td { border-bottom: 1px solid #e4e4e4; padding: .25em .7em; text-align: right; }
+th { background: #f3f6f9; position: sticky; top: 0; }
+td:first-child, th:first-child, td.key { text-align: left; }
+tr.differs td { background: #fff8e5; }
+.meta { color: #666; font-size: .9em; }
+.src { display: block; color: #888; font-size: .8em; }
+details { margin: .8em 0; }
+.wide { overflow-x: auto; }
+"""
+
+
+def expand(directories: Sequence[Path]) -> tuple[list[tuple[str, Path]], list[Path]]:
+    """The run directories to report (a comparison directory contributes its scenarios) and the comparisons."""
+    runs: list[tuple[str, Path]] = []
+    comparisons: list[Path] = []
+    for directory in directories:
+        plots.check_results_dir(directory)
+        if plots.is_comparison(directory):
+            comparisons.append(directory)
+            members = plots.comparison_runs(directory)
+        else:
+            members = [directory]
+        for run in members:
+            name, k = plots.run_meta(run)["name"], 1
+            base = name
+            while name in [n for n, _ in runs]:
+                k += 1
+                name = f"{base}-{k}"
+            runs.append((name, run))
+    return runs, comparisons
+
+
+def _img(path: Path) -> str:
+    data = base64.b64encode(path.read_bytes()).decode("ascii")
+    key = path.stem.split("_compare")[0] + "_compare" if "_compare" in path.stem else path.stem
+    caption = CAPTIONS.get(key, "")
+    return (f'<figure><img alt="{html.escape(path.stem)}" src="data:image/png;base64,{data}">'
+            f"<figcaption>{html.escape(caption)}</figcaption></figure>")
+
+
+def _table(frame: pd.DataFrame, digits: int = 1) -> str:
+    return frame.to_html(index=False, border=0, na_rep="–", float_format=lambda v: f"{v:,.{digits}f}",
+                         classes="data", escape=True)
+
+
+def overview(runs: Sequence[tuple[str, Path]]) -> pd.DataFrame:
+    """Per scenario and destination: deliveries, transit percentiles with 95% CIs, and the published band hit rate."""
+    rows = []
+    for name, run in runs:
+        containers = pd.read_csv(run / "containers.csv")
+        published = plots.read_table(run, "published")
+        m = analysis.measured(containers)
+        reps = max(containers["replication"].nunique(), 1)
+        for dest, s in analysis.transit_summary(containers).items():
+            if dest == analysis.ALL and m["destination"].nunique() == 1:
+                continue
+            row: dict[str, Any] = {"scenario": name, "destination": dest,
+                                   "delivered per replication": s.get("containers", 0) / reps}
+            for key in ("p10", "p50", "p90", "mean"):
+                row[f"{key} (d)"] = s.get(key, np.nan)
+            row["p50 95% CI"] = _ci(s, "p50")
+            row["mean 95% CI"] = _ci(s, "mean")
+            bands = published[published["destination"].astype(str).eq(dest)] if len(published) else published
+            if len(bands):
+                band = bands.iloc[0]
+                days = m.loc[m["destination"].astype(str).eq(dest), "transit_days"]
+                row["published band"] = f"{band['low_days']:g}–{band['high_days']:g} d"
+                row["share in band"] = (f"{days.between(band['low_days'], band['high_days']).mean():.0%}"
+                                        if len(days) else "–")
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _ci(stats: dict[str, float], key: str) -> str:
+    low, high = stats.get(f"{key}_ci_low", np.nan), stats.get(f"{key}_ci_high", np.nan)
+    return "–" if np.isnan(low) or np.isnan(high) else f"{low:.1f}–{high:.1f}"
+
+
+def section_table(run: Path) -> pd.DataFrame:
+    """Mean days per section (corridor order) and state, one column block per destination."""
+    sections = plots.read_table(run, "sections")
+    if sections.empty:
+        return sections
+    means = analysis.section_means(sections, by_state=True)
+    wide = means.pivot_table(index="section", columns=["destination", "state"], values="days", aggfunc="sum",
+                             fill_value=0.0)
+    order = plots.section_order(wide.index, plots.read_table(run, "routes"))
+    wide = wide.reindex(order)
+    for dest in wide.columns.get_level_values(0).unique():
+        wide[(dest, "total")] = wide[dest].sum(axis=1)
+    wide = wide.sort_index(axis=1, level=0, sort_remaining=False)
+    wide.columns = [f"to {d}: {s}" for d, s in wide.columns]
+    total = wide.sum().to_frame().T.assign(section="total")
+    return pd.concat([wide.reset_index(), total], ignore_index=True)
+
+
+def flatten(value: Any, prefix: str = "") -> dict[str, str]:
+    """Leaf key paths of a resolved scenario, as the short text a planner would write."""
+    if isinstance(value, dict):
+        out: dict[str, str] = {}
+        for key, item in value.items():
+            if prefix == "" and key in SKIP_PARAMS:
+                continue
+            out.update(flatten(item, f"{prefix}.{key}" if prefix else str(key)))
+        return out
+    if isinstance(value, list) and any(isinstance(v, dict | list) for v in value):
+        out = {}
+        for i, item in enumerate(value):
+            out.update(flatten(item, f"{prefix}.{i}"))
+        return out
+    if value is None or value == "":
+        return {}
+    if isinstance(value, list):
+        return {prefix: ", ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in value)}
+    return {prefix: f"{value:g}" if isinstance(value, float) else str(value)}
+
+
+def _provenance(resolved: dict[str, Any], key: str) -> str:
+    """The source or note recorded for a key path (or its nearest recorded parent)."""
+    prov = resolved.get("provenance") or {}
+    parts = key.split(".")
+    for n in range(len(parts), 0, -1):
+        entry = prov.get(".".join(parts[:n]))
+        if entry:
+            source = entry.get("source")
+            if isinstance(source, dict):
+                source = source.get("title")
+            text = "; ".join(str(t) for t in (source, entry.get("note")) if t)
+            return text + (" (estimate)" if entry.get("estimate") else "")
+    return ""
+
+
+def parameters_html(runs: Sequence[tuple[str, Path]]) -> str:
+    """Key parameters side by side: those that differ between scenarios first, then (folded) all of them."""
+    resolved = {name: plots.run_meta(run)["resolved"] for name, run in runs}
+    flat = {name: flatten(res) for name, res in resolved.items()}
+    keys = list(dict.fromkeys(k for f in flat.values() for k in f))
+    differ = [k for k in keys if len({f.get(k, "–") for f in flat.values()}) > 1]
+
+    def render(selection: list[str], mark: bool) -> str:
+        head = "".join(f"<th>{html.escape(n)}</th>" for n in flat)
+        body = []
+        for key in selection:
+            cells = []
+            for name, f in flat.items():
+                src = _provenance(resolved[name], key) if mark else ""
+                note = f'<span class="src">{html.escape(src)}</span>' if src else ""
+                cells.append(f"<td>{html.escape(f.get(key, '–'))}{note}</td>")
+            cls = ' class="differs"' if key in differ and not mark else ""
+            body.append(f'<tr{cls}><td class="key">{html.escape(key)}</td>{"".join(cells)}</tr>')
+        return f'<div class="wide"><table class="params"><tr><th>parameter</th>{head}</tr>{"".join(body)}</table></div>'
+
+    parts = []
+    if len(flat) > 1:
+        parts.append(f"<h3>Parameters that differ ({len(differ)})</h3>")
+        parts.append(render(differ, True) if differ else "<p>The scenarios have identical parameters.</p>")
+    parts.append(f"<details{' open' if len(flat) == 1 else ''}><summary>All parameters ({len(keys)})"
+                 f"{', differing rows highlighted' if len(flat) > 1 else ''}</summary>{render(keys, False)}</details>")
+    return "\n".join(parts)
+
+
+def build_report(directories: Sequence[Path], out: Path) -> Path:
+    """Render every figure afresh from the tables and write one HTML file; never overwrites an existing file."""
+    if out.exists():
+        raise ScenarioError("already exists; a report is never overwritten (choose another --out)", file=str(out))
+    runs, comparisons = expand(directories)
+    names = ", ".join(n for n, _ in runs)
+    toc = []
+    body = []
+    with tempfile.TemporaryDirectory(prefix="corridor-report-") as tmp:
+        tmpdir = Path(tmp)
+        body.append('<h2 id="overview">Transit times</h2>')
+        body.append("<p>Delivered containers that started in the measurement window (after warm-up), all "
+                    "replications pooled; intervals are 95% across replications.</p>")
+        body.append(_table(overview(runs)))
+        toc.append(("overview", "Transit times"))
+        if len(runs) > 1:
+            body.append('<h2 id="compare">Scenarios side by side</h2>')
+            toc.append(("compare", "Scenarios side by side"))
+            body += [_img(p) for p in plots.plot_side_by_side(runs, tmpdir / "compare")]
+        for comparison in comparisons:
+            body.append(f"<h3>Comparison table ({html.escape(comparison.name)})</h3>")
+            body.append(f'<div class="wide">{_table(pd.read_csv(comparison / "comparison.csv"))}</div>')
+            differences = plots.read_table(comparison, "differences")
+            if len(differences):
+                body.append("<h3>Paired differences against the first scenario (common random numbers)</h3>")
+                body.append(_table(differences, 2))
+        body.append('<h2 id="parameters">Key parameters</h2>')
+        toc.append(("parameters", "Key parameters"))
+        body.append(parameters_html(runs))
+        for i, (name, run) in enumerate(runs):
+            anchor = f"scenario-{i}"
+            toc.append((anchor, f"Scenario: {name}"))
+            meta = plots.run_meta(run)
+            summary = meta["summary"]
+            body.append(f'<h2 id="{anchor}">Scenario: {html.escape(name)}</h2>')
+            body.append(f'<p class="meta">{html.escape(str(run))} · {summary.get("replications", "?")} '
+                        f'replications · seed {summary.get("seed", "?")} · scenario hash '
+                        f'{html.escape(str(summary.get("scenario_hash", "?")))}</p>')
+            description = (meta["resolved"] or {}).get("description")
+            if description:
+                body.append(f"<p>{html.escape(str(description))}</p>")
+            body += [_img(p) for p in plots.plot_run(run, tmpdir / f"run{i}")]
+            sections = section_table(run)
+            if len(sections):
+                body.append("<h3>Mean days per corridor section</h3>")
+                body.append(f'<div class="wide">{_table(sections, 2)}</div>')
+    nav = "".join(f'<li><a href="#{a}">{html.escape(t)}</a></li>' for a, t in toc)
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    page = (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>corridor-sim report: '
+            f"{html.escape(names)}</title><style>{CSS}</style></head><body>"
+            f"<h1>Middle Corridor simulation: {html.escape(names)}</h1>"
+            f'<p class="meta">corridor-sim {__version__} · generated {stamp} · from '
+            f'{html.escape(", ".join(str(d) for d in directories))}</p>'
+            f"<nav><ul>{nav}</ul></nav>{''.join(body)}</body></html>")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with out.open("x", encoding="utf-8") as fh:
+            fh.write(page)
+    except FileExistsError as exc:
+        raise ScenarioError("already exists; a report is never overwritten (choose another --out)",
+                            file=str(out)) from exc
+    return out
