@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from corridor_sim import analysis
-from corridor_sim.experiment import Tables, run_replications
+from corridor_sim.experiment import Tables, run_many
 from corridor_sim.network import build_network
 from corridor_sim.schema import Scenario
 
@@ -99,8 +99,8 @@ def compare(scenarios: Sequence[Scenario], replications: int, seed: int, workers
     names = unique_names(scenarios)
     for s in scenarios:
         build_network(s)
-    tables = {name: run_replications(s, replications, seed, workers, progress) for name, s in zip(names, scenarios,
-                                                                                                   strict=True)}
+    runs = run_many([(s, seed) for s in scenarios], replications=replications, workers=workers, progress=progress)
+    tables = dict(zip(names, runs, strict=True))
     table = pd.concat([comparison_table(n, s, tables[n]) for n, s in zip(names, scenarios, strict=True)],
                       ignore_index=True)
     per_rep = {n: _per_replication(tables[n]["containers"]) for n in names}
