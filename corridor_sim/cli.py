@@ -73,7 +73,8 @@ def _tuning_parsers(sub: argparse._SubParsersAction) -> None:
 
     p = tuning("sweep", "transit and throughput over a grid of parameter values (common random numbers)")
     p.add_argument("--param", action="append", required=True, metavar="KEY.PATH=V1,V2,...",
-                   help="values of one parameter (repeatable: the grid is their cartesian product)")
+                   help="values of one parameter (repeatable: the grid is their cartesian product); a "
+                        "distribution keeps its shape and takes the value as its mean")
     p = tuning("sensitivity", "one-at-a-time low/high change of each parameter: a tornado of p50/p90 effects")
     p.add_argument("--params", nargs="+", metavar="KEY.PATH", help="parameters to vary (default: every numeric "
                    "node, segment and rolling-stock parameter)")

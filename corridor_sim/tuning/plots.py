@@ -73,15 +73,20 @@ def tornado(table: pd.DataFrame, title: str, path: Path, top: int = 25) -> Path:
     y = np.arange(len(t))
     fig, axes = plt.subplots(1, 2, figsize=(13, 0.35 * len(t) + 2), sharey=True, constrained_layout=True)
     for ax, q in zip(axes, ("p50", "p90"), strict=True):
-        ax.barh(y, t[f"d{q}_low"].fillna(0), color="C0", label="parameter low")
-        ax.barh(y, t[f"d{q}_high"].fillna(0), color="C1", alpha=0.8, label="parameter high")
+        ax.barh(y - 0.2, t[f"d{q}_low"].fillna(0), height=0.4, color="C0", label="parameter low")
+        ax.barh(y + 0.2, t[f"d{q}_high"].fillna(0), height=0.4, color="C1", label="parameter high")
         ax.axvline(0, color="k", lw=0.8)
         ax.set_xlabel(f"change of {q} transit from base {t[f'{q}_base'].iloc[0]:.1f} d (days)")
-    axes[0].set_yticks(y, [f"{p}  [{lo} / {hi}]" for p, lo, hi in zip(t["parameter"], t["low"], t["high"],
-                                                                        strict=True)], fontsize=7)
+    axes[0].set_yticks(y, [f"{p}  [{_short(lo)} / {_short(hi)}]" for p, lo, hi in zip(t["parameter"], t["low"],
+                                                                                      t["high"], strict=True)],
+                       fontsize=7)
     axes[1].legend(fontsize=8)
     fig.suptitle(title, fontsize=9)
     return _save(fig, path)
+
+
+def _short(text: str, width: int = 22) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def calibration_plot(table: pd.DataFrame, keys: Sequence[str], targets: Mapping[str, float], title: str,
