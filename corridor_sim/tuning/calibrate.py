@@ -120,8 +120,7 @@ def calibrate(study: Study, bounds: Sequence[Bound], targets: Sequence[Target], 
     def evaluate(points: list[tuple[float, ...]], phase: str) -> list[float]:
         fresh = [p for p in dict.fromkeys(points) if _key(bounds, p) not in seen]
         scenarios = [study.variant({b.key: b.value(x) for b, x in zip(bounds, p, strict=True)}) for p in fresh]
-        for p, s, t in zip(fresh, scenarios, study.run(scenarios) if scenarios else [], strict=True):
-            k = study.kpis(s, t)
+        for p, k in zip(fresh, study.evaluate(scenarios, study.kpis), strict=True):
             seen[_key(bounds, p)] = loss(k, targets)
             row = {"evaluation": len(result.evaluations) + 1, "phase": phase}
             row |= {b.key: b.value(x) for b, x in zip(bounds, p, strict=True)}

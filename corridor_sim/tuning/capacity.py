@@ -143,6 +143,20 @@ def binding(res: pd.DataFrame, saturated: bool) -> pd.Series | None:
     return res.loc[res["queue_growth_containers"].idxmax() if saturated else res["utilisation"].idxmax()]
 
 
+def _point(study: Study, scenario: Scenario, tables: Tables) -> tuple[dict[str, Any], pd.DataFrame]:
+    """One point of the curve: rates, KPIs, whether it saturates and what binds; and its resources table."""
+    k = study.kpis(scenario, tables)
+    offered, carried = _rates(scenario, tables["containers"], study.replications)
+    saturated = bool(k["in_flight_share"] > IN_FLIGHT_SHARE or carried < CARRIED_SHARE * offered)
+    res = resources(scenario, tables)
+    top = binding(res, saturated)
+    row = {"offered_teu_per_day": offered, "carried_teu_per_day": carried, **k, "saturated": saturated,
+           "binding": top["resource"] if top is not None else "",
+           "binding_utilisation": top["utilisation"] if top is not None else np.nan,
+           "binding_queue_growth": top["queue_growth_containers"] if top is not None else np.nan}
+    return row, res
+
+
 def capacity(study: Study, multipliers: Sequence[float], names: Sequence[str] | None) -> tuple[pd.DataFrame,
                                                                                            pd.DataFrame]:
     """The curve (one row per stage and multiplier) and the resources table behind its bottleneck column.
@@ -157,19 +171,10 @@ def capacity(study: Study, multipliers: Sequence[float], names: Sequence[str] | 
     points = [(stage, changes, m) for stage, changes in stages for m in multipliers]
     scenarios = [study.variant({**changes, **demand_changes(study, m)}, f"{stage} ×{m:g}", exact=True)
                  for stage, changes, m in points]
-    results = study.run(scenarios)
+    results = study.evaluate(scenarios, lambda s, t: _point(study, s, t))
     rows, res_rows = [], []
-    for (stage, _, m), scenario, tables in zip(points, scenarios, results, strict=True):
-        k = study.kpis(scenario, tables)
-        offered, carried = _rates(scenario, tables["containers"], study.replications)
-        saturated = bool(k["in_flight_share"] > IN_FLIGHT_SHARE or carried < CARRIED_SHARE * offered)
-        res = resources(scenario, tables)
-        top = binding(res, saturated)
-        rows.append({"stage": stage, "demand_multiplier": m, "offered_teu_per_day": offered,
-                     "carried_teu_per_day": carried, **k,
-                     "saturated": saturated, "binding": top["resource"] if top is not None else "",
-                     "binding_utilisation": top["utilisation"] if top is not None else np.nan,
-                     "binding_queue_growth": top["queue_growth_containers"] if top is not None else np.nan})
+    for (stage, _, m), (row, res) in zip(points, results, strict=True):
+        rows.append({"stage": stage, "demand_multiplier": m, **row})
         res_rows.append(res.assign(stage=stage, demand_multiplier=m))
     curve = pd.DataFrame(rows, columns=["stage", "demand_multiplier", "offered_teu_per_day", "carried_teu_per_day",
                                         *KPI_COLUMNS,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -22,6 +22,8 @@ from corridor_sim.schema import Scenario
 from corridor_sim.tuning.params import apply_changes, get_value, set_to
 from corridor_sim.workspace import staged, write_json, write_resolved
 
+CHUNK_REPLICATIONS = 64
+T = TypeVar("T")
 KPI_COLUMNS = ["p50_days", "p90_days", "mean_days", "delivered", "throughput_teu_per_day", "in_flight_share"]
 
 
@@ -89,12 +91,22 @@ class Study:
         raw = self.variant_raw(changes, origin, exact)
         return validate(raw, f"{self.path} ({origin})", name=self.base.name)
 
-    def run(self, scenarios: Sequence[Scenario]) -> list[Tables]:
-        """All replications of every scenario, with the base seed (common random numbers)."""
-        tasks = [(s, self.seed) for s in scenarios]
+    def evaluate(self, scenarios: Sequence[Scenario], reduce: Callable[[Scenario, Tables], T]) -> list[T]:
+        """`reduce(scenario, tables)` of every scenario, all run with the base seed (common random numbers).
+
+        Runs go in chunks of about `CHUNK_REPLICATIONS` replications, each reduced and dropped before the next chunk,
+        so a sensitivity over a hundred parameters never holds a hundred sets of tables.
+        """
         if self.expect:
-            self.expect(len(tasks) * self.replications)
-        return run_many(tasks, replications=self.replications, workers=self.workers, progress=self.progress)
+            self.expect(len(scenarios) * self.replications)
+        size = max(self.workers, CHUNK_REPLICATIONS // self.replications, 1)
+        out: list[T] = []
+        for i in range(0, len(scenarios), size):
+            chunk = scenarios[i:i + size]
+            tables = run_many([(s, self.seed) for s in chunk], replications=self.replications, workers=self.workers,
+                              progress=self.progress)
+            out += [reduce(s, t) for s, t in zip(chunk, tables, strict=True)]
+        return out
 
     def kpis(self, scenario: Scenario, tables: Tables) -> dict[str, float]:
         return kpis(scenario, tables, self.destination, self.replications)

@@ -4,7 +4,7 @@ numbers; ranked by days saved at p50 (then p90), with paired per-replication int
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -44,11 +44,15 @@ def intervention_scenario(study: Study, name: str, changes: dict[str, Any]) -> S
     return study.variant(changes, f"interventions.{name}.set", exact=True)
 
 
-def _per_replication(tables: Tables, destination: str | None, q: float) -> pd.Series:
-    m = analysis.measured(tables["containers"])
-    if destination is not None:
-        m = m[m["destination"].eq(destination)]
-    return m.groupby("replication")["transit_days"].quantile(q)
+def _reduce(study: Study) -> Callable[[Scenario, Tables], tuple[dict[str, float], pd.DataFrame]]:
+    """KPIs plus p50 and p90 per replication (for paired differences on common random numbers)."""
+    def reduce(scenario: Scenario, tables: Tables) -> tuple[dict[str, float], pd.DataFrame]:
+        m = analysis.measured(tables["containers"])
+        if study.destination is not None:
+            m = m[m["destination"].eq(study.destination)]
+        per_rep = m.groupby("replication")["transit_days"]
+        return study.kpis(scenario, tables), pd.DataFrame({50: per_rep.quantile(0.5), 90: per_rep.quantile(0.9)})
+    return reduce
 
 
 def rank(study: Study, names: Sequence[str] | None = None) -> pd.DataFrame:
@@ -57,19 +61,16 @@ def rank(study: Study, names: Sequence[str] | None = None) -> pd.DataFrame:
     variants = {n: intervention_scenario(study, n, s) for n, s in chosen.items()}
     if len(chosen) > 1:
         variants[ALL_TOGETHER] = intervention_scenario(study, ALL_TOGETHER, combined(list(chosen.values())))
-    results = study.run([study.base, *variants.values()])
-    base_tables, base = results[0], study.kpis(study.base, results[0])
+    (base, base_reps), *results = study.evaluate([study.base, *variants.values()], _reduce(study))
     rows = []
-    for (name, scenario), tables in zip(variants.items(), results[1:], strict=True):
+    for name, (kpis, reps) in zip(variants, results, strict=True):
         cost, unit = _cost(study, list(chosen) if name == ALL_TOGETHER else [name])
         spec = study.base.interventions.get(name)
         row: dict[str, Any] = {"intervention": name, "description": spec.description if spec else "",
-                               "cost": cost, "cost_unit": unit}
-        row |= study.kpis(scenario, tables)
+                               "cost": cost, "cost_unit": unit, **kpis}
         for q in (50, 90):
             row[f"saved_p{q}_days"] = base[f"p{q}_days"] - row[f"p{q}_days"]
-            diff = (_per_replication(base_tables, study.destination, q / 100)
-                    - _per_replication(tables, study.destination, q / 100)).dropna().to_numpy()
+            diff = (base_reps[q] - reps[q]).dropna().to_numpy()
             row[f"saved_p{q}_ci_low"], row[f"saved_p{q}_ci_high"] = analysis.t_interval(diff)
         cost = row["cost"]
         row["saved_p50_days_per_cost"] = row["saved_p50_days"] / cost if cost else np.nan

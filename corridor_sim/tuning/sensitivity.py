@@ -57,9 +57,8 @@ def sensitivity(study: Study, keys: Sequence[str] | None, delta: float) -> pd.Da
                 variants.append((key, side, new, study.variant({key: new}, "--params", exact=True)))
             except ScenarioError as exc:
                 notes[(key, side)] = f"invalid: {exc.message}"
-    results = study.run([study.base] + [v[3] for v in variants])
-    base = study.kpis(study.base, results[0])
-    found = {(k, side): (new, study.kpis(s, t)) for (k, side, new, s), t in zip(variants, results[1:], strict=True)}
+    base, *results = study.evaluate([study.base] + [v[3] for v in variants], study.kpis)
+    found = {(k, side): (new, r) for (k, side, new, _), r in zip(variants, results, strict=True)}
     rows = []
     for key in keys:
         row: dict[str, Any] = {"parameter": key, "base": describe(get_value(study.raw, key)),

@@ -27,9 +27,8 @@ def sweep(study: Study, params: Sequence[tuple[str, list[Any]]]) -> pd.DataFrame
     """One row per grid point: the values as given, then p50/p90/mean transit, deliveries, throughput."""
     points = grid(params)
     scenarios = [study.variant(p) for p in points]  # every point validated before any run starts
-    results = study.run(scenarios)
-    rows = [{**{k: describe(v) for k, v in p.items()}, **study.kpis(s, t)}
-            for p, s, t in zip(points, scenarios, results, strict=True)]
+    results = study.evaluate(scenarios, study.kpis)
+    rows = [{**{k: describe(v) for k, v in p.items()}, **k} for p, k in zip(points, results, strict=True)]
     return pd.DataFrame(rows, columns=[k for k, _ in params] + KPI_COLUMNS)
 
 
