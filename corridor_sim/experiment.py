@@ -25,7 +25,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from corridor_sim.cache import ReplicationCache
+from corridor_sim.cache import ReplicationCache, code_fingerprint
 from corridor_sim.engine import simulate
 from corridor_sim.errors import ScenarioError
 from corridor_sim.network import build_network
@@ -182,9 +182,21 @@ def dask_client(workers: int = 1, scheduler: str | None = None) -> Iterator[Any]
         except OSError as exc:
             raise ScenarioError(f"cannot reach Dask scheduler {scheduler}: {exc}", key="--scheduler") from None
         with client:
+            _check_same_code(client, "--scheduler")
             yield client
         return
     n = workers if workers > 1 else (os.cpu_count() or 1)
     with LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster, \
             Client(cluster) as client:
+        _check_same_code(client, "--dask")
         yield client
+
+
+def _check_same_code(client: Any, flag: str) -> None:
+    """Workers running another version of the simulator would give other tables (and poison the cache)."""
+    ours = code_fingerprint()
+    theirs = client.run(code_fingerprint)
+    other = sorted(addr for addr, fingerprint in theirs.items() if fingerprint != ours)
+    if other:
+        raise ScenarioError(f"{len(other)} Dask worker(s) run different corridor-sim code than this machine "
+                            f"(e.g. {other[0]}); install the same version on every worker", key=flag)

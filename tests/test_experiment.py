@@ -106,6 +106,18 @@ def test_execution_block_sends_every_run_many_to_its_executor_and_cache(tmp_path
     assert len(list(tmp_path.rglob("*.pkl"))) == 9
 
 
+def test_dask_workers_with_other_code_are_refused(dask_cluster, monkeypatch: pytest.MonkeyPatch) -> None:
+    def fingerprint(dask_worker: object = None) -> str:  # Client.run passes the worker to a `dask_worker` argument
+        return "this machine" if dask_worker is None else "another version"
+
+    with experiment.dask_client(scheduler=dask_cluster.scheduler_address):
+        pass  # same code everywhere: accepted
+    monkeypatch.setattr(experiment, "code_fingerprint", fingerprint)
+    with pytest.raises(ScenarioError, match="2 Dask worker"), \
+            experiment.dask_client(scheduler=dask_cluster.scheduler_address):
+        pass
+
+
 def test_run_replications_is_run_many_of_one_task(tasks: list, serial: list) -> None:
     scenario, seed = tasks[1]
     assert_same([serial[1]], [run_replications(scenario, 3, seed, workers=2)])
