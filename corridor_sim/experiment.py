@@ -172,23 +172,24 @@ def _run_dask(client: Any, tasks: Sequence[tuple[Scenario, int]], todo: list[Job
 @contextmanager
 def dask_client(workers: int = 1, scheduler: str | None = None) -> Iterator[Any]:
     """A client of the cluster at `scheduler`, or of a local cluster started (and stopped) for this call."""
+    flag = "--dask" if scheduler is None else "--scheduler"
     try:
         from distributed import Client, LocalCluster
     except ImportError:
-        raise ScenarioError("Dask is not installed: pip install 'corridor-sim[dask]'", key="--dask") from None
+        raise ScenarioError("Dask is not installed: pip install 'corridor-sim[dask]'", key=flag) from None
     if scheduler is not None:
         try:
             client = Client(scheduler, timeout="10s")
         except OSError as exc:
-            raise ScenarioError(f"cannot reach Dask scheduler {scheduler}: {exc}", key="--scheduler") from None
+            raise ScenarioError(f"cannot reach Dask scheduler {scheduler}: {exc}", key=flag) from None
         with client:
-            _check_same_code(client, "--scheduler")
+            _check_same_code(client, flag)
             yield client
         return
     n = workers if workers > 1 else (os.cpu_count() or 1)
     with LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster, \
             Client(cluster) as client:
-        _check_same_code(client, "--dask")
+        _check_same_code(client, flag)
         yield client
 
 
