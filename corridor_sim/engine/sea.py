@@ -39,16 +39,34 @@ class Yard:
         self.env = env
         self.pieces: deque[Piece] = deque()
         self.count = 0
-        self._changed = env.event()
+        self._waiters: list[tuple[int, simpy.Event]] = []
 
     def put(self, piece: Piece) -> None:
         self.pieces.append(piece)
         self.count += len(piece.ids)
-        self._changed.succeed()
-        self._changed = self.env.event()
+        if self._waiters:
+            waiting = self._waiters
+            self._waiters = [(need, event) for need, event in waiting if need > self.count]
+            for need, event in waiting:
+                if need <= self.count:
+                    event.succeed()
 
-    def changed(self) -> simpy.Event:
-        return self._changed
+    def holds(self, need: int) -> simpy.Event:
+        """An event that fires once the yard holds `need` containers.
+
+        Each vessel waits for its own threshold, so a put wakes only the vessels it can let load rather than every
+        vessel in port: with many vessels waiting that keeps the cost per put O(1) in events.
+        """
+        event = self.env.event()
+        if self.count >= need:
+            event.succeed()
+        else:
+            self._waiters.append((need, event))
+        return event
+
+    def forget(self, event: simpy.Event) -> None:
+        """Drop a wait that ended another way (the vessel's deadline)."""
+        self._waiters = [w for w in self._waiters if w[1] is not event]
 
     def take(self, limit: int) -> list[Piece]:
         """Up to `limit` containers from the front, splitting the last piece if needed."""
@@ -115,12 +133,18 @@ class Fleet:
         need = max(1, int(np.ceil(self.fill * v.capacity)))
         deadline = None if self.max_wait is None else env.now + self.max_wait
         while yard.count < need:
-            if deadline is not None and env.now >= deadline and yard.count > 0:
-                return
-            if deadline is None or env.now >= deadline:
-                yield yard.changed()
+            if deadline is not None and env.now >= deadline:
+                if yard.count > 0:
+                    return
+                need, deadline = 1, None  # past its deadline the vessel loads as soon as anything arrives
+                continue
+            enough = yard.holds(need)
+            if deadline is None:
+                yield enough
             else:
-                yield env.any_of([yard.changed(), env.timeout(deadline - env.now)])
+                yield enough | env.timeout(deadline - env.now)
+                if not enough.triggered:
+                    yard.forget(enough)
 
     def _cycle(self, v: VesselSpec) -> Generator[simpy.Event, None, None]:
         env, rec = self.env, self.rec
