@@ -1,10 +1,11 @@
 """Finished replications kept on disk, so an interrupted or repeated study only computes what is missing.
 
 A replication's tables depend only on the model (the resolved scenario without its name, notes or replication
-count), the seed, the replication index and the simulator's code. The key is therefore
-`scenario_hash(scenario, exclude_runs=True)` plus a fingerprint of the package's source, then seed and replication:
-change any model parameter or any line of code and the old entries are simply not found. Each entry is written to a
-temporary file and renamed into place, so an interrupted write never leaves a half entry that a re-run would read.
+count), the seed, the replication index, the simulator's code and the numerical libraries. The key is therefore
+`scenario_hash(scenario, exclude_runs=True)` plus a fingerprint of the package's source and library versions, then
+seed and replication: change any model parameter, any line of code or a library version and the old entries are
+simply not found. Each entry is written to a temporary file and renamed into place, so an interrupted write never
+leaves a half entry that a re-run would read.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import os
 import pickle
 import tempfile
 from functools import cache
+from importlib.metadata import version
 from pathlib import Path
 
 import pandas as pd
@@ -23,14 +25,21 @@ from corridor_sim.schema import Scenario
 
 ENV = "CORRIDOR_SIM_CACHE"
 DEFAULT_DIR = Path("results/.cache")
+LIBRARIES = ("numpy", "pandas", "scipy", "simpy", "networkx")
 Tables = dict[str, pd.DataFrame]
 
 
 @cache
 def code_fingerprint() -> str:
-    """Hash of every module of the package: results computed by other code are never reused."""
+    """Hash of every module of the package and the versions of the libraries whose output it depends on.
+
+    NumPy does not promise the same draws from a `Generator` method across versions, nor SimPy the same event
+    order, so results computed with other versions are never reused either.
+    """
     root = Path(__file__).parent
     digest = hashlib.sha256()
+    for lib in LIBRARIES:
+        digest.update(f"{lib}={version(lib)};".encode())
     for path in sorted(root.rglob("*.py")):
         digest.update(path.relative_to(root).as_posix().encode())
         digest.update(path.read_bytes())
