@@ -92,7 +92,7 @@ def parse_target(spec: str) -> Target:
 
 def make_bound(study: Study, key: str, low: Quantity, high: Quantity) -> Bound:
     """Whole-number search when the scenario holds a whole number there and the range is written without a unit."""
-    current = get_value(study.raw, key)
+    current = get_value(study.raw, key, "--param")
     if current is None:
         raise ScenarioError("has no value in the scenario to calibrate", key=key, file="--param")
     q = parse_quantity(current)

@@ -75,7 +75,7 @@ class Study:
         out = {}
         for key, value in changes.items():
             try:
-                out[key] = set_to(get_value(self.raw, key), value)
+                out[key] = set_to(get_value(self.raw, key, origin), value)
             except ScenarioError as exc:
                 raise ScenarioError(exc.message, exc.key or key, origin) from None
         return out

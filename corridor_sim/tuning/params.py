@@ -81,8 +81,11 @@ def unwrap(value: Any) -> Any:
     return value
 
 
-def get_value(raw: Mapping[str, Any], key: str) -> Any:
-    """The raw value at `key` (provenance unwrapped); None if only the last part is absent (an optional field)."""
+def get_value(raw: Mapping[str, Any], key: str, origin: str | None = None) -> Any:
+    """The raw value at `key` (provenance unwrapped); None if only the last part is absent (an optional field).
+
+    `origin` (the flag or file the key came from) is named in the error for a key that does not exist.
+    """
     node: Any = raw
     parts = key.split(".")
     for i, part in enumerate(parts):
@@ -92,12 +95,12 @@ def get_value(raw: Mapping[str, Any], key: str) -> Any:
             if part not in node:
                 if last:
                     return None
-                raise ScenarioError("no such key", key=".".join(parts[: i + 1]))
+                raise ScenarioError("no such key", key=".".join(parts[: i + 1]), file=origin)
             node = node[part]
         elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
             node = node[int(part)]
         else:
-            raise ScenarioError("no such key", key=".".join(parts[: i + 1]))
+            raise ScenarioError("no such key", key=".".join(parts[: i + 1]), file=origin)
     return unwrap(node)
 
 

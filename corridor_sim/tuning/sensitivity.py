@@ -42,7 +42,7 @@ def sensitivity(study: Study, keys: Sequence[str] | None, delta: float) -> pd.Da
     variants: list[tuple[str, str, Any, Scenario]] = []
     notes: dict[tuple[str, str], str] = {}
     for key in keys:
-        value = get_value(study.raw, key)
+        value = get_value(study.raw, key, "--params")
         if value is None:
             raise ScenarioError("has no value in the scenario to vary", key=key, file="--params")
         for side, factor in (("low", 1 - delta), ("high", 1 + delta)):
