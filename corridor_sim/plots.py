@@ -18,7 +18,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.collections import LineCollection  # noqa: E402
-from matplotlib.colors import Normalize  # noqa: E402
+from matplotlib.colors import Normalize, to_rgba  # noqa: E402
 from matplotlib.patches import Patch, Rectangle  # noqa: E402
 
 from corridor_sim.analysis import measured  # noqa: E402
@@ -65,15 +65,13 @@ def _save(fig: plt.Figure, path: Path, tight: bool = False) -> Path:
 
 
 def scenario_colours(names: Iterable[str]) -> dict[str, str]:
-    """A fixed colour for the bundled scenarios, the palette in order for the others."""
-    free = [c for c in _SCENARIO_PALETTE if c not in _KNOWN_SCENARIOS.values()] + list(_KNOWN_SCENARIOS.values())
-    out: dict[str, str] = {}
-    for name in names:
-        if name in out:
-            continue
-        out[name] = _KNOWN_SCENARIOS.get(name) or free[len([n for n in out if n not in _KNOWN_SCENARIOS])
-                                                         % len(free)]
-    return out
+    """The bundled scenarios keep fixed colours; any others take the first palette colours not already in use."""
+    names = list(dict.fromkeys(names))
+    out = {n: _KNOWN_SCENARIOS[n] for n in names if n in _KNOWN_SCENARIOS}
+    free = [c for c in _SCENARIO_PALETTE if c not in out.values()]
+    for i, name in enumerate(n for n in names if n not in out):
+        out[name] = free[i % len(free)]
+    return {n: out[n] for n in names}
 
 
 def section_order(sections: Iterable[str], routes: pd.DataFrame | None = None) -> list[str]:
@@ -205,9 +203,9 @@ def compare_distributions(containers: dict[str, pd.DataFrame], bands: pd.DataFra
             sel = sel[sel["destination"].astype(str).eq(str(dest))]
         for _, band in sel.iterrows():
             ax_v.add_patch(Rectangle((band["low_days"], y - 0.45), band["high_days"] - band["low_days"], 0.9,
-                                     facecolor=colours[name], alpha=0.12, edgecolor=colours[name], linestyle="--",
+                                     facecolor=to_rgba(colours[name], 0.15), edgecolor=colours[name], linestyle="--",
                                      linewidth=1.2, zorder=0))
-            ax_e.axvspan(band["low_days"], band["high_days"], color=colours[name], alpha=0.10, zorder=0,
+            ax_e.axvspan(band["low_days"], band["high_days"], color=colours[name], alpha=0.13, zorder=0,
                          label=f"published band, {name}: {_band_label(band)} ({band['low_days']:g}–"
                                f"{band['high_days']:g} d)")
     ax_v.set_yticks([y for y, _ in labels], [lab for _, lab in labels])

@@ -101,7 +101,7 @@ def overview(runs: Sequence[tuple[str, Path]]) -> pd.DataFrame:
             if dest == analysis.ALL and m["destination"].nunique() == 1:
                 continue
             row: dict[str, Any] = {"scenario": name, "destination": dest,
-                                   "delivered per replication": s.get("containers", 0) / reps}
+                                   "delivered per replication": f"{s.get('containers', 0) / reps:,.0f}"}
             for key in ("p10", "p50", "p90", "mean"):
                 row[f"{key} (d)"] = s.get(key, np.nan)
             row["p50 95% CI"] = _ci(s, "p50")
@@ -142,6 +142,10 @@ def section_table(run: Path) -> pd.DataFrame:
 
 def flatten(value: Any, prefix: str = "") -> dict[str, str]:
     """Leaf key paths of a resolved scenario, as the short text a planner would write."""
+    if isinstance(value, dict) and "dist" in value:  # a distribution reads as one value: lognormal(mean=2d, cv=0.5)
+        args = ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in value.items()
+                         if k != "dist" and v is not None)
+        return {prefix: f"{value['dist']}({args})"}
     if isinstance(value, dict):
         out: dict[str, str] = {}
         for key, item in value.items():

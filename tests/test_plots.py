@@ -1,0 +1,269 @@
+"""Every plot drawn from a small run's tables, checked against figures computed here from the same tables: the
+numbers in legends and bar lengths, the number of series, bars and lines, titles and axis labels."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from matplotlib.collections import LineCollection, PathCollection, PolyCollection
+from matplotlib.colors import to_hex
+from matplotlib.patches import Rectangle
+
+from corridor_sim import plots
+from corridor_sim.cli import main
+from corridor_sim.loader import load_scenario
+from corridor_sim.runner import execute_run
+
+SCENARIO = Path(__file__).with_name("plot_scenario.yaml")
+RUN_PLOTS = {"transit", "sections", "time_distance", "occupancy", "utilisation", "map"}
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out, _ = execute_run(load_scenario(SCENARIO), tmp_path_factory.mktemp("plots") / "run")
+    return out
+
+
+@pytest.fixture(scope="module")
+def tables(run_dir: Path) -> dict[str, pd.DataFrame]:
+    return {p.stem: pd.read_csv(p) for p in run_dir.glob("*.csv")}
+
+
+@pytest.fixture(scope="module")
+def drawn(run_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[list[Path], dict[str, plt.Figure]]:
+    """All of the run's plots, plus the figure each was drawn on (captured as it is saved)."""
+    figures: dict[str, plt.Figure] = {}
+    save = plots._save
+
+    def capture(fig: plt.Figure, path: Path, **kw) -> Path:
+        figures[Path(path).stem] = fig
+        return save(fig, path, **kw)
+
+    patch = pytest.MonkeyPatch()
+    patch.setattr(plots, "_save", capture)
+    try:
+        paths = plots.plot_run(run_dir, tmp_path_factory.mktemp("out"))
+    finally:
+        patch.undo()
+    return paths, figures
+
+
+def _measured(containers: pd.DataFrame) -> pd.DataFrame:
+    return containers[containers["measured"] & containers["status"].eq("delivered")]
+
+
+def _titles(fig: plt.Figure) -> str:
+    return " ".join([ax.get_title(loc) for ax in fig.axes for loc in ("center", "left")]
+                    + [fig._suptitle.get_text() if fig._suptitle else ""])
+
+
+def _top_down(ax: plt.Axes) -> list[str]:
+    """Y tick labels from the top of the axes down."""
+    ticks = sorted(zip(ax.get_yticks(), ax.get_yticklabels(), strict=True), key=lambda t: -t[0])
+    return [label.get_text() for _, label in ticks]
+
+
+def _bars_by_row(ax: plt.Axes) -> dict[float, list[Rectangle]]:
+    rows: dict[float, list[Rectangle]] = {}
+    for p in ax.patches:
+        if isinstance(p, Rectangle) and p.get_width() > 0:
+            rows.setdefault(round(p.get_y() + p.get_height() / 2, 6), []).append(p)
+    return {y: sorted(ps, key=lambda p: p.get_x()) for y, ps in rows.items()}
+
+
+def test_every_run_plot_is_a_titled_png(drawn: tuple[list[Path], dict[str, plt.Figure]]) -> None:
+    paths, figures = drawn
+    assert {p.stem for p in paths} == RUN_PLOTS
+    for path in paths:
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 10_000
+        assert "plot_small" in _titles(figures[path.stem])
+
+
+def test_transit_distribution_legend_matches_the_containers(drawn, tables) -> None:
+    fig = drawn[1]["transit"]
+    ax_h, ax_e, ax_b = fig.axes
+    m = _measured(tables["containers"])
+    labels = [t.get_text() for t in ax_h.get_legend().get_texts()]
+    for dest, days in m.groupby("destination")["transit_days"]:
+        assert f"to {dest}: median {np.median(days):.1f} d, p90 {np.percentile(days, 90):.1f} d (n={len(days)})" \
+            in labels
+    published = tables["published"]
+    assert sum(lab.startswith("published:") for lab in labels) == len(published) == 2
+    assert len(ax_e.get_lines()) == m["destination"].nunique()  # one ECDF per destination
+    assert all(line.get_ydata()[-1] == pytest.approx(1.0) for line in ax_e.get_lines())
+    assert {t.get_text() for t in ax_b.get_yticklabels()} == {f"to {d}" for d in m["destination"].unique()}
+    assert "days" in ax_b.get_xlabel()
+
+
+def test_section_breakdown_bars_add_up_to_the_section_means(drawn, tables) -> None:
+    ax = drawn[1]["sections"].axes[0]
+    sections = tables["sections"]
+    reps = sections["replication"].nunique()
+    expected = sections.groupby("destination")["days"].sum() / reps
+    rows = _bars_by_row(ax)
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert len(rows) == len(expected) == 2
+    for y, patches in rows.items():
+        dest = labels[[round(t, 6) for t in ax.get_yticks()].index(y)].removeprefix("to ")
+        assert sum(p.get_width() for p in patches) == pytest.approx(expected[dest], rel=1e-9)
+        # left to right the sections follow the corridor
+        colour_section = {v: k for k, v in plots.section_colours(plots.SECTION_ORDER).items()}
+        seen = [plots.SECTION_ORDER.index(colour_section[to_hex(p.get_facecolor(), keep_alpha=False)])
+                for p in patches]
+        assert seen == sorted(seen)
+    assert ax.get_xlabel() == "mean days per delivered container"
+
+
+def test_section_bars_one_bar_per_scenario_in_corridor_order(tables, tmp_path: Path) -> None:
+    from corridor_sim.analysis import section_means
+
+    base = section_means(tables["sections"], by_state=True)
+    base = base[base["destination"].eq("poti")].drop(columns="destination")
+    faster = base.assign(days=np.where(base["state"].eq("waiting"), base["days"] / 2, base["days"]))
+    detour = pd.DataFrame([{"section": "Ukraine detour", "state": "moving", "days": 3.0}])
+    means = pd.concat([base.assign(scenario="baseline_2022"),
+                       pd.concat([detour, faster]).assign(scenario="target")], ignore_index=True)
+    captured = {}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(plots, "_save", lambda fig, path, **kw: captured.setdefault("fig", fig) and path)
+        plots.section_bars(means, tmp_path / "bars.png", title="Where the days go (to poti)")
+    ax = captured["fig"].axes[0]
+    assert ax.get_title() == "Where the days go (to poti)"
+    assert _top_down(ax) == ["baseline_2022", "target"]  # first scenario on top
+    rows = _bars_by_row(ax)
+    totals = sorted(sum(p.get_width() for p in ps) for ps in rows.values())
+    assert totals == pytest.approx(sorted(means.groupby("scenario")["days"].sum()))
+    unknown = plots.section_colours(plots.section_order(means["section"]))["Ukraine detour"]
+    target_row = rows[min(rows)]
+    assert to_hex(target_row[-1].get_facecolor(), keep_alpha=False) == unknown  # unknown sections come last
+    hatches = {str(p.get_hatch() or "") for ps in rows.values() for p in ps}
+    assert hatches == {plots.STATE_STYLE[s]["hatch"] for s in ("moving", "handling", "waiting")}
+
+
+def test_compare_distributions_draws_each_scenario_and_its_band(tables, tmp_path: Path) -> None:
+    c = tables["containers"]
+    containers = {"baseline_2022": c, "target": c.assign(transit_days=c["transit_days"] - 3)}
+    band = tables["published"]
+    bands = pd.concat([band.assign(scenario="baseline_2022"),
+                       band.assign(scenario="target", low_days=band["low_days"] - 10,
+                                   high_days=band["high_days"] - 10)], ignore_index=True)
+    captured = {}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(plots, "_save", lambda fig, path, **kw: captured.__setitem__(path.stem, fig) or path)
+        plots.compare_distributions(containers, bands, "poti", tmp_path / "one.png")
+        plots.compare_distributions(containers, bands, None, tmp_path / "all.png")
+    ax_e, ax_v = captured["one"].axes
+    colours = plots.scenario_colours(containers)
+    lines = ax_e.get_lines()
+    assert [to_hex(line.get_color()) for line in lines] == [colours["baseline_2022"].lower(), colours["target"].lower()]
+    for line, frame in zip(lines, containers.values(), strict=True):
+        days = _measured(frame).query("destination == 'poti'")["transit_days"]
+        assert line.get_xdata()[-1] == pytest.approx(days.max())
+    assert _top_down(ax_v) == ["baseline_2022", "target"]
+    band_boxes = [p for p in ax_v.patches if isinstance(p, Rectangle) and p.get_linestyle() == "--"]
+    assert sorted((p.get_x(), p.get_x() + p.get_width()) for p in band_boxes) == sorted(
+        map(tuple, bands.query("destination == 'poti'")[["low_days", "high_days"]].to_numpy()))
+    assert sum(isinstance(col, PolyCollection) for col in ax_v.collections) == 2  # one violin each
+    assert "to poti" in ax_e.get_title()
+    ax_e, ax_v = captured["all"].axes
+    assert len(ax_v.get_yticklabels()) == 4 and len(ax_e.get_lines()) == 4  # 2 scenarios x 2 destinations
+    assert "all destinations" in ax_e.get_title()
+
+
+def test_time_distance_draws_every_sampled_stage(drawn, tables) -> None:
+    fig = drawn[1]["time_distance"]
+    tracks, routes = tables["tracks"], tables["routes"]
+    rep0 = tracks[tracks["replication"].eq(tracks["replication"].min())]
+    ax = fig.axes[0]
+    pieces = [seg for col in ax.collections if isinstance(col, LineCollection) for seg in col.get_segments()]
+    assert len(pieces) == len(rep0)
+    # a train on segment xd climbs exactly its 2500 km; every piece spans exactly its stage's days
+    climbs = {round(p[1, 1] - p[0, 1], 6) for p in pieces}
+    assert 2500.0 in climbs
+    assert sorted(round(p[1, 0] - p[0, 0], 6) for p in pieces) == sorted(
+        round(v, 6) for v in rep0["end_day"] - rep0["start_day"])
+    nodes = routes.query("flow == 'to_europe' and kind == 'node'")["location"]
+    assert [t.get_text().split(" (")[0] for t in ax.get_yticklabels()] == list(nodes)
+    assert len(ax.get_legend().get_texts()) == 3
+
+
+def test_occupancy_panels_and_means(drawn, tables) -> None:
+    fig = drawn[1]["occupancy"]
+    occ = tables["occupancy"]
+    roles = {n: v["role"] for n, v in yaml.safe_load(SCENARIO.read_text())["network"]["nodes"].items()}
+    titles = [ax.get_title(loc="left") for ax in fig.axes]
+    assert len(titles) == occ["metric"].isin([m for m, _, _ in plots.OCCUPANCY_PANELS]).groupby(
+        occ["metric"]).any().sum()
+    queue_ax = fig.axes[titles.index("trains queued for handling")]
+    queued = occ.query("metric == 'queue_trains'")["location"].unique()
+    assert len(queue_ax.get_lines()) == sum(roles[n] in ("border", "port") for n in queued)
+    yard_ax = fig.axes[titles.index("containers in port yards waiting for a vessel")]
+    aktau = occ.query("metric == 'yard_containers' and location == 'aktau' and day >= 15")  # warm-up 15d
+    expected = aktau.groupby("day")["value"].mean().mean()
+    assert f"aktau (mean {plots._num(expected)})" in [t.get_text() for t in yard_ax.get_legend().get_texts()]
+    assert fig.axes[-1].get_xlabel() == "simulated day"
+
+
+def test_utilisation_bars(drawn, tables) -> None:
+    fig = drawn[1]["utilisation"]
+    titles = [ax.get_title(loc="left") for ax in fig.axes]
+    vessels = fig.axes[titles.index("Vessel utilisation\n(after warm-up)")]
+    sail = tables["sailings"].query("depart_day >= 15")
+    by_seg = sail.groupby("segment")
+    expected = (100 * by_seg["containers"].sum() / by_seg["capacity_containers"].sum()).sort_index()
+    heights = {t.get_text(): p.get_height() for t, p in zip(vessels.get_xticklabels(), vessels.patches, strict=True)}
+    assert pd.Series(heights).sort_index().to_numpy() == pytest.approx(expected.to_numpy())
+    handling = fig.axes[titles.index("Handling utilisation by node (red ≥ 85%, amber ≥ 60%)")]
+    occ = tables["occupancy"].query("metric == 'busy_servers' and day >= 15")
+    busy = occ.groupby("location")["value"].mean()
+    widths = {t.get_text(): p.get_width() for t, p in zip(handling.get_yticklabels(), handling.patches, strict=True)}
+    assert widths["dostyk"] == pytest.approx(100 * busy["dostyk"] / 1)
+    assert set(widths) == set(busy.index)
+
+
+def test_map_draws_nodes_and_legs(drawn, tables) -> None:
+    fig = drawn[1]["map"]
+    ax = fig.axes[0]
+    routes = tables["routes"]
+    nodes = routes.query("kind == 'node'").drop_duplicates("location")
+    scatters = [c for c in ax.collections if isinstance(c, PathCollection)]
+    assert len(scatters) == len(nodes)
+    segments = routes.query("kind == 'segment'")["location"].nunique()
+    assert len(ax.get_lines()) == 2 * segments  # each leg: casing + coloured line
+    occ = tables["occupancy"].query("metric == 'queue_trains' and day >= 15")
+    queue = occ.groupby("location")["value"].mean()
+    sizes = {(round(s.get_offsets()[0][0], 3)): s.get_sizes()[0] for s in scatters}
+    lon = nodes.set_index("location")["lon"].round(3)
+    assert sizes[lon[queue.idxmax()]] == max(sizes.values())  # the longest queue is the biggest node
+    assert "waiting days" in fig.axes[1].get_ylabel()
+    assert ax.get_xlabel() == "longitude (°E)" and ax.get_ylabel() == "latitude (°N)"
+
+
+def test_section_order_known_first_then_route_order() -> None:
+    routes = pd.DataFrame({"flow": ["f"] * 4, "seq": [0, 1, 2, 3], "section": ["Zeta", "China", "Alpha", "Europe"]})
+    assert plots.section_order(["Europe", "Alpha", "China", "Zeta"], routes) == ["China", "Europe", "Zeta", "Alpha"]
+    assert plots.section_order(["Europe", "b", "China", "a"]) == ["China", "Europe", "b", "a"]
+    assert plots.section_colours(["Europe"])["Europe"] == plots.section_colours(plots.SECTION_ORDER)["Europe"]
+
+
+def test_plot_command_on_a_comparison_directory(run_dir: Path, tmp_path: Path, monkeypatch, capsys) -> None:
+    comparison = tmp_path / "cmp"
+    comparison.mkdir()
+    for name in ("baseline_2022", "target"):
+        shutil.copytree(run_dir, comparison / name)
+    pd.DataFrame({"scenario": ["baseline_2022", "target"]}).to_csv(comparison / "comparison.csv", index=False)
+    per_run = []
+    monkeypatch.setattr(plots, "plot_run", lambda run, out: per_run.append((run.name, out)) or [])
+    assert main(["plot", str(comparison)]) == 0
+    made = sorted(p.name for p in (comparison / "plots").glob("*.png"))
+    assert made == ["sections_compare_constanta.png", "sections_compare_poti.png", "transit_compare_constanta.png",
+                    "transit_compare_poti.png"]
+    assert per_run == [(n, comparison / "plots" / n) for n in ("baseline_2022", "target")]
+    assert main(["plot", str(tmp_path)]) == 2
+    assert capsys.readouterr().err.count("\n") == 1
