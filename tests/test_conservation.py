@@ -190,3 +190,19 @@ def test_everything_drains_when_demand_stops() -> None:
     delivered_ids = np.concatenate([ids for ids, _ in m.rec.delivered])
     assert np.array_equal(np.sort(delivered_ids), np.arange(len(c)))
     assert c.start_day.max() <= 31 + 28 + 31 + 30 + 31 + 30 + 31  # nothing created after July
+
+
+def test_sections_decompose_the_mean_transit(busy_run) -> None:
+    """sections.csv splits the mean transit of measured, delivered containers by section and state: the parts add
+    up to the whole, per destination, and `measured` means started inside [warmup, duration)."""
+    _, tables, _, _ = busy_run
+    c = tables["containers"]
+    assert (c.measured == ((c.start_day >= 20) & (c.start_day < 200))).all()
+    done = c[c.measured & c.status.eq("delivered")]
+    sec = tables["sections"]
+    assert set(sec.state) <= {"moving", "handling", "waiting"}
+    assert (sec.containers == len(done)).all()
+    assert sec.days.sum() == pytest.approx(done.transit_days.mean(), rel=1e-9)
+    by_state = sec.groupby("state").days.sum()
+    for state in ("moving", "handling", "waiting"):
+        assert by_state[state] == pytest.approx(done[f"{state}_days"].mean(), rel=1e-9)

@@ -194,3 +194,24 @@ def test_timetable_demand_follows_the_monthly_factor() -> None:
     assert np.all(np.abs(counts - expected) <= 1), (counts, expected)
     assert abs(counts.sum() - expected.sum()) <= 1
     assert counts[1] == counts[5] == 0
+
+
+def test_pool_over_two_segments_holds_trains_until_its_set_returns() -> None:
+    """One wagon set serves o -> b -> z (5 h, 2 h handling at b, 5 h) and returns empty in 14 h: a round trip of
+    5 + 2 + 5 + 14 = 26 h against a train every 24 h, so train k waits 2 (k - 1) h for the set at o and reaches z
+    12 h after it gets it, at 24k + 2(k - 1) + 12."""
+    nodes = {"o": {"role": "terminal"}, "b": {"role": "border", "handling": {"servers": 2, "time": "2h"}},
+             "z": {"role": "terminal"}}
+    segments = {"ob": {"from": "o", "to": "b", "travel_time": "5h"},
+                "bz": {"from": "b", "to": "z", "travel_time": "5h"}}
+    flows = {"f": {"origin": "o", "destination": "z", "trains_per_week": 7, "arrivals": "timetable",
+                   "containers_per_train": TRAIN}}
+    raw = scenario_dict(nodes, segments, flows, duration="10d", warmup="0h", cooldown="0h")
+    raw["network"]["rolling_stock"] = {"set": {"segments": ["ob", "bz"], "sets": 1, "return_time": "14h"}}
+    c = run(raw)["containers"]
+    d = c[c.status.eq("delivered")]
+    k = d.container_id // TRAIN + 1
+    assert len(d) >= 7 * TRAIN
+    assert np.allclose(d.end_day * 24, 24 * k + 2 * (k - 1) + 12)
+    assert np.allclose(d.waiting_days * 24, 2 * (k - 1))
+    assert np.allclose(d.handling_days * 24, 2)
