@@ -189,7 +189,9 @@ class Demand(Strict):
 
 
 class Disruption(Strict):
-    """Random outages of a node or segment: starts `every` apart (only in `months` if given), each `duration` long."""
+    """Random outages of a node or segment: open for an `every` draw, then closed for a `duration` draw, and again
+    (closures start only in `months` if given); so the share of time closed is E[duration] / (E[every] + E[duration]).
+    """
 
     target: str
     every: DurationDist

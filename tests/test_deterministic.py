@@ -215,3 +215,47 @@ def test_pool_over_two_segments_holds_trains_until_its_set_returns() -> None:
     assert np.allclose(d.end_day * 24, 24 * k + 2 * (k - 1) + 12)
     assert np.allclose(d.waiting_days * 24, 2 * (k - 1))
     assert np.allclose(d.handling_days * 24, 2)
+
+
+def closure_waits(every: str, duration: str, months: list[int] | None, days: int) -> tuple[np.ndarray, np.ndarray]:
+    """Daily trains (at 24k h) over a 1 h line o -> z that a disruption closes; returns (k, waiting hours)."""
+    nodes = {"o": {"role": "terminal"}, "z": {"role": "terminal"}}
+    flows = {"f": {"origin": "o", "destination": "z", "trains_per_week": 7, "arrivals": "timetable",
+                   "containers_per_train": 1}}
+    raw = scenario_dict(nodes, {"oz": {"from": "o", "to": "z", "travel_time": "1h"}}, flows, duration=f"{days}d",
+                        warmup="0h", cooldown="2d", start="2023-01-01")
+    raw["disruptions"] = {"d": {"target": "oz", "every": every, "duration": duration}
+                          | ({"months": months} if months else {})}
+    c = run(raw)["containers"]
+    assert c.status.eq("delivered").all()
+    return (c.container_id + 1).to_numpy(), c.waiting_days.to_numpy() * 24
+
+
+def expected_waits(k: np.ndarray, closures: list[tuple[float, float]]) -> np.ndarray:
+    t = 24.0 * k
+    wait = np.zeros(len(k))
+    for lo, hi in closures:
+        inside = (t > lo) & (t < hi)
+        wait[inside] = hi - t[inside]
+    return wait
+
+
+def test_outages_alternate_open_every_and_closed_duration() -> None:
+    """`every` is the open time from one reopening to the next closure: with 50 h open and 12 h closed the line is
+    closed over [50 + 62i, 62 + 62i]; a train arriving inside waits for the reopening (no arrival hits an edge
+    before day 15)."""
+    k, waits = closure_waits("50h", "12h", None, 14)
+    k, waits = k[k < 15], waits[k < 15]  # train 15 arrives at 360 h, the very moment an outage starts
+    closures = [(50 + 62 * i, 62 + 62 * i) for i in range(6)]
+    assert np.allclose(waits, expected_waits(k, closures))
+    assert (waits > 0).sum() == 2  # trains 5 (120 h, in 112..124) and 10 (240 h, in 236..248)
+
+
+def test_seasonal_outages_start_only_in_their_months() -> None:
+    """Outages only in February (hours 744..1416 from 1 January): the first closure comes `every` after 1 February,
+    at 744 + 125.5 = 869.5 until 893.5, then 893.5 + 125.5 = 1019 .. 1043, 1168.5 .. 1192.5, 1318 .. 1342; the
+    next would start at 1467.5, in March, so none does."""
+    k, waits = closure_waits("125.5h", "24h", [2], 70)
+    closures = [(869.5, 893.5), (1019, 1043), (1168.5, 1192.5), (1318, 1342)]
+    assert np.allclose(waits, expected_waits(k, closures))
+    assert (waits > 0).sum() == 4

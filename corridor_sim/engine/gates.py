@@ -41,7 +41,8 @@ class Gate:
 
 def outages(env: simpy.Environment, gates: list[Gate], every: Callable[[], float], duration: Callable[[], float],
             months: set[int] | None, calendar: Calendar) -> Generator[simpy.Event, None, None]:
-    """Close `gates` for `duration` draws, starts `every` apart; outside `months` no outage starts."""
+    """Alternate open for an `every` draw (counted from the reopening) and closed for a `duration` draw; outside
+    `months` no outage starts."""
     while True:
         if months is not None and calendar.month(env.now) not in months:
             yield env.timeout(calendar.hours_until_months(env.now, months))
