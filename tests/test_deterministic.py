@@ -110,13 +110,14 @@ def test_corridor_stage_timelines(container_id: int, timeline: list[tuple]) -> N
     assert got == timeline
 
 
-def ferry_only(departure: dict, capacity_teu: float, return_time: str, load: str = "2h") -> dict:
+def ferry_only(departure: dict, capacity_teu: float, return_time: str, vessels: int = 1) -> dict:
     """o --10 h rail--> p ==ferry==> q (destination): train k's containers enter p's yard at 24k + 10."""
     nodes = {"o": {"role": "terminal"}, "p": {"role": "port"}, "q": {"role": "port"}}
     segments = {
         "op": {"from": "o", "to": "p", "travel_time": "10h"},
-        "pq": {"from": "p", "to": "q", "mode": "ferry", "vessels": [{"capacity_teu": capacity_teu}],
-               "crossing_time": "20h", "return_time": return_time, "load_time": load, "unload_time": "2h",
+        "pq": {"from": "p", "to": "q", "mode": "ferry", "vessels": [{"capacity_teu": capacity_teu,
+                                                                                 "count": vessels}],
+               "crossing_time": "20h", "return_time": return_time, "load_time": "2h", "unload_time": "2h",
                "departure": departure},
     }
     flows = {"f": {"origin": "o", "destination": "q", "trains_per_week": 7, "arrivals": "timetable",
@@ -138,10 +139,12 @@ def check_takes(tables: dict[str, pd.DataFrame], takes: dict[int, float]) -> Non
     assert all(k_ not in takes or takes[k_] + 24 >= horizon for k_ in in_flight)
 
 
-def test_timetable_departures() -> None:
-    """Slots at 5 + 36m; a vessel cycle (2 + 20 + 2 + 10 = 34 h) fits between slots, so the one vessel takes every
-    slot, and train k sails at the first slot after it enters the yard at 24k + 10 (never equal: 24k + 5 is odd)."""
-    tables = run(ferry_only({"rule": "timetable", "every": "36h", "offset": "5h"}, 800, "10h"))
+@pytest.mark.parametrize(("vessels", "return_time"), [(1, "10h"), (2, "36h")])
+def test_timetable_departures(vessels: int, return_time: str) -> None:
+    """Slots at 5 + 36m. One vessel whose cycle (2 + 20 + 2 + 10 = 34 h) fits between slots takes every slot; so do
+    two vessels of a 60 h cycle taking turns (each is back within two slots). Train k sails at the first slot after
+    it enters the yard at 24k + 10 (never equal: 24k + 5 is odd)."""
+    tables = run(ferry_only({"rule": "timetable", "every": "36h", "offset": "5h"}, 800, return_time, vessels))
     takes = {k: 5 + 36 * np.ceil((24 * k + 10 - 5) / 36) for k in range(1, 30)}
     check_takes(tables, takes)
     s = tables["sailings"]
@@ -165,6 +168,23 @@ def test_when_full_with_max_wait_sails_part_full() -> None:
     check_takes(tables, takes)
     s = tables["sailings"]
     assert list(s.containers[:4]) == [10, 30, 30, 30]
+
+
+def test_two_vessels_when_full_bound_by_their_return() -> None:
+    """Two 20-container vessels, cycle 2 + 20 + 2 + 100 = 124 h. Trains 1-2 fill the first at 58, trains 3-4 the
+    second at 106. From then on the yard never runs short (4 trains per 124 h against 5 arriving), so each vessel
+    loads two trains the moment it is back: the first at 182 + 124m, the second at 230 + 124m, taking the pairs
+    (5, 6), (7, 8), (9, 10), ... in turn. The first returns to p at 182, 306, 430, 554, 678 h; the second at 230,
+    354, 478, 602 h — never the hour a train enters the yard (24k + 10) within the run."""
+    tables = run(ferry_only({"rule": "when_full"}, 40, "100h", vessels=2))
+    takes = {1: 58.0, 2: 58.0, 3: 106.0, 4: 106.0}
+    for pair in range(2, 12):
+        m, second = divmod(pair - 2, 2)
+        takes |= dict.fromkeys((2 * pair + 1, 2 * pair + 2), 182 + 124 * m + 48 * second)
+    check_takes(tables, takes)
+    s = tables["sailings"]
+    assert (s.containers == 20).all()
+    assert list(s.vessel[:4]) == ["pq-vessel-1", "pq-vessel-2"] * 2
 
 
 def test_when_full_fills_before_max_wait() -> None:
@@ -259,3 +279,12 @@ def test_seasonal_outages_start_only_in_their_months() -> None:
     closures = [(869.5, 893.5), (1019, 1043), (1168.5, 1192.5), (1318, 1342)]
     assert np.allclose(waits, expected_waits(k, closures))
     assert (waits > 0).sum() == 4
+
+
+def test_when_full_with_fill_fraction() -> None:
+    """fill 0.5 of a 40-container vessel: it sails once 20 wait. Cycle 43 h, so it is back before each second
+    train: take n at 58 + 48n with trains 2n + 1 and 2n + 2 (the yard never holds more than 20 when it sails)."""
+    tables = run(ferry_only({"rule": "when_full", "fill": 0.5}, 80, "19h"))
+    takes = {k: 58 + 48 * n for n in range(12) for k in (2 * n + 1, 2 * n + 2)}
+    check_takes(tables, takes)
+    assert (tables["sailings"].containers == 20).all()
