@@ -83,3 +83,17 @@ def test_parallel_replications_equal_serial() -> None:
 def test_named_streams_differ_by_seed_replication_and_name(a: tuple, b: tuple) -> None:
     assert np.array_equal(stream(*a).random(5), stream(*a).random(5))
     assert not np.array_equal(stream(*a).random(5), stream(*b).random(5))
+
+
+def test_warmup_and_replication_count_change_only_what_they_should() -> None:
+    """The warm-up only decides which containers are measured; the number of replications does not touch the draws
+    of replication 0."""
+    raw = two_corridors()
+    base = run(raw)["containers"]
+    longer = copy.deepcopy(raw)
+    longer["simulation"]["warmup"] = "30d"
+    longer["simulation"]["replications"] = 7
+    other = run(longer)["containers"]
+    pd.testing.assert_frame_equal(base.drop(columns="measured"), other.drop(columns="measured"), check_exact=True)
+    assert (other.measured == ((other.start_day >= 30) & (other.start_day < 120))).all()
+    assert other.measured.sum() < base.measured.sum()
