@@ -52,6 +52,33 @@ def test_mean_wait_in_queue_matches_erlang_c(c: int, lam: float, days: int) -> N
     assert np.allclose(done.transit_days, done.waiting_days + done.handling_days)
 
 
+def pollaczek_khinchine_wait(lam: float, mean_s: float, second_moment_s: float) -> float:
+    """Mean wait in queue of M/G/1: Wq = lam E[S^2] / (2 (1 - rho))."""
+    return lam * second_moment_s / (2 * (1 - lam * mean_s))
+
+
+def test_line_headway_is_an_md1_queue() -> None:
+    """Poisson trains on a line with a 1 h headway: the headway is a deterministic server, so the mean wait is the
+    M/D/1 value (E[S^2] = h^2), and each wait follows Lindley's recursion w' = max(0, w + h - gap) exactly."""
+    lam, headway = 0.6, 1.0
+    nodes = {"a": {"role": "terminal"}, "z": {"role": "terminal"}}
+    segment = {"from": "a", "to": "z", "travel_time": "2h", "trains_per_day": 24 / headway}
+    flows = {"f": {"origin": "a", "destination": "z", "trains_per_week": lam * 168, "containers_per_train": 1}}
+    raw = scenario_dict(nodes, {"az": segment}, flows, duration="2000d", warmup="0h", cooldown="1d", seed=8)
+    c = run(raw)["containers"].sort_values("start_day")
+    arrival, wait = c.start_day.to_numpy() * 24, c.waiting_days.to_numpy() * 24
+    lindley = np.zeros(len(c))
+    for n in range(1, len(c)):
+        lindley[n] = max(0.0, lindley[n - 1] + headway - (arrival[n] - arrival[n - 1]))
+    done = c.status.eq("delivered").to_numpy()
+    assert np.allclose(wait[done], lindley[done], atol=1e-6)
+    steady = wait[arrival >= 20 * 24]
+    wait_h, se_h = batch_means(steady)
+    expected = pollaczek_khinchine_wait(lam, headway, headway**2)
+    assert se_h < 0.03 * expected
+    assert abs(wait_h - expected) < 3 * se_h, (wait_h, expected, se_h)
+
+
 @pytest.mark.parametrize("c", [1, 2, 4])
 def test_waits_follow_the_fifo_sample_path(c: int) -> None:
     """Exact, not statistical: from each train's arrival and drawn service time, FIFO with c servers fixes every wait
