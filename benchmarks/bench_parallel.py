@@ -71,7 +71,8 @@ def main() -> None:
     args = parser.parse_args()
     scenario = load_scenario(args.scenario) if args.scenario else validate(BUILT_IN)
     n, w = args.replications, args.workers
-    print(f"scenario {scenario.name} ({args.scenario or 'built-in'}), {n} replications, {os.cpu_count()} cores")
+    print(f"scenario {scenario.name} ({args.scenario or 'built-in'}), {n} replications, {os.cpu_count()} cores, "
+          f"load average {os.getloadavg()[0]:.1f} (speedups need otherwise idle cores)")
 
     timed(scenario, 1)  # warm imports and caches outside the timings
     serial_s, reference = timed(scenario, n, executor="serial")
@@ -91,7 +92,8 @@ def main() -> None:
     print(f"{'executor':<32}{'seconds':>9}{'reps/s':>9}{'speedup':>9}  identical")
     for label, seconds, identical in rows:
         print(f"{label:<32}{seconds:>9.2f}{n / seconds:>9.2f}{serial_s / seconds:>9.2f}  {identical}")
-    print(f"Dask local cluster start-up and worker warm-up: {startup:.2f} s (paid once per command)")
+    print(f"Dask local cluster start-up and worker warm-up: {startup:.2f} s (paid once per command); "
+          f"load average at the end {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":
