@@ -1,0 +1,106 @@
+"""The HTML report: self-contained (every figure a data: URI, nothing fetched), every figure and table present, the
+numbers in its tables those of the run, parameters side by side, and an existing report never overwritten."""
+
+from __future__ import annotations
+
+import base64
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from corridor_sim import plots
+from corridor_sim.cli import main
+from corridor_sim.loader import load_scenario
+from corridor_sim.runner import execute_run
+
+SCENARIO = Path(__file__).with_name("plot_scenario.yaml")
+IMG = re.compile(r'<img [^>]*src="data:image/png;base64,([A-Za-z0-9+/=]+)"')
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """Two runs that differ in one parameter: the border gets a second server."""
+    root = tmp_path_factory.mktemp("report")
+    base, _ = execute_run(load_scenario(SCENARIO), root / "base")
+    faster, _ = execute_run(load_scenario(SCENARIO, ["name=two_servers", "network.nodes.dostyk.handling.servers=2"]),
+                            root / "faster")
+    return [base, faster]
+
+
+@pytest.fixture(scope="module")
+def page(runs: list[Path], tmp_path_factory: pytest.TempPathFactory) -> str:
+    out = tmp_path_factory.mktemp("html") / "report.html"
+    assert main(["report", *map(str, runs), "--out", str(out)]) == 0
+    return out.read_text(encoding="utf-8")
+
+
+def _destinations(run: Path) -> set[str]:
+    c = pd.read_csv(run / "containers.csv")
+    return set(c.loc[c["measured"] & c["status"].eq("delivered"), "destination"])
+
+
+def test_every_figure_is_embedded(page: str, runs: list[Path]) -> None:
+    images = IMG.findall(page)
+    shared = set.intersection(*(_destinations(r) for r in runs))
+    per_run = 6  # transit, sections, time-distance, occupancy, utilisation, map
+    assert len(images) == per_run * len(runs) + 2 * len(shared)  # plus a distribution and a bar chart per destination
+    assert page.count("<img") == len(images)
+    assert all(base64.b64decode(data)[:8] == b"\x89PNG\r\n\x1a\n" for data in images)
+    assert not re.search(r'(src|href)="(https?:|//|file:)', page)  # opens offline, fetches nothing
+    assert "<script" not in page
+
+
+def test_every_table_is_there(page: str, runs: list[Path]) -> None:
+    # transit overview, parameters that differ, all parameters, and the section table of each run
+    assert page.count("<table") == 3 + len(runs)
+    for run in runs:
+        c = pd.read_csv(run / "containers.csv")
+        m = c[c["measured"] & c["status"].eq("delivered")]
+        for _dest, days in m.groupby("destination")["transit_days"]:
+            assert f"<td>{np.median(days):.1f}</td>" in page
+    sections = pd.read_csv(runs[0] / "sections.csv")
+    for section in sections["section"].unique():
+        assert f"<td>{section}</td>" in page.replace("&#x27;", "'")
+
+
+def test_parameters_side_by_side(page: str) -> None:
+    differ = page[page.index("Parameters that differ"):page.index("<details")]
+    assert "<th>plot_small</th><th>two_servers</th>" in differ
+    assert re.search(r"network\.nodes\.dostyk\.handling\.servers</td><td>1(<span[^>]*>[^<]*</span>)?</td><td>2<",
+                     differ)
+    rows = re.findall(r'<td class="key">', differ)
+    assert len(rows) == 1  # the one parameter that was changed (name is not a parameter)
+
+
+def test_comparison_directory_brings_its_tables(runs: list[Path], tmp_path: Path, monkeypatch) -> None:
+    comparison = tmp_path / "cmp"
+    comparison.mkdir()
+    for run, name in zip(runs, ("baseline_2022", "target"), strict=True):
+        shutil.copytree(run, comparison / name)
+    pd.DataFrame({"scenario": ["baseline_2022", "target"], "destination": ["poti", "poti"],
+                  "p50_days": [30.5, 12.25]}).to_csv(comparison / "comparison.csv", index=False)
+    pd.DataFrame({"scenario": ["target"], "reference": ["baseline_2022"], "difference_days": [-18.25]}).to_csv(
+        comparison / "differences.csv", index=False)
+    monkeypatch.setattr(plots, "plot_run", lambda run, out: [])  # the figures are covered above
+    monkeypatch.setattr(plots, "plot_side_by_side", lambda runs, out: [])
+    out = tmp_path / "cmp.html"
+    assert main(["report", str(comparison), "--out", str(out)]) == 0
+    page = out.read_text(encoding="utf-8")
+    assert page.count("<table") == 3 + 2 + 2  # as above, plus comparison.csv and differences.csv
+    assert "<td>30.5</td>" in page and "<td>-18.25</td>" in page
+    assert "<h2 id=\"compare\">" in page
+
+
+def test_an_existing_report_is_never_overwritten(runs: list[Path], tmp_path: Path, capsys) -> None:
+    out = tmp_path / "report.html"
+    out.write_text("keep me", encoding="utf-8")
+    assert main(["report", str(runs[0]), "--out", str(out)]) == 2
+    assert out.read_text(encoding="utf-8") == "keep me"
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and str(out) in err and "never overwritten" in err
+    assert main(["report", str(tmp_path), "--out", str(tmp_path / "new.html")]) == 2
+    assert not (tmp_path / "new.html").exists()
