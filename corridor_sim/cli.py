@@ -311,7 +311,7 @@ def cmd_capacity(args: argparse.Namespace) -> int:
     write_capacity(out, study, curve, res)
     print(format_table(curve, ["stage", "demand_multiplier", "offered_teu_per_day", "carried_teu_per_day",
                                "p50_days", "p90_days", "in_flight_share", "saturated", "binding",
-                               "binding_utilisation"]))
+                               "binding_utilisation", "saturated_resources"]))
     print("\n".join(migration(curve)))
     print(f"capacity (to {study.target_label}) written to {out}")
     return 0

@@ -12,7 +12,7 @@ from conftest import scenario_dict
 from corridor_sim.cli import main
 from corridor_sim.loader import load_scenario
 from corridor_sim.tuning.calibrate import calibrate, make_bound, parse_target, write_calibration
-from corridor_sim.tuning.capacity import capacity, resources
+from corridor_sim.tuning.capacity import capacity, migration, resources
 from corridor_sim.tuning.evaluate import Study
 from corridor_sim.tuning.interventions import ALL_TOGETHER, rank
 from corridor_sim.tuning.params import parse_range
@@ -132,12 +132,14 @@ def test_capacity_flags_saturation_and_the_bottleneck_migrates(write_yaml) -> No
     curve, res = capacity(study(write_yaml, line_corridor()), [1.0, 1.5], None)
     base = curve[curve["stage"].eq("base")].set_index("demand_multiplier")
     assert not base.loc[1.0, "saturated"] and base.loc[1.5, "saturated"]
-    assert base.loc[1.5, "binding"] == "o"
+    assert base.loc[1.5, "binding"] == "o" and base.loc[1.5, "saturated_resources"] == "o"
     # Saturated, the server carries one train per 20 h: 1.2 trains = 24 TEU a day, whatever is offered.
     assert base.loc[1.5, "carried_teu_per_day"] == pytest.approx(24, rel=0.03)
     assert base.loc[1.0, "binding_utilisation"] == pytest.approx(20 / 24, rel=0.02)
     after = curve[curve["stage"].eq("+second_server")].set_index("demand_multiplier")
     assert after.loc[1.5, "saturated"] and after.loc[1.5, "binding"] == "oz"
+    assert migration(curve) == ["base: saturates at ×1.5 (30 TEU/day offered); binds: o",
+                                "+second_server: saturates at ×1.5 (30 TEU/day offered); binds: oz"]
     assert after.loc[1.5, "carried_teu_per_day"] == pytest.approx(1.4 * 2 * TRAIN, rel=0.03)
     line = res[(res["stage"].eq("+second_server")) & (res["demand_multiplier"].eq(1.5)) & res["resource"].eq("oz")]
     assert line["utilisation"].iloc[0] == pytest.approx(1.5 / 1.4, rel=0.03)  # offered load ρ = λ · headway

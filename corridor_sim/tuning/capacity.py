@@ -31,6 +31,7 @@ from corridor_sim.tuning.params import get_value, parse_quantity, unwrap
 
 IN_FLIGHT_SHARE = 0.02
 CARRIED_SHARE = 0.95
+SATURATED_UTILISATION = 0.95  # a resource this busy whose queue grew by a train-load or more over the window
 BASE = "base"
 
 
@@ -133,7 +134,9 @@ def resources(scenario: Scenario, tables: Tables) -> pd.DataFrame:
             _, growth = _level_and_growth(occ, seg_id, "waiting_trains", w0, w1)
             rows.append((seg_id, f"{seg.mode} line", trains.get(seg_id, 0.0) * 24 / seg.trains_per_day / hours,
                          growth * per_train))
-    return pd.DataFrame(rows, columns=["resource", "kind", "utilisation", "queue_growth_containers"])
+    out = pd.DataFrame(rows, columns=["resource", "kind", "utilisation", "queue_growth_containers"])
+    return out.assign(saturated=(out["utilisation"] >= SATURATED_UTILISATION)
+                      & (out["queue_growth_containers"] >= per_train))
 
 
 def binding(res: pd.DataFrame, saturated: bool) -> pd.Series | None:
@@ -151,6 +154,8 @@ def _point(study: Study, scenario: Scenario, tables: Tables) -> tuple[dict[str, 
     res = resources(scenario, tables)
     top = binding(res, saturated)
     row = {"offered_teu_per_day": offered, "carried_teu_per_day": carried, **k, "saturated": saturated,
+           "saturated_resources": " ".join(res[res["saturated"]].sort_values(
+               "queue_growth_containers", ascending=False)["resource"]),
            "binding": top["resource"] if top is not None else "",
            "binding_utilisation": top["utilisation"] if top is not None else np.nan,
            "binding_queue_growth": top["queue_growth_containers"] if top is not None else np.nan}
@@ -178,21 +183,29 @@ def capacity(study: Study, multipliers: Sequence[float], names: Sequence[str] | 
         res_rows.append(res.assign(stage=stage, demand_multiplier=m))
     curve = pd.DataFrame(rows, columns=["stage", "demand_multiplier", "offered_teu_per_day", "carried_teu_per_day",
                                         *KPI_COLUMNS,
-                                        "saturated", "binding", "binding_utilisation", "binding_queue_growth"])
+                                        "saturated", "saturated_resources", "binding", "binding_utilisation",
+                                        "binding_queue_growth"])
     res_table = pd.concat(res_rows, ignore_index=True)
     return curve, res_table[["stage", "demand_multiplier", "resource", "kind", "utilisation",
-                             "queue_growth_containers"]]
+                             "queue_growth_containers", "saturated"]]
 
 
 def migration(curve: pd.DataFrame) -> list[str]:
-    """One line per stage: where it first saturates and what binds there (or what is closest to binding)."""
+    """One line per stage: where it first saturates, what binds there and what saturates next as demand grows."""
     lines = []
     for stage, g in curve.groupby("stage", sort=False):
         sat = g[g["saturated"]]
         if len(sat):
             first = sat.iloc[0]
-            lines.append(f"{stage}: saturates at ×{first['demand_multiplier']:g} "
-                         f"({first['offered_teu_per_day']:.0f} TEU/day offered); binds: {first['binding']}")
+            text = (f"{stage}: saturates at ×{first['demand_multiplier']:g} "
+                    f"({first['offered_teu_per_day']:.0f} TEU/day offered); binds: {first['binding']}")
+            seen = {first["binding"]}
+            for _, row in sat.iterrows():
+                for resource in str(row["saturated_resources"] or "").split():
+                    if resource not in seen:
+                        seen.add(resource)
+                        text += f"; then {resource} at ×{row['demand_multiplier']:g}"
+            lines.append(text)
         else:
             last = g.iloc[-1]
             lines.append(f"{stage}: no saturation up to ×{last['demand_multiplier']:g}; most utilised: "
