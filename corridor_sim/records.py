@@ -83,12 +83,13 @@ class Recorder:
         measured = (start >= warmup_h) & (start < window_h)
 
         if self.stages:
-            lengths = np.fromiter((len(s[0]) for s in self.stages), np.int64, len(self.stages))
-            cid = np.concatenate([s[0] for s in self.stages])
-            loc = np.repeat(np.fromiter((s[1] for s in self.stages), np.int64, len(self.stages)), lengths)
-            state = np.repeat(np.fromiter((s[2] for s in self.stages), np.int64, len(self.stages)), lengths)
-            t0 = np.repeat(np.fromiter((s[3] for s in self.stages), float, len(self.stages)), lengths)
-            t1 = np.repeat(np.fromiter((s[4] for s in self.stages), float, len(self.stages)), lengths)
+            arrays, locs, states, starts, ends = zip(*self.stages, strict=True)
+            lengths = np.fromiter(map(len, arrays), np.int64, len(arrays))
+            cid = np.concatenate(arrays)
+            loc = np.repeat(np.array(locs, np.int64), lengths)
+            state = np.repeat(np.array(states, np.int64), lengths)
+            t0 = np.repeat(np.array(starts, float), lengths)
+            t1 = np.repeat(np.array(ends, float), lengths)
         else:
             cid = loc = state = np.empty(0, np.int64)
             t0 = t1 = np.empty(0)
@@ -115,20 +116,7 @@ class Recorder:
             "measured": measured,
         })
 
-        sections = sorted(set(self.location_section))
-        sec_of_loc = np.array([sections.index(s) for s in self.location_section], np.int64)
-        keep = (delivered & measured)[cid] if len(cid) else np.empty(0, bool)
-        kept = pd.DataFrame({
-            "destination": destinations[flow[cid[keep]]] if keep.any() else [],
-            "section": np.array(sections, dtype=object)[sec_of_loc[loc[keep]]] if keep.any() else [],
-            "state": np.array(CLASSES, dtype=object)[cls[keep]] if keep.any() else [],
-            "days": dur[keep] / 24.0,
-        })
-        counts = containers[containers.status.eq("delivered") & containers.measured].groupby("destination").size()
-        sec = kept.groupby(["destination", "section", "state"], as_index=False)["days"].sum()
-        sec["containers"] = sec["destination"].map(counts).astype("int64")
-        sec["days"] = sec["days"] / sec["containers"]
-        sec.insert(0, "replication", replication)
+        sec = self._sections(cid, loc, cls, dur, flow, delivered & measured, replication)
 
         sailings = pd.DataFrame(self.sailings, columns=[
             "segment", "vessel", "depart_day", "arrive_day", "containers", "capacity_containers", "teu"])
@@ -141,6 +129,36 @@ class Recorder:
         return {"containers": containers, "sections": sec, "sailings": sailings, "occupancy": occupancy,
                 "tracks": tracks}
 
+    def _sections(self, cid: np.ndarray, loc: np.ndarray, cls: np.ndarray, dur: np.ndarray, flow: np.ndarray,
+                  done: np.ndarray, replication: int) -> pd.DataFrame:
+        """Mean days per delivered, measured container by (destination, section, moving/handling/waiting).
+
+        The three labels are folded into one integer key and summed with `bincount`: a pandas groupby on millions of
+        string rows costs more than the whole simulation of a year.
+        """
+        sections = sorted(set(self.location_section))
+        sec_of_loc = np.array([sections.index(s) for s in self.location_section], np.int64)
+        dests = sorted(set(self.flow_destination))
+        dest_of_flow = np.array([dests.index(d) for d in self.flow_destination], np.int64)
+        keep = done[cid]
+        width = len(sections) * len(CLASSES)
+        key = dest_of_flow[flow[cid[keep]]] * width + sec_of_loc[loc[keep]] * len(CLASSES) + cls[keep]
+        size = len(dests) * width
+        present = np.flatnonzero(np.bincount(key, minlength=size))
+        days = np.bincount(key, weights=dur[keep], minlength=size)[present] / 24.0
+        counts = np.bincount(dest_of_flow[flow[done]], minlength=len(dests))
+        d, rest = np.divmod(present, width)
+        s, c = np.divmod(rest, len(CLASSES))
+        out = pd.DataFrame({
+            "replication": replication,
+            "destination": np.array(dests, dtype=object)[d],
+            "section": np.array(sections, dtype=object)[s],
+            "state": np.array(CLASSES, dtype=object)[c],
+            "days": days / counts[d],
+            "containers": counts[d].astype("int64"),
+        })
+        return out.sort_values(["destination", "section", "state"], ignore_index=True)
+
     def _tracks(self, cid: np.ndarray, loc: np.ndarray, state: np.ndarray, t0: np.ndarray, t1: np.ndarray,
                 eligible: np.ndarray, flow_names: np.ndarray, replication: int, sample: int) -> pd.DataFrame:
         """Stage-by-stage timelines of an evenly spaced sample of delivered, measured containers."""
@@ -149,7 +167,9 @@ class Recorder:
             chosen = np.empty(0, np.int64)
         else:
             chosen = candidates[np.linspace(0, len(candidates) - 1, min(sample, len(candidates))).astype(int)]
-        mask = np.isin(cid, chosen)
+        picked = np.zeros(len(eligible), bool)
+        picked[chosen] = True
+        mask = picked[cid]
         order = np.lexsort((t0[mask], cid[mask]))
         names = np.array(self.locations, dtype=object)
         state_names = np.array(list(STATES), dtype=object)
