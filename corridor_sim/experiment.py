@@ -36,11 +36,11 @@ Executor = Literal["serial", "processes", "dask"]
 Job = tuple[int, int]  # (task index, replication)
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Settings:
     executor: Executor | None = None
     cache: ReplicationCache | None = None
-    client: Any = None  # a distributed.Client when the executor is Dask
+    dask: Callable[[], Any] | None = None  # the block's Dask client, started on first use
 
 
 _settings: ContextVar[_Settings | None] = ContextVar("corridor_sim_execution", default=None)
@@ -49,11 +49,20 @@ _settings: ContextVar[_Settings | None] = ContextVar("corridor_sim_execution", d
 @contextmanager
 def execution(*, workers: int = 1, executor: Executor | None = None, scheduler: str | None = None,
               cache: ReplicationCache | None = None) -> Iterator[None]:
-    """Defaults for every `run_many` in the block; with Dask, one client (and local cluster) for the whole block."""
+    """Defaults for every `run_many` in the block. With Dask, one client for the whole block, connected (or its
+    local cluster started) only when a replication is not in the cache."""
     with ExitStack() as stack:
+        clients: list[Any] = []
+
+        def client() -> Any:
+            if not clients:
+                clients.append(stack.enter_context(dask_client(workers, scheduler)))
+            return clients[0]
+
         dask = scheduler is not None or executor == "dask"
-        client = stack.enter_context(dask_client(workers, scheduler)) if dask else None
-        token = _settings.set(_Settings("dask" if dask else executor, cache, client))
+        if dask:
+            _distributed(scheduler)  # a missing extra is reported at once, not at the first replication to run
+        token = _settings.set(_Settings("dask" if dask else executor, cache, client if dask else None))
         try:
             yield
         finally:
@@ -113,9 +122,8 @@ def run_many(tasks: Sequence[tuple[Scenario, int]], *, replications: int, worker
 
     if todo:
         if executor == "dask":
-            client = settings.client if scheduler is None else None
-            if client is not None:
-                _run_dask(client, tasks, todo, done)
+            if scheduler is None and settings.dask is not None:
+                _run_dask(settings.dask(), tasks, todo, done)
             else:
                 with dask_client(workers, scheduler) as own:
                     _run_dask(own, tasks, todo, done)
@@ -173,10 +181,7 @@ def _run_dask(client: Any, tasks: Sequence[tuple[Scenario, int]], todo: list[Job
 def dask_client(workers: int = 1, scheduler: str | None = None) -> Iterator[Any]:
     """A client of the cluster at `scheduler`, or of a local cluster started (and stopped) for this call."""
     flag = "--dask" if scheduler is None else "--scheduler"
-    try:
-        from distributed import Client, LocalCluster
-    except ImportError:
-        raise ScenarioError("Dask is not installed: pip install 'corridor-sim[dask]'", key=flag) from None
+    Client, LocalCluster = _distributed(scheduler)
     if scheduler is not None:
         try:
             client = Client(scheduler, timeout="10s")
@@ -191,6 +196,15 @@ def dask_client(workers: int = 1, scheduler: str | None = None) -> Iterator[Any]
             Client(cluster) as client:
         _check_same_code(client, flag)
         yield client
+
+
+def _distributed(scheduler: str | None) -> tuple[Any, Any]:
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        flag = "--dask" if scheduler is None else "--scheduler"
+        raise ScenarioError("Dask is not installed: pip install 'corridor-sim[dask]'", key=flag) from None
+    return Client, LocalCluster
 
 
 def _check_same_code(client: Any, flag: str) -> None:

@@ -294,3 +294,11 @@ def test_cli_without_dask_is_exit_2_with_one_line(tmp_path: Path, write_yaml, mo
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and "corridor-sim[dask]" in err
     assert not (tmp_path / "x").exists()
+
+
+def test_a_fully_cached_study_starts_no_dask_cluster(tmp_path: Path, tasks: list, serial: list) -> None:
+    """The cluster is only reached when a replication has to run: this scheduler address does not exist."""
+    cache = ReplicationCache(tmp_path)
+    run_many(tasks, replications=3, cache=cache)
+    with experiment.execution(scheduler="tcp://127.0.0.1:1", cache=cache):
+        assert_same(serial, run_many(tasks, replications=3))
