@@ -288,3 +288,17 @@ def test_when_full_with_fill_fraction() -> None:
     takes = {k: 58 + 48 * n for n in range(12) for k in (2 * n + 1, 2 * n + 2)}
     check_takes(tables, takes)
     assert (tables["sailings"].containers == 20).all()
+
+
+def test_one_berth_makes_the_second_vessel_wait() -> None:
+    """Two 5-container vessels wait at p, which has one berth; train 1's ten containers enter the yard at 34 h and
+    both vessels take five at once. The first loads 34..44 (10 h), the second waits for the berth until 44 and loads
+    44..54; each crosses in 20 h and unloads in 2 h: delivered at 66 and 76 h (transit 42 and 52 h from 24 h)."""
+    raw = ferry_only({"rule": "when_full"}, 10, "300h", vessels=2)
+    raw["network"]["nodes"]["p"]["berths"] = 1
+    raw["network"]["segments"]["pq"]["load_time"] = "10h"
+    c = run(raw)["containers"].set_index("container_id")
+    first = c.loc[0:9]
+    assert np.allclose(first.end_day * 24, [66] * 5 + [76] * 5)
+    assert np.allclose(first.waiting_days * 24, [0] * 5 + [10] * 5)  # the berth wait
+    assert np.allclose(first.handling_days * 24, 12)  # 10 h loading + 2 h unloading
