@@ -46,6 +46,7 @@ def busy_corridor(**simulation) -> dict:
                   "duration": {"dist": "exponential", "mean": "2d"}},
         "border": {"target": "b", "every": {"dist": "exponential", "mean": "20d"}, "duration": "1d"},
         "port": {"target": "q", "every": {"dist": "exponential", "mean": "25d"}, "duration": "18h"},
+        "port_p": {"target": "p", "every": {"dist": "exponential", "mean": "30d"}, "duration": "12h"},
     }
     return raw
 
@@ -63,7 +64,7 @@ def stage_arrays(m) -> dict[str, np.ndarray]:
 def busy_run():
     m = model(busy_corridor(monitor_interval="1h"))
     closures: dict[str, list[list[float]]] = defaultdict(list)
-    for name in ("pq", "b", "q"):  # log when each disrupted gate closes and reopens
+    for name in ("pq", "b", "q", "p"):  # log when each disrupted gate closes and reopens
         gate = m.gates[name]
         close, reopen = gate.close, gate.open
 
@@ -84,7 +85,7 @@ def busy_run():
 
 def test_containers_in_equal_delivered_plus_in_flight(busy_run) -> None:
     m, tables, _, closures = busy_run
-    assert all(len(closures[n]) >= 3 for n in ("pq", "b", "q"))  # the outages really happened
+    assert all(len(closures[n]) >= 3 for n in ("pq", "b", "q", "p"))  # the outages really happened
     c = tables["containers"]
     created = sum(n for _, n, _, _ in m.rec.trains)
     delivered_ids = np.concatenate([ids for ids, _ in m.rec.delivered])
@@ -127,6 +128,7 @@ def test_nothing_starts_where_a_gate_is_closed(busy_run) -> None:
         "pq": [("pq", "sailing")],  # a storm stops sailings (loading at p and unloading at q may go on)
         "b": [("b", "handling")],
         "q": [("q", "handling"), ("pq", "unloading")],  # a closed port neither handles trains nor unloads
+        "p": [("p", "handling"), ("pq", "loading")],  # ... nor loads
     }
     seen_closed_wait = False
     for name, intervals in closures.items():
