@@ -27,7 +27,7 @@ from corridor_sim.records import STATES  # noqa: E402
 
 SECTION_ORDER = ("China", "KZ border", "KZ rail", "Caspian port wait", "Caspian crossing", "Azerbaijan", "Georgia",
                  "Black Sea / Türkiye", "Europe")
-_SECTION_PALETTE = ("#c0392b", "#e67e22", "#f1c40f", "#16a085", "#2980b9", "#8e44ad", "#2c3e50", "#d35400",
+_SECTION_PALETTE = ("#c0392b", "#e67e22", "#f1c40f", "#16a085", "#2980b9", "#8e44ad", "#d81b60", "#6d4c41",
                     "#27ae60", "#7f8c8d", "#bc8f8f", "#6b8e23", "#4682b4", "#cd5c5c", "#9acd32", "#708090")
 # Okabe-Ito (colour-blind safe); the bundled scenarios get fixed colours so they match across every report.
 _SCENARIO_PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000")
@@ -294,29 +294,33 @@ def section_breakdown(sections: pd.DataFrame, routes: pd.DataFrame | None, title
 
 # --- time–distance
 
-def _route_positions(routes: pd.DataFrame) -> tuple[dict[str, dict[str, tuple[float, float]]], float]:
-    """Per flow, the drawn (start, end) height of each location: route km, with sea legs that carry no distance
-    drawn a few percent of the corridor long so their sailings show as slopes."""
-    total = float(routes["km_end"].max()) if len(routes) else 1.0
-    gap = max(total, 1.0) * 0.03
-    out: dict[str, dict[str, tuple[float, float]]] = {}
-    for flow, rows in routes.sort_values(["flow", "seq"]).groupby("flow", sort=False):
-        pos, shift = {}, 0.0
-        for _, r in rows.iterrows():
-            y0 = float(r["km_start"]) + shift
-            if r["kind"] == "segment" and float(r["km_end"]) <= float(r["km_start"]):
-                shift += gap
-            pos[str(r["location"])] = (y0, float(r["km_end"]) + shift)
-        out[str(flow)] = pos
-    return out, gap
+def axis_flow(tracks: pd.DataFrame, routes: pd.DataFrame) -> str:
+    """The flow a time-distance chart is drawn along: the one whose sampled containers cover the most km."""
+    sampled = tracks.groupby("flow")["container_id"].nunique() if len(tracks) else pd.Series(dtype=float)
+    km = routes.groupby("flow")["km_end"].max()
+    return str(max(km.index, key=lambda f: (float(sampled.get(f, 0)) * float(km[f]), float(km[f]))))
 
 
-def _track_segments(tracks: pd.DataFrame, positions: dict[str, dict[str, tuple[float, float]]]
+def _route_positions(rows: pd.DataFrame) -> dict[str, tuple[float, float]]:
+    """The drawn (start, end) height of each location of one route: its km, with sea legs that carry no distance
+    drawn 3% of the route long so their sailings show as slopes."""
+    gap = max(float(rows["km_end"].max()), 1.0) * 0.03
+    pos, shift = {}, 0.0
+    for r in rows.sort_values("seq").itertuples(index=False):
+        y0 = float(r.km_start) + shift
+        if r.kind == "segment" and float(r.km_end) <= float(r.km_start):
+            shift += gap
+        pos[str(r.location)] = (y0, float(r.km_end) + shift)
+    return pos
+
+
+def _track_segments(tracks: pd.DataFrame, positions: dict[str, tuple[float, float]]
                     ) -> dict[str, list[tuple[tuple[float, float], tuple[float, float]]]]:
-    """Line pieces (day, height) per moving/handling/waiting class: moves slope, everything else is flat."""
+    """Line pieces (day, height) per moving/handling/waiting class, for the stages at places on the drawn route:
+    moves slope, everything else is flat."""
     out: dict[str, list] = {c: [] for c in STATE_COLOURS}
     for row in tracks.itertuples(index=False):
-        y0, y1 = positions.get(str(row.flow), {}).get(str(row.location), (np.nan, np.nan))
+        y0, y1 = positions.get(str(row.location), (np.nan, np.nan))
         if np.isnan(y0):
             continue
         cls = STATES.get(str(row.state), "waiting")
@@ -326,11 +330,21 @@ def _track_segments(tracks: pd.DataFrame, positions: dict[str, dict[str, tuple[f
     return out
 
 
+def _thin_ticks(ticks: list[tuple[float, str]], min_gap: float) -> list[tuple[float, str]]:
+    """Drop tick labels that would overlap the one below them."""
+    kept: list[tuple[float, str]] = []
+    for y, label in sorted(ticks):
+        if not kept or y - kept[-1][0] >= min_gap:
+            kept.append((y, label))
+    return kept
+
+
 @_styled
 def time_distance(tracks: pd.DataFrame, routes: pd.DataFrame, title: str, path: Path) -> Path:
-    """Marey chart of the sampled containers of one replication: slopes are movement, flat runs are time at a
-    place; bunches of flat lines ending together are containers waiting for the same train or vessel."""
-    fig, axes = plt.subplots(1, 2, figsize=(14, 7), constrained_layout=True, sharey=True,
+    """Marey chart of the sampled containers of one replication along the busiest route: slopes are movement, flat
+    runs are time at a place; flat lines ending together are containers waiting for the same train or vessel.
+    Other flows are drawn faintly wherever they share that route."""
+    fig, axes = plt.subplots(1, 2, figsize=(14, 7.5), constrained_layout=True, sharey=True,
                              gridspec_kw={"width_ratios": [3, 2]})
     if tracks.empty or routes.empty:
         for ax in axes:
@@ -339,44 +353,48 @@ def time_distance(tracks: pd.DataFrame, routes: pd.DataFrame, title: str, path: 
         return _save(fig, path)
     rep = tracks["replication"].min()
     tr = tracks[tracks["replication"].eq(rep)]
-    positions, _ = _route_positions(routes)
-    pieces = _track_segments(tr, positions)
-    longest = max(positions, key=lambda f: max(v[1] for v in positions[f].values()))
-    longest_rows = routes[routes["flow"].astype(str).eq(longest)].sort_values("seq")
-    sections = section_order(longest_rows["section"].astype(str), routes)
-    colours = section_colours(sections)
-    spans = {}
-    for _, r in longest_rows.iterrows():
-        y0, y1 = positions[longest][str(r["location"])]
-        lo, hi = spans.get(str(r["section"]), (y0, y1))
-        spans[str(r["section"])] = (min(lo, y0), max(hi, y1))
-    per_container = tr.groupby("container_id")
-    first_day = float(per_container["start_day"].min().min())
-    typical = float((per_container["end_day"].max() - per_container["start_day"].min()).median())
-    zoom = (first_day, first_day + max(3 * typical, 10.0))
-    for ax, xlim in zip(axes, [(float(tr["start_day"].min()), float(tr["end_day"].max())), zoom], strict=True):
+    flow = axis_flow(tr, routes)
+    rows = routes[routes["flow"].astype(str).eq(flow)].sort_values("seq")
+    positions = _route_positions(rows)
+    own = tr["flow"].astype(str).eq(flow)
+    layers = [(_track_segments(tr[~own], positions), 0.25, 0.6), (_track_segments(tr[own], positions), 0.8, 1.0)]
+    colours = section_colours(section_order(rows["section"].astype(str), routes))
+    spans: dict[str, tuple[float, float]] = {}
+    for r in rows.itertuples(index=False):
+        y0, y1 = positions[str(r.location)]
+        lo, hi = spans.get(str(r.section), (y0, y1))
+        spans[str(r.section)] = (min(lo, y0), max(hi, y1))
+    mine = tr[own].groupby("container_id")
+    first_day = float(tr["start_day"].min())
+    typical = float((mine["end_day"].max() - mine["start_day"].min()).median()) if own.any() else 10.0
+    zoom = (first_day, first_day + max(1.5 * typical, 10.0))
+    for ax, xlim, width in zip(axes, [(first_day, float(tr["end_day"].max())), zoom], (0.5, 1.0), strict=True):
         for section, (lo, hi) in spans.items():
             if hi > lo:
                 ax.axhspan(lo, hi, color=colours[section], alpha=0.08, zorder=0)
-        for cls, segs in pieces.items():
-            if segs:
-                ax.add_collection(LineCollection(segs, colors=STATE_COLOURS[cls], linewidths=0.9 if ax is axes[1]
-                                                 else 0.5, alpha=0.7, label=cls))
+        for pieces, alpha, scale in layers:
+            for cls, segs in pieces.items():
+                if segs:
+                    ax.add_collection(LineCollection(segs, colors=STATE_COLOURS[cls], linewidths=width * scale,
+                                                     alpha=alpha))
         ax.set_xlim(*xlim)
         ax.set_xlabel("simulated day")
-    nodes = longest_rows[longest_rows["kind"].eq("node")]
-    axes[0].set_yticks([positions[longest][str(n)][0] for n in nodes["location"]],
-                       [f"{n} ({km:,.0f} km)" for n, km in zip(nodes["location"], nodes["km_start"], strict=True)])
-    ymax = max(v[1] for v in positions[longest].values())
+    ymax = max(v[1] for v in positions.values())
+    nodes = rows[rows["kind"].eq("node")]
+    ticks = _thin_ticks([(positions[str(n)][0], f"{n} ({km:,.0f} km)")
+                         for n, km in zip(nodes["location"], nodes["km_start"], strict=True)], 0.028 * ymax)
+    axes[0].set_yticks([y for y, _ in ticks], [label for _, label in ticks])
     axes[0].set_ylim(-0.01 * ymax, ymax * 1.01)
     for section, (lo, hi) in spans.items():
         if hi > lo:
             axes[1].text(1.01, (lo + hi) / 2, section, transform=axes[1].get_yaxis_transform(), va="center",
                          fontsize=8, color=colours[section], fontweight="bold")
-    axes[0].set_ylabel("position along the route")
-    axes[0].set_title(f"{title}\nall sampled containers, replication {rep}", loc="left")
+    axes[0].set_ylabel(f"position along the route of flow {flow}")
+    axes[0].set_title(f"{title}\nsampled containers of replication {rep} along flow {flow}", loc="left")
     axes[1].set_title(f"zoom: days {zoom[0]:.0f}–{zoom[1]:.0f}", loc="left")
     handles = [plt.Line2D([], [], color=STATE_COLOURS[c], linewidth=2, label=c) for c in STATE_COLOURS]
+    handles.append(plt.Line2D([], [], color="0.5", linewidth=1, alpha=0.4, label="faint: other flows where they "
+                              "share this route"))
     axes[0].legend(handles=handles, loc="lower right", frameon=True, framealpha=0.9, edgecolor="none")
     return _save(fig, path)
 

@@ -176,21 +176,25 @@ def test_compare_distributions_draws_each_scenario_and_its_band(tables, tmp_path
     assert "all destinations" in ax_e.get_title()
 
 
-def test_time_distance_draws_every_sampled_stage(drawn, tables) -> None:
+def test_time_distance_draws_every_sampled_stage_on_the_busiest_route(drawn, tables) -> None:
     fig = drawn[1]["time_distance"]
     tracks, routes = tables["tracks"], tables["routes"]
     rep0 = tracks[tracks["replication"].eq(tracks["replication"].min())]
+    container_km = rep0.groupby("flow")["container_id"].nunique() * routes.groupby("flow")["km_end"].max()
+    flow = container_km.idxmax()
     ax = fig.axes[0]
+    assert f"along flow {flow}" in ax.get_title(loc="left")
+    on_route = rep0[rep0["location"].isin(routes.query("flow == @flow")["location"])]
     pieces = [seg for col in ax.collections if isinstance(col, LineCollection) for seg in col.get_segments()]
-    assert len(pieces) == len(rep0)
+    assert len(pieces) == len(on_route) < len(rep0)  # the other flow's sea leg is off this route
     # a train on segment xd climbs exactly its 2500 km; every piece spans exactly its stage's days
     climbs = {round(p[1, 1] - p[0, 1], 6) for p in pieces}
     assert 2500.0 in climbs
     assert sorted(round(p[1, 0] - p[0, 0], 6) for p in pieces) == sorted(
-        round(v, 6) for v in rep0["end_day"] - rep0["start_day"])
-    nodes = routes.query("flow == 'to_europe' and kind == 'node'")["location"]
+        round(v, 6) for v in on_route["end_day"] - on_route["start_day"])
+    nodes = routes.query("flow == @flow and kind == 'node'")["location"]
     assert [t.get_text().split(" (")[0] for t in ax.get_yticklabels()] == list(nodes)
-    assert len(ax.get_legend().get_texts()) == 3
+    assert len(ax.get_legend().get_texts()) == 4
 
 
 def test_occupancy_panels_and_means(drawn, tables) -> None:
@@ -243,6 +247,11 @@ def test_map_draws_nodes_and_legs(drawn, tables) -> None:
     assert sizes[lon[queue.idxmax()]] == max(sizes.values())  # the longest queue is the biggest node
     assert "waiting days" in fig.axes[1].get_ylabel()
     assert ax.get_xlabel() == "longitude (°E)" and ax.get_ylabel() == "latitude (°N)"
+
+
+def test_crowded_tick_labels_are_thinned() -> None:
+    assert plots._thin_ticks([(5.0, "c"), (0.0, "a"), (1.0, "b"), (2.5, "d")], 2.0) == [(0.0, "a"), (2.5, "d"),
+                                                                                          (5.0, "c")]
 
 
 def test_section_order_known_first_then_route_order() -> None:
