@@ -173,4 +173,4 @@ def kpis(scenario: Scenario, tables: Tables, destination: str | None, replicatio
 def format_table(frame: pd.DataFrame, columns: Sequence[str] | None = None) -> str:
     """A result table for the terminal (numbers to two decimals)."""
     view = frame[list(columns)] if columns is not None else frame
-    return view.to_string(index=False, float_format=lambda v: f"{v:.2f}")
+    return view.to_string(index=False, float_format=lambda v: f"{v:.2f}", max_colwidth=40)

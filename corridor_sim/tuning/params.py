@@ -29,6 +29,7 @@ _FACTOR = {**DURATION_UNITS, **DISTANCE_UNITS, **SPEED_UNITS}
 _DIST_QUANTITIES = ("value", "low", "mode", "high", "mean", "sd")
 # Numeric network fields that are geography or phase rather than a lever: left out of the default sensitivity set.
 _NOT_LEVERS = {"lat", "lon", "distance", "offset"}
+_PROVENANCE = ("source", "estimate", "note")
 
 
 @dataclass(frozen=True)
@@ -258,7 +259,7 @@ def describe(value: Any) -> str:
     """Short text of a raw value for tables and plot labels."""
     value = unwrap(value)
     if is_dist(value):
-        inner = ", ".join(f"{k} {v}" for k, v in value.items() if k != "dist")
+        inner = ", ".join(f"{k} {v}" for k, v in value.items() if k not in ("dist", *_PROVENANCE))
         return f"{value['dist']}({inner})"
     if isinstance(value, float):
         return f"{value:.6g}"
