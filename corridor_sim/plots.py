@@ -413,43 +413,102 @@ def _location_order(routes: pd.DataFrame) -> list[str]:
 
 
 def _location_colours(locations: Sequence[str]) -> dict[str, tuple]:
-    cmap = plt.get_cmap("tab10" if len(locations) <= 10 else "tab20")
-    return {loc: cmap(i % cmap.N) for i, loc in enumerate(locations)}
+    """Strong, distinct colours (tab10, then Dark2, then Set1) so that no place is drawn in a washed-out tint."""
+    strong = [*plt.get_cmap("tab10").colors, *plt.get_cmap("Dark2").colors, *plt.get_cmap("Set1").colors]
+    return {loc: strong[i % len(strong)] for i, loc in enumerate(locations)}
+
+
+def waiting_estimate(tracks: pd.DataFrame, containers: pd.DataFrame, days: np.ndarray) -> pd.DataFrame:
+    """Containers waiting at each place over time, estimated from the tracked sample (each sampled container stands
+    for measured-delivered / sampled containers of its replication): it sees waits the occupancy samples do not,
+    such as trains waiting for wagons or locomotives."""
+    if tracks.empty:
+        return pd.DataFrame(columns=["replication", "day", "location", "value"])
+    waiting = tracks[tracks["state"].astype(str).map(STATES).eq("waiting")]
+    delivered = measured(containers).groupby("replication").size()
+    frames = []
+    for rep, g in waiting.groupby("replication"):
+        weight = delivered.get(rep, 0) / tracks.loc[tracks["replication"].eq(rep), "container_id"].nunique()
+        for loc, h in g.groupby("location"):
+            inside = (np.searchsorted(np.sort(h["start_day"].to_numpy()), days, side="right")
+                      - np.searchsorted(np.sort(h["end_day"].to_numpy()), days, side="right"))
+            frames.append(pd.DataFrame({"replication": rep, "day": days, "location": str(loc),
+                                        "value": inside * weight}))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+        columns=["replication", "day", "location", "value"])
+
+
+def _series(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Per location: mean, min and max over replications at each sampled day; places that never had any omitted."""
+    out = {}
+    for loc, g in frame.groupby(frame["location"].astype(str)):
+        if g["value"].max() > 0:
+            by_day = g.groupby("day")["value"]
+            out[loc] = pd.DataFrame({"mean": by_day.mean(), "lo": by_day.min(), "hi": by_day.max()})
+    return out
 
 
 @_styled
 def occupancy_over_time(occupancy: pd.DataFrame, routes: pd.DataFrame, roles: dict[str, str], warmup_day: float,
-                        title: str, path: Path) -> Path:
-    """Queues and yards over time at borders and ports (mean over replications, shaded min–max), warm-up greyed."""
+                        title: str, path: Path, tracks: pd.DataFrame | None = None,
+                        containers: pd.DataFrame | None = None, top: int = 6) -> Path:
+    """Queues and yards over time at borders and ports (mean over replications, shaded min–max), the places where
+    containers wait most (from the tracked sample), and closures; warm-up greyed."""
     keep_queue = {n for n, r in roles.items() if r in ("border", "port")}
     panels = []
     for metric, label, unit in OCCUPANCY_PANELS:
         frame = occupancy[occupancy["metric"].eq(metric)]
         if metric == "queue_trains" and keep_queue:
             frame = frame[frame["location"].astype(str).isin(keep_queue)]
-        if len(frame):
-            panels.append((metric, label, unit, frame))
+        series = _series(frame)
+        if series:
+            hidden = frame["location"].nunique() - len(series)
+            panels.append((label, unit, series, f"{hidden} places always at 0, not shown" if hidden else None))
+    if tracks is not None and containers is not None and len(tracks):
+        days = np.sort(occupancy["day"].unique()) if len(occupancy) else np.arange(0, tracks["end_day"].max(), 1.0)
+        series = _series(waiting_estimate(tracks, containers, days))
+        ranked = sorted(series, key=lambda loc: -series[loc]["mean"].mean())[:top]
+        if ranked:
+            panels.append((f"containers waiting, by place: the {len(ranked)} longest (estimated from the tracked "
+                           "sample, any cause: queues, vessels, trains, wagons, closures)", "containers",
+                           {loc: series[loc] for loc in ranked}, None))
+    closed = occupancy[occupancy["metric"].eq("closed")]
     order = _location_order(routes)
-    locs = sorted(occupancy["location"].astype(str).unique(), key=lambda x: order.index(x) if x in order else 999)
+    locs = sorted({loc for _, _, series, _ in panels for loc in series} | set(closed["location"].astype(str)),
+                  key=lambda x: order.index(x) if x in order else len(order))
     colours = _location_colours(locs)
-    fig, axes = plt.subplots(max(len(panels), 1), 1, figsize=(12, 1.2 + 2.3 * max(len(panels), 1)), sharex=True,
-                             constrained_layout=True, squeeze=False)
+    n = len(panels) + (1 if len(closed) else 0)
+    ratios = [2.3] * len(panels) + ([0.35 * closed["location"].nunique() + 0.6] if len(closed) else [])
+    fig, axes = plt.subplots(max(n, 1), 1, figsize=(12, 1.2 + sum(ratios)), sharex=True, constrained_layout=True,
+                             squeeze=False, gridspec_kw={"height_ratios": ratios or [1]})
     axes = axes[:, 0]
-    if not panels:
+    if not n:
         _empty(axes[0], "no occupancy samples")
-    for ax, (_metric, label, unit, frame) in zip(axes, panels, strict=False):
-        for loc in [x for x in locs if x in set(frame["location"].astype(str))]:
-            g = frame[frame["location"].astype(str).eq(loc)].groupby("day")["value"]
-            stats = pd.DataFrame({"mean": g.mean(), "lo": g.min(), "hi": g.max()})
+    for ax, (label, unit, series, note) in zip(axes, panels, strict=False):
+        for loc in sorted(series, key=locs.index):
+            stats = series[loc]
             ax.fill_between(stats.index, stats["lo"], stats["hi"], color=colours[loc], alpha=0.15, linewidth=0)
             after = stats.loc[stats.index >= warmup_day, "mean"]
             ax.plot(stats.index, stats["mean"], color=colours[loc], linewidth=1.3,
                     label=f"{loc} (mean {_num(after.mean())})" if len(after) else loc)
-        ax.axvspan(0, warmup_day, color="0.85", alpha=0.5, zorder=0)
+        ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), title=note, title_fontsize=7.5)
         ax.set_ylabel(unit)
         ax.set_ylim(bottom=0)
         ax.set_title(label, loc="left", fontsize=10)
-        ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5))
+    if len(closed):
+        ax = axes[-1]
+        step = float(np.median(np.diff(np.sort(occupancy["day"].unique())))) if occupancy["day"].nunique() > 1 else 1
+        rep = closed["replication"].min()
+        names = sorted(closed["location"].astype(str).unique(), key=locs.index)
+        for y, loc in enumerate(names):
+            days = closed.loc[closed["location"].astype(str).eq(loc) & closed["replication"].eq(rep), "day"]
+            ax.broken_barh([(d, step) for d in days], (y - 0.35, 0.7), color=colours[loc], alpha=0.8)
+        ax.set_yticks(range(len(names)), names)
+        ax.set_ylim(-0.6, len(names) - 0.4)
+        ax.grid(axis="y", visible=False)
+        ax.set_title(f"closed by disruptions (replication {rep})", loc="left", fontsize=10)
+    for ax in axes:
+        ax.axvspan(0, warmup_day, color="0.85", alpha=0.5, zorder=0)
     axes[0].text(warmup_day / 2, 0.97, "warm-up", transform=axes[0].get_xaxis_transform(), ha="center", va="top",
                  fontsize=8, color="0.4")
     axes[-1].set_xlabel("simulated day")
@@ -704,7 +763,8 @@ def plot_run(run_dir: Path, out_dir: Path) -> list[Path]:
                                out_dir / "time_distance.png"))
     if len(occupancy):
         paths.append(occupancy_over_time(occupancy, routes, meta["roles"], warm,
-                                         f"{name}: queues and yards over time", out_dir / "occupancy.png"))
+                                         f"{name}: queues, yards and waiting over time", out_dir / "occupancy.png",
+                                         tracks, containers))
         paths.append(utilisation(sailings if len(sailings) else pd.DataFrame(
             columns=["replication", "segment", "depart_day", "containers", "capacity_containers"]),
             occupancy, meta["servers"], warm, f"{name}: vessel, handling and line utilisation",
