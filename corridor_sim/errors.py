@@ -19,5 +19,6 @@ class ScenarioError(ValueError):
         return ScenarioError(self.message, self.key, self.file or file)
 
     def __str__(self) -> str:
-        parts = [p for p in (self.file, self.key) if p]
-        return ": ".join([*parts, self.message]).replace("\n", " ")
+        key = self.key if self.key.isprintable() else repr(self.key)  # a key holding a line break stays visible
+        parts = [p for p in (self.file, key) if p]
+        return " ".join(": ".join([*parts, self.message]).splitlines())  # any line break, not only \n

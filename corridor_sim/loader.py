@@ -13,7 +13,7 @@ import copy
 import difflib
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,9 @@ def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bo
     seen: dict[Any, int] = {}
     for key_node, _ in node.value:
         key = loader.construct_object(key_node, deep=deep)
+        if not isinstance(key, Hashable):  # `{[a]: 1}` is valid YAML but no mapping key
+            raise yaml.constructor.ConstructorError(None, None, "a key must be a plain value, not a list or mapping",
+                                                    key_node.start_mark)
         if key in seen:
             raise yaml.constructor.ConstructorError(
                 None, None, f"duplicate key {key!r} (line {key_node.start_mark.line + 1})", key_node.start_mark)
@@ -46,6 +49,33 @@ def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bo
 _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
+# YAML's own errors, and what its constructors raise on a bad tagged or implicit value (`!!int 0b2`, `2023-13-45`)
+_YAML_ERRORS = (yaml.YAMLError, ValueError, TypeError, OverflowError, RecursionError)
+_MAX_NODES = 1_000_000  # values after expanding aliases: far above any corridor, far below a "billion laughs"
+
+
+def _parse_yaml(text: str) -> Any:
+    """YAML text → data, refusing duplicate keys and aliases no scenario needs: cycles and exponential expansion."""
+    data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+    sizes: dict[int, int] = {}
+
+    def size(value: Any, open_: set[int]) -> int:
+        if not isinstance(value, dict | list):
+            return 1
+        if id(value) in open_:
+            raise ValueError("an alias refers to a mapping or list that contains it (a cycle)")
+        if id(value) not in sizes:
+            open_.add(id(value))
+            sizes[id(value)] = 1 + sum(size(v, open_) for v in (value.values() if isinstance(value, dict) else value))
+            open_.discard(id(value))
+            if sizes[id(value)] > _MAX_NODES:
+                raise ValueError(f"more than {_MAX_NODES} values once aliases are expanded")
+        return sizes[id(value)]
+
+    size(data, set())
+    return data
+
+
 def read_yaml(path: Path) -> dict[str, Any]:
     try:
         text = path.read_text(encoding="utf-8")
@@ -54,11 +84,11 @@ def read_yaml(path: Path) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError(f"cannot read file ({exc.__class__.__name__})", file=str(path)) from None
     try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
-    except yaml.YAMLError as exc:
+        data = _parse_yaml(text)
+    except _YAML_ERRORS as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}: " if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc)
+        problem = "nested too deeply" if isinstance(exc, RecursionError) else getattr(exc, "problem", None) or exc
         raise ScenarioError(f"{where}invalid YAML: {problem}", file=str(path)) from None
     if data is None:
         raise ScenarioError("file is empty", file=str(path))
@@ -99,7 +129,11 @@ def load_raw(path: str | Path, _chain: tuple[Path, ...] = ()) -> dict[str, Any]:
     if not isinstance(parent, str):
         raise ScenarioError("must be a file path", key="extends", file=str(path))
     parent_path = (path.parent / parent)
-    if not parent_path.exists():
+    try:
+        found = parent_path.is_file()
+    except (OSError, ValueError):  # a name too long or holding a NUL byte names no file either
+        found = False
+    if not found:
         raise ScenarioError(f"file {parent!r} not found (relative to {path.parent})", key="extends", file=str(path))
     return deep_merge(load_raw(parent_path, (*_chain, resolved)), data)
 
@@ -112,8 +146,8 @@ def _parse_set(item: str) -> tuple[list[str], Any]:
     if not key or any(not part for part in key.split(".")):
         raise ScenarioError(f"empty key path in {item!r}", file="--set")
     try:
-        value = yaml.safe_load(text) if text.strip() else ""
-    except yaml.YAMLError:
+        value = _parse_yaml(text) if text.strip() else ""
+    except _YAML_ERRORS:
         raise ScenarioError(f"cannot read value {text!r}", key=key, file="--set") from None
     return key.split("."), value
 
@@ -160,7 +194,7 @@ def _step(node: Any, part: str, key: str) -> Any:
 
 
 def _index(node: list, part: str, key: str) -> int:
-    if not part.isdigit() or int(part) >= len(node):
+    if not (part.isascii() and part.isdigit()) or int(part) >= len(node):  # '²'.isdigit() but is no index
         raise ScenarioError(f"list index {part!r} out of range (0..{len(node) - 1})", key=key, file="--set")
     return int(part)
 
@@ -213,10 +247,16 @@ def _did_you_mean(word: str, candidates: Sequence[str]) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
+def _key_part(part: object) -> str:
+    """A key as written in a path; an empty or unprintable key is quoted so the path still shows it."""
+    text = str(part)
+    return text if text.strip() and text.isprintable() else repr(text)
+
+
 def _format_validation(exc: ValidationError) -> ScenarioError:
     errors = exc.errors()
     first = errors[0]
-    loc = [str(p) for p in first["loc"] if not str(p).startswith(("function-", "tagged-union"))]
+    loc = [_key_part(p) for p in first["loc"] if not str(p).startswith(("function-", "tagged-union"))]
     msg = first["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
     if first["type"] == "extra_forbidden":
         msg = f"unknown key{_did_you_mean(loc[-1], sorted(_all_field_names()))}"
@@ -235,9 +275,10 @@ def validate(raw: dict[str, Any], file: str | None = None, name: str | None = No
         clean, provenance = extract_provenance(raw)
         if name and "name" not in clean:
             clean["name"] = name
+        sources = clean.get("sources") or {}
         for key, prov in provenance.items():
             src = prov.get("source") if isinstance(prov, dict) else None
-            if isinstance(src, str) and src not in (clean.get("sources") or {}):
+            if isinstance(src, str) and isinstance(sources, dict) and src not in sources:
                 raise ScenarioError(f"source {src!r} is not listed under `sources`", key=f"{key}.source")
         scenario = Scenario.model_validate(clean)
         build_network(scenario)

@@ -21,7 +21,10 @@ Fraction = Annotated[float, Field(gt=0, le=1)]
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    # no .inf/.nan in any number: an infinite capacity or demand would crash or hang the engine, not inform a plan;
+    # non-finite values inside free-form data (an intervention's `set`) serialise as YAML's .inf/.nan, not null
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False,
+                              ser_json_inf_nan="strings")
 
 
 class Source(Strict):

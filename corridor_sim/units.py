@@ -56,14 +56,20 @@ def parse_speed(text: object) -> float:
     return _parse(text, SPEED_UNITS, "speed", "40km/h or 800km/d")
 
 
+def _number(x: float) -> str:
+    """Short text when it reads back exactly, else the shortest exact form (800km/d is 33.333333333333336km/h)."""
+    short = f"{x:.12g}"
+    return short if float(short) == x else repr(float(x))
+
+
 def format_hours(hours: float) -> str:
     """Canonical text of a duration, so a resolved scenario re-loads to the same number."""
-    return f"{hours:.12g}h"
+    return f"{_number(hours)}h"
 
 
 def format_km(km: float) -> str:
-    return f"{km:.12g}km"
+    return f"{_number(km)}km"
 
 
 def format_kmh(kmh: float) -> str:
-    return f"{kmh:.12g}km/h"
+    return f"{_number(kmh)}km/h"
