@@ -63,7 +63,8 @@ class CorridorModel:
             if seg.is_sea:
                 self.yards[s] = Yard(env)
                 self.fleets[s] = self._fleet(s, seg, ports)
-        self.formation: dict[tuple[str, int], FormationQueue] = {}
+        # one formation queue per port and onward path: containers of different flows bound the same way share trains
+        self.formation: dict[tuple[str, tuple[str, ...]], FormationQueue] = {}
 
         for i, flow_id in enumerate(self.flow_ids):
             flow = scenario.demand.flows[flow_id]
@@ -155,7 +156,7 @@ class CorridorModel:
                 self.yards[nxt].put(p)
                 continue
             node = route.nodes[p.pos]
-            key = (node, p.route)
+            key = (node, route.segments[p.pos:])
             if key not in self.formation:
                 rule = net.nodes[node].formation
                 self.formation[key] = FormationQueue(self.env, self.rec, self.rec.loc(node), rule.train_size,
