@@ -632,8 +632,11 @@ def corridor_map(routes: pd.DataFrame, tracks: pd.DataFrame, occupancy: pd.DataF
                 delay = float(waits.get(str(r["location"]), 0.0) + waits.get(start, 0.0))
                 legs.append((str(r["location"]), start, end, str(r["mode"]), delay))
     legs = list({leg[0]: leg for leg in legs}.values())
-    norm = Normalize(0, max([leg[4] for leg in legs] + [0.5]))
+    top_delay = max([leg[4] for leg in legs] + [0.5])
+    norm = Normalize(0, top_delay)
     cmap = plt.get_cmap("YlOrRd")
+    labels: list[tuple[float, plt.Annotation]] = []  # (priority, label): the lower keeps its place when two overlap
+    worst = sorted(legs, key=lambda leg: -leg[4])[:3]
     for seg, start, end, mode, delay in legs:
         (x0, y0), (x1, y1) = coords[start], coords[end]
         sea = mode in ("ferry", "sea")
@@ -641,29 +644,41 @@ def corridor_map(routes: pd.DataFrame, tracks: pd.DataFrame, occupancy: pd.DataF
                 alpha=1.0 if sea else 0.35)
         ax.plot([x0, x1], [y0, y1], color=cmap(0.15 + 0.85 * norm(delay)), linewidth=6, zorder=2,
                 linestyle=(0, (2, 1)) if sea else "-", solid_capstyle="round")
-        ax.annotate(f"{seg}\n{_num(delay)} d", ((x0 + x1) / 2, (y0 + y1) / 2), fontsize=7.5, ha="center", va="center",
-                    color="0.15", bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "alpha": 0.75,
-                                        "linewidth": 0}, zorder=5)
+        middle = ((x0 + x1) / 2, (y0 + y1) / 2)
+        box = {"boxstyle": "round,pad=0.2", "facecolor": "white", "alpha": 0.85, "linewidth": 0}
+        if delay > 0 and (seg, start, end, mode, delay) in worst:  # the worst legs get a callout, even when short
+            dx, dy = np.array([-(y1 - y0) * aspect, x1 - x0]) / (np.hypot((y1 - y0) * aspect, x1 - x0) or 1)
+            labels.append((-delay, ax.annotate(
+                f"{start} → {end}\n{_num(delay)} d waiting", middle, xytext=(55 * dx, 55 * dy if dy else 55),
+                textcoords="offset points", ha="center", va="center", fontsize=8, color="#7f0000",
+                fontweight="bold", bbox={**box, "edgecolor": "#7f0000", "linewidth": 0.8}, zorder=7,
+                arrowprops={"arrowstyle": "-", "color": "#7f0000", "linewidth": 0.8})))
+        elif delay >= 0.05 * top_delay and delay >= 0.05:
+            labels.append((2, ax.annotate(f"{_num(delay)} d", middle, fontsize=7, ha="center", va="center",
+                                          color="0.15", bbox=box, zorder=5)))
     queue = occupancy[(occupancy["metric"].eq("queue_trains")) & (occupancy["day"] >= warmup_day)]
     mean_queue = queue.groupby(queue["location"].astype(str))["value"].mean()
     largest = float(mean_queue.max()) if len(mean_queue) else 0.0
-    qmax = max(largest, 0.1)
+    qmax = max(largest, 1.0)
     sections = section_order(nodes["section"].astype(str), routes)
     colours = section_colours(sections)
     neighbours: dict[str, set[str]] = {}
     for _, start, end, _, _ in legs:
         neighbours.setdefault(start, set()).add(end)
         neighbours.setdefault(end, set()).add(start)
+    markers = []
     for r in nodes.itertuples():
         q = float(mean_queue.get(str(r.location), 0.0))
-        ax.scatter(r.lon, r.lat, s=60 + 900 * q / qmax, color=colours[str(r.section)], edgecolor="black",
-                   linewidth=1.0, zorder=4, alpha=0.9)
+        markers.append(ax.scatter(r.lon, r.lat, s=_node_size(q), color=colours[str(r.section)], edgecolor="black",
+                                  linewidth=1.0, zorder=4, alpha=0.9))
         dx, dy = _away(coords, str(r.location), neighbours.get(str(r.location), set()), aspect)
-        reach = 14 + 9 * np.sqrt(q / qmax)
-        ax.annotate(f"{r.location}\nqueue {_num(q)}", (r.lon, r.lat), xytext=(dx * reach, dy * reach),
-                    textcoords="offset points", ha="center" if abs(dx) < 0.5 else ("left" if dx > 0 else "right"),
-                    va="center" if abs(dy) < 0.5 else ("bottom" if dy > 0 else "top"), fontsize=8, fontweight="bold",
-                    zorder=6)
+        reach = 6 + np.sqrt(_node_size(q)) / 2
+        text = f"{r.location}\nqueue {_num(q)}" if q >= 0.01 else str(r.location)
+        labels.append((1 - q / qmax, ax.annotate(
+            text, (r.lon, r.lat), xytext=(dx * reach, dy * reach), textcoords="offset points",
+            ha="center" if abs(dx) < 0.5 else ("left" if dx > 0 else "right"),
+            va="center" if abs(dy) < 0.5 else ("bottom" if dy > 0 else "top"), fontsize=8, fontweight="bold",
+            zorder=6)))
     ax.set_xlim(lon.min() - pad_x, lon.max() + pad_x)
     ax.set_ylim(lat.min() - pad_y, lat.max() + pad_y)
     ax.set_aspect(aspect)
@@ -676,10 +691,42 @@ def corridor_map(routes: pd.DataFrame, tracks: pd.DataFrame, occupancy: pd.DataF
     handles = [Patch(facecolor=colours[s], edgecolor="black", label=s) for s in sections]
     handles += [plt.Line2D([], [], color="0.5", linewidth=4, label="rail / road"),
                 plt.Line2D([], [], color="0.5", linewidth=4, linestyle=(0, (2, 1)), label="ferry / sea"),
-                plt.Line2D([], [], marker="o", color="w", markeredgecolor="black", markerfacecolor="w",
-                           markersize=12, label=f"node size: mean trains queued (largest {_num(largest)})")]
-    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=min(len(handles), 6))
+                *[plt.Line2D([], [], marker="o", color="w", markeredgecolor="black", markerfacecolor="w",
+                             markersize=np.sqrt(_node_size(q)), label=f"{q:g} train{'s' if q > 1 else ''} queued "
+                             "(mean)") for q in (0.2, 2)],
+                plt.Line2D([], [], color="w", label=f"largest mean queue: {_num(largest)} trains")]
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=min(len(handles), 6),
+              labelspacing=1.1)
+    _drop_overlapping(fig, labels, markers)
     return _save(fig, path, tight=True)
+
+
+def _node_size(queue: float) -> float:
+    """Marker area in points²: grows with the mean number of trains queued (absolute, so maps compare)."""
+    return 45 + 260 * min(queue, 6.0)
+
+
+def _drop_overlapping(fig: plt.Figure, labels: list[tuple[float, plt.Annotation]], markers: list) -> None:
+    """Keep labels in priority order, removing any that would cover a kept label or another node's marker."""
+    from matplotlib.transforms import Bbox
+
+    fig.draw_without_rendering()
+    renderer = fig.canvas.get_renderer()
+    obstacles = []
+    for m in markers:
+        x, y = m.get_offset_transform().transform(m.get_offsets()[0])
+        r = np.sqrt(m.get_sizes()[0]) / 2 * fig.dpi / 72
+        obstacles.append(((x, y), Bbox([[x - r, y - r], [x + r, y + r]])))
+    kept: list = []
+    for priority, label in sorted(labels, key=lambda item: item[0]):
+        box = label.get_window_extent(renderer)
+        anchor = label.axes.transData.transform(label.xy)
+        # callouts (negative priority) sit on a leader line and may cross markers; node labels may not
+        blocked = [] if priority < 0 else [b for (xy, b) in obstacles if np.hypot(*(np.asarray(xy) - anchor)) > 1]
+        if any(box.overlaps(other) for other in kept + blocked):
+            label.remove()
+        else:
+            kept.append(box)
 
 
 def _away(coords: dict[str, tuple[float, float]], node: str, others: set[str], aspect: float) -> tuple[float, float]:
