@@ -194,7 +194,9 @@ def _step(node: Any, part: str, key: str) -> Any:
 
 
 def _index(node: list, part: str, key: str) -> int:
-    if not (part.isascii() and part.isdigit()) or int(part) >= len(node):  # '²'.isdigit() but is no index
+    if not (part.isascii() and part.isdigit()):  # '²'.isdigit() but is no index
+        raise ScenarioError(f"{part!r} is not a list index (0..{len(node) - 1})", key=key, file="--set")
+    if int(part) >= len(node):
         raise ScenarioError(f"list index {part!r} out of range (0..{len(node) - 1})", key=key, file="--set")
     return int(part)
 
