@@ -302,3 +302,27 @@ def test_one_berth_makes_the_second_vessel_wait() -> None:
     assert np.allclose(first.end_day * 24, [66] * 5 + [76] * 5)
     assert np.allclose(first.waiting_days * 24, [0] * 5 + [10] * 5)  # the berth wait
     assert np.allclose(first.handling_days * 24, 12)  # 10 h loading + 2 h unloading
+
+
+def test_line_closure_keeps_trains_in_order_with_headway() -> None:
+    """A line with a 32 h headway, a train every 24 h, closed over [50 + 60i, 60 + 60i] (open 50 h, closed 10 h).
+    Trains leave in arrival order, each at the first moment that is after its arrival, a headway after the train
+    before it, and outside a closure (none of these moments falls on a closure's edge)."""
+    nodes = {"o": {"role": "terminal"}, "z": {"role": "terminal"}}
+    flows = {"f": {"origin": "o", "destination": "z", "trains_per_week": 7, "arrivals": "timetable",
+                   "containers_per_train": 1}}
+    raw = scenario_dict(nodes, {"oz": {"from": "o", "to": "z", "travel_time": "1h", "trains_per_day": 0.75}},
+                        flows, duration="20d", warmup="0h", cooldown="0h")
+    raw["disruptions"] = {"d": {"target": "oz", "every": "50h", "duration": "10h"}}
+    c = run(raw)["containers"]
+    d = c[c.status.eq("delivered")]
+    departs, last = [], -np.inf
+    for k in d.container_id + 1:
+        t = max(24.0 * k, last + 32)
+        phase = (t - 50) % 60
+        if phase < 10:  # inside a closure: wait for it to end
+            t += 10 - phase
+        departs.append(t)
+        last = t
+    assert len(d) > 10
+    assert np.allclose(d.end_day * 24, np.array(departs) + 1)

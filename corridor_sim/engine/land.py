@@ -60,8 +60,9 @@ class Handler:
 class Line:
     """A rail (or road) segment: departures keep a minimum headway; running time drawn per train.
 
-    The headway is kept with a next-free-slot counter rather than a Resource: trains take slots in the order they
-    ask, which is FIFO, and the cost stays O(1) per train however long the queue.
+    Trains leave in arrival order: the first in line leaves once the line is open and a headway has passed since the
+    last departure, then hands its turn to the next (a FIFO of events, as in `Handler`). Slots are not reserved in
+    advance, so a closure neither wastes a waiting train's slot nor lets a later train overtake it.
     """
 
     def __init__(self, env: simpy.Environment, headway_h: float, run_time: Callable[[], float], gate: Gate,
@@ -69,27 +70,38 @@ class Line:
         self.env, self.headway, self.run_time, self.gate, self.rec, self.loc = env, headway_h, run_time, gate, rec, loc
         self.next_free = 0.0
         self.waiting = 0
+        self._first_taken = False
+        self._queue: deque[simpy.Event] = deque()
 
     def traverse(self, ids: np.ndarray) -> Generator[simpy.Event, None, None]:
         env, rec = self.env, self.rec
         self.waiting += 1
+        if self._first_taken:  # another train is first in line: queue behind it
+            t = env.now
+            turn = env.event()
+            self._queue.append(turn)
+            yield turn
+            rec.stage(ids, self.loc, LINE_WAIT, t, env.now)
+        else:
+            self._first_taken = True
         while True:
             if not self.gate.is_open:
                 t = env.now
                 yield from self.gate.wait_open()
                 rec.stage(ids, self.loc, CLOSED, t, env.now)
-            slot = max(env.now, self.next_free)
-            if slot > env.now:
-                self.next_free = slot + self.headway  # the slot is taken now, so later trains queue behind it
-                t = env.now
-                yield env.timeout(slot - env.now)
-                rec.stage(ids, self.loc, LINE_WAIT, t, env.now)
-                if self.gate.is_open:
-                    break
-            else:
-                self.next_free = env.now + self.headway
-                if self.gate.is_open:
-                    break
+            wait = self.next_free - env.now
+            if wait <= 0:
+                break
+            t = env.now
+            yield env.timeout(wait)
+            rec.stage(ids, self.loc, LINE_WAIT, t, env.now)
+            if self.gate.is_open:
+                break
+        self.next_free = env.now + self.headway
+        if self._queue:
+            self._queue.popleft().succeed()  # the turn passes on; `_first_taken` stays set
+        else:
+            self._first_taken = False
         self.waiting -= 1
         run = self.run_time()
         if run > 0:  # a zero-time link (a transfer within one site) schedules no event
