@@ -8,6 +8,8 @@ times (`offset + k * every`), each slot taken by the next vessel in port, with w
 
 from __future__ import annotations
 
+import bisect
+import itertools
 from collections import deque
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
@@ -39,34 +41,41 @@ class Yard:
         self.env = env
         self.pieces: deque[Piece] = deque()
         self.count = 0
-        self._waiters: list[tuple[int, simpy.Event]] = []
+        self._waiters: list[tuple[int, int, simpy.Event]] = []  # (ticket, need, event) in ticket order
+        self._tickets = itertools.count()
 
     def put(self, piece: Piece) -> None:
         self.pieces.append(piece)
         self.count += len(piece.ids)
-        if self._waiters:
-            waiting = self._waiters
-            self._waiters = [(need, event) for need, event in waiting if need > self.count]
-            for need, event in waiting:
-                if need <= self.count:
-                    event.succeed()
+        self._wake()
 
-    def holds(self, need: int) -> simpy.Event:
-        """An event that fires once the yard holds `need` containers.
+    def ticket(self) -> int:
+        """A vessel's place in the queue of vessels waiting here for cargo (its arrival order)."""
+        return next(self._tickets)
 
-        Each vessel waits for its own threshold, so a put wakes only the vessels it can let load rather than every
-        vessel in port: with many vessels waiting that keeps the cost per put O(1) in events.
+    def holds(self, need: int, ticket: int) -> simpy.Event:
+        """An event that fires when this vessel may load: the yard holds `need` containers and no vessel ahead of it
+        (by ticket) is being woken for them.
+
+        Vessels are woken one at a time, the first in arrival order whose need is met; the next is woken when that one
+        has taken its cargo (`take`). A put thus costs O(1) events however many vessels wait, where waking them all
+        to re-check would cost O(vessels) per put.
         """
         event = self.env.event()
-        if self.count >= need:
-            event.succeed()
-        else:
-            self._waiters.append((need, event))
+        bisect.insort(self._waiters, (ticket, need, event), key=lambda w: w[0])
+        self._wake()
         return event
 
     def forget(self, event: simpy.Event) -> None:
         """Drop a wait that ended another way (the vessel's deadline)."""
-        self._waiters = [w for w in self._waiters if w[1] is not event]
+        self._waiters = [w for w in self._waiters if w[2] is not event]
+
+    def _wake(self) -> None:
+        for i, (_, need, event) in enumerate(self._waiters):
+            if need <= self.count:
+                del self._waiters[i]
+                event.succeed()
+                return
 
     def take(self, limit: int) -> list[Piece]:
         """Up to `limit` containers from the front, splitting the last piece if needed."""
@@ -82,6 +91,7 @@ class Yard:
                 head.ids = head.ids[room:]
                 room = 0
         self.count -= limit - room
+        self._wake()  # what is left may be enough for the next vessel in line
         return out
 
 
@@ -132,13 +142,14 @@ class Fleet:
             return
         need = max(1, int(np.ceil(self.fill * v.capacity)))
         deadline = None if self.max_wait is None else env.now + self.max_wait
+        ticket = yard.ticket()
         while yard.count < need:
             if deadline is not None and env.now >= deadline:
                 if yard.count > 0:
                     return
                 need, deadline = 1, None  # past its deadline the vessel loads as soon as anything arrives
                 continue
-            enough = yard.holds(need)
+            enough = yard.holds(need, ticket)
             if deadline is None:
                 yield enough
             else:
