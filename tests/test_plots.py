@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection, PathCollection, PolyCollection
 from matplotlib.colors import to_hex
 from matplotlib.patches import Rectangle
@@ -261,7 +262,7 @@ def test_map_draws_nodes_and_legs(drawn, tables) -> None:
     lon = nodes.set_index("location")["lon"].round(3)
     assert sizes[lon[queue.idxmax()]] == max(sizes.values())  # the longest queue is the biggest node
     assert "waiting days" in fig.axes[1].get_ylabel()
-    renderer = fig.canvas.get_renderer()
+    renderer = FigureCanvasAgg(fig).get_renderer()
     boxes = [t.get_window_extent(renderer) for t in ax.texts]
     assert len(boxes) >= len(nodes) // 2  # most labels kept, none overlapping
     assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
