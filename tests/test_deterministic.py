@@ -326,3 +326,21 @@ def test_line_closure_keeps_trains_in_order_with_headway() -> None:
         last = t
     assert len(d) > 10
     assert np.allclose(d.end_day * 24, np.array(departs) + 1)
+
+
+def test_closed_node_without_handling_holds_trains() -> None:
+    """A junction with no handling still closes: trains reaching j (3 h after leaving o at 24k) while it is closed,
+    over [50 + 62i, 62 + 62i], wait there for the reopening: train 2 (at j at 51 h) 11 h, train 5 (123 h) 1 h,
+    train 10 (243 h) 5 h."""
+    nodes = {"o": {"role": "terminal"}, "j": {"role": "junction"}, "z": {"role": "terminal"}}
+    segments = {"oj": {"from": "o", "to": "j", "travel_time": "3h"}, "jz": {"from": "j", "to": "z",
+                                                                            "travel_time": "1h"}}
+    flows = {"f": {"origin": "o", "destination": "z", "trains_per_week": 7, "arrivals": "timetable",
+                   "containers_per_train": 1}}
+    raw = scenario_dict(nodes, segments, flows, duration="12d", warmup="0h", cooldown="1d")
+    raw["disruptions"] = {"d": {"target": "j", "every": "50h", "duration": "12h"}}
+    c = run(raw)["containers"]
+    d = c[c.status.eq("delivered")]
+    expected = (d.container_id + 1).map({2: 11.0, 5: 1.0, 10: 5.0}).fillna(0.0)
+    assert len(d) == 12
+    assert np.allclose(d.waiting_days * 24, expected)

@@ -21,9 +21,11 @@ from corridor_sim.engine.gates import Gate, outages
 from corridor_sim.engine.land import Handler, Line, StockPool
 from corridor_sim.engine.sea import Fleet, Piece, Port, VesselSpec, Yard
 from corridor_sim.network import CorridorNetwork
-from corridor_sim.records import Recorder
+from corridor_sim.records import STATE_CODE, Recorder
 from corridor_sim.rng import stream
 from corridor_sim.schema import Departure, Scenario, Segment
+
+CLOSED = STATE_CODE["closed"]
 
 
 class CorridorModel:
@@ -126,6 +128,10 @@ class CorridorModel:
             node = route.nodes[pos]
             if node in self.handlers:
                 yield from self.handlers[node].process(ids)
+            elif not self.gates[node].is_open:  # a node without handling still closes: nothing passes it
+                t = self.env.now
+                yield from self.gates[node].wait_open()
+                self.rec.stage(ids, self.rec.loc(node), CLOSED, t, self.env.now)
             if held is not None and (pos == len(segments) or self.pool_of.get(segments[pos]) is not held):
                 held.release()
                 held = None
