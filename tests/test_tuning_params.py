@@ -39,6 +39,8 @@ def test_set_to_a_quantity_rescales_a_distribution_to_that_expected_value() -> N
     new = set_to(uniform, "350km/d")
     assert parse_quantity(new["low"]).canonical == pytest.approx(250 / 24)
     assert expected(new).number == pytest.approx(350 / 24)  # km/h
+    sourced = {"dist": "triangular", "low": "1d", "mode": "1.6d", "high": "2.5d", "source": "S54", "note": "derived"}
+    assert set_to(sourced, "3d") == {"dist": "triangular", "low": "1.76471d", "mode": "2.82353d", "high": "4.41176d"}
     assert set_to("36h", "40h") == "40h"
     with pytest.raises(ScenarioError, match="speed"):
         set_to(uniform, "3h")

@@ -120,7 +120,7 @@ def expected(dist: Mapping[str, Any]) -> Quantity:
             qs = [parse_quantity(x) for x in v]
             parsed[name] = tuple(q.canonical for q in qs if q is not None)
             kinds |= {q.kind for q in qs if q is not None}
-        else:
+        elif name not in _PROVENANCE:
             parsed[name] = v
     unit = {"duration": "h", "distance": "km", "speed": "km/h"}.get(next(iter(kinds - {"number"}), ""), "")
     return Quantity(Dist(**parsed).expected, unit)
@@ -129,8 +129,8 @@ def expected(dist: Mapping[str, Any]) -> Quantity:
 def scale(value: Any, factor: float) -> Any:
     """`value` times `factor`, written as the file wrote it (units kept, distribution shape kept, integers whole)."""
     value = unwrap(value)
-    if is_dist(value):
-        out = dict(value)
+    if is_dist(value):  # its provenance stays behind: the source gave the old figure, not this one
+        out = {k: v for k, v in value.items() if k not in _PROVENANCE}
         for name in _DIST_QUANTITIES:
             if name in out:
                 out[name] = parse_quantity(out[name]).times(factor).raw()
