@@ -19,6 +19,13 @@ CASES = sorted(p for p in CORPUS.glob("*.yaml") if not p.name.startswith("_"))
 BASE = CORPUS / "_base.yaml"
 
 
+@pytest.fixture(autouse=True)
+def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Runs happen in a scratch directory with a private replication cache (nothing lands in the repository)."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CORRIDOR_SIM_CACHE", str(tmp_path / "cache"))
+
+
 def _expected(path: Path) -> tuple[str, str]:
     lines = path.read_text(encoding="utf-8").splitlines()
     assert lines[0].startswith("# expect-key:") and lines[1].startswith("# expect: "), f"{path.name}: no header"

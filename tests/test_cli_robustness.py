@@ -1,0 +1,237 @@
+"""The CLI's promises when things go wrong: exit codes 0/2/1/130, one-line messages, and nothing lost.
+
+An interrupted or failed run leaves no results directory and no staging leftovers; an existing directory (an earlier
+run's results) is never overwritten or touched; `--check` turns a broken invariant into exit 1.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from corridor_sim import runner
+from corridor_sim.cli import main
+
+SCENARIO = """\
+name: tiny
+simulation: {duration: 40d, warmup: 5d, cooldown: 15d, seed: 2, replications: 1}
+network:
+  nodes:
+    a: {role: terminal, handling: {servers: 1, time: 2h}}
+    p: {role: port, handling: {servers: 1, time: 3h}}
+    q: {role: port, formation: {train_size: 40, max_wait: 48h}}
+    z: {role: terminal}
+  segments:
+    ap: {from: a, to: p, distance: 900km, speed: 600km/d, trains_per_day: 4}
+    pq: {from: p, to: q, mode: ferry, vessels: [{capacity_teu: 160, count: 2}], crossing_time: 20h, load_time: 5h,
+         departure: {rule: when_full, max_wait: 48h}}
+    qz: {from: q, to: z, distance: 300km, speed: 40km/h}
+demand:
+  flows:
+    f1: {origin: a, destination: z, teu_per_year: 12000, containers_per_train: 40}
+"""
+
+
+@pytest.fixture(autouse=True)
+def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Run in a scratch directory with a private replication cache and crash log; restore the SIGTERM handler."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CORRIDOR_SIM_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    previous = signal.getsignal(signal.SIGTERM)
+    yield
+    signal.signal(signal.SIGTERM, previous)
+
+
+@pytest.fixture
+def scenario(tmp_path: Path) -> Path:
+    path = tmp_path / "tiny.yaml"
+    path.write_text(SCENARIO, encoding="utf-8")
+    return path
+
+
+def _run(scenario: Path, out: Path, *extra: str) -> int:
+    return main(["run", str(scenario), "--out", str(out), "--quiet", "--no-cache", *extra])
+
+
+def _digest(directory: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(directory.iterdir())}
+
+
+def _leftovers(parent: Path) -> list[str]:
+    return [p.name for p in parent.iterdir() if "partial" in p.name] if parent.exists() else []
+
+
+def test_success_exits_0_and_check_passes(scenario: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "results" / "ok"
+    assert _run(scenario, out, "--check") == 0
+    captured = capsys.readouterr()
+    assert "invariants: all checks passed" in captured.out
+    assert captured.err == ""
+    assert {"containers.csv", "summary.json", "scenario.resolved.yaml", "tracks.csv"} <= set(os.listdir(out))
+    assert _leftovers(out.parent) == []
+
+
+def test_existing_directory_is_never_overwritten(scenario: Path, tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "results" / "earlier"
+    assert _run(scenario, out) == 0
+    before = _digest(out)
+    capsys.readouterr()
+    assert _run(scenario, out, "--seed", "9") == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"error: {out}: already exists; results are never overwritten (choose another --out)"
+    assert _digest(out) == before
+
+
+def test_directory_appearing_during_the_run_is_not_overwritten(scenario: Path, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """Someone else creates --out while we simulate: their directory wins, ours is discarded, exit 2."""
+    out = tmp_path / "results" / "raced"
+    real = runner.write_run
+
+    def racing(directory: Path, *args, **kwargs):
+        out.mkdir(parents=True)
+        (out / "theirs.txt").write_text("keep me")
+        return real(directory, *args, **kwargs)
+
+    monkeypatch.setattr(runner, "write_run", racing)
+    assert _run(scenario, out) == 2
+    assert "already exists" in capsys.readouterr().err
+    assert os.listdir(out) == ["theirs.txt"] and (out / "theirs.txt").read_text() == "keep me"
+    assert _leftovers(out.parent) == []
+
+
+def _write_then(exc: BaseException, monkeypatch: pytest.MonkeyPatch, seen: list[Path]) -> None:
+    """Make the workspace writer fail half-way: after the resolved scenario and tables, before the summary."""
+    real = runner.write_tables
+
+    def half(directory: Path, tables: dict[str, pd.DataFrame]) -> None:
+        real(directory, tables)
+        seen.append(directory)
+        assert any(directory.iterdir())  # something was half-written when the failure hits
+        raise exc
+
+    monkeypatch.setattr(runner, "write_tables", half)
+
+
+@pytest.mark.parametrize("exc", [KeyboardInterrupt(), SystemExit(3)], ids=["ctrl-c", "exit"])
+def test_interrupt_mid_write_leaves_nothing(scenario: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                            capsys: pytest.CaptureFixture[str], exc: BaseException) -> None:
+    earlier = tmp_path / "results" / "earlier"
+    assert _run(scenario, earlier) == 0
+    before = _digest(earlier)
+    out = tmp_path / "results" / "interrupted"
+    seen: list[Path] = []
+    _write_then(exc, monkeypatch, seen)
+    capsys.readouterr()
+    if isinstance(exc, KeyboardInterrupt):
+        assert _run(scenario, out) == 130
+        assert "interrupted: no results were written" in capsys.readouterr().err
+    else:
+        with pytest.raises(SystemExit):
+            _run(scenario, out)
+    assert seen and not seen[0].exists()  # the staging directory existed, and is gone
+    assert not out.exists()
+    assert _leftovers(out.parent) == []
+    assert _digest(earlier) == before  # the earlier run is untouched
+
+
+def test_internal_error_exits_1_with_traceback_file(scenario: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "results" / "crashed"
+    seen: list[Path] = []
+    _write_then(RuntimeError("disk on fire"), monkeypatch, seen)
+    assert _run(scenario, out) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err
+    assert err.startswith("internal error: RuntimeError: disk on fire (traceback in ")
+    log = Path(err.rsplit("(traceback in ", 1)[1].rstrip(")"))
+    assert log.parent == tmp_path
+    text = log.read_text()
+    assert "Traceback (most recent call last)" in text and "disk on fire" in text and "write_tables" in text
+    assert not out.exists() and _leftovers(out.parent) == []
+
+
+def test_check_catches_a_broken_invariant(scenario: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """A writer that loses one container: `--check` must notice, exit 1, and say what broke."""
+    real = runner.write_tables
+
+    def lossy(directory: Path, tables: dict[str, pd.DataFrame]) -> None:
+        tables = dict(tables)
+        tables["containers"] = tables["containers"].drop(index=7)
+        real(directory, tables)
+
+    monkeypatch.setattr(runner, "write_tables", lossy)
+    out = tmp_path / "results" / "lossy"
+    assert _run(scenario, out, "--check") == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert err.startswith("error: invariant check failed")
+    assert "containers lost or double-counted" in err and str(out) in err
+    assert out.exists()  # kept for inspection, but the exit code says it is not to be trusted
+
+
+def test_bad_workers_is_bad_input(scenario: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert _run(scenario, tmp_path / "w", "--workers", "0") == 2
+    assert capsys.readouterr().err.strip() == "error: --workers: must be at least 1"
+    assert not (tmp_path / "w").exists()
+
+
+DRIVER = textwrap.dedent("""\
+    import sys
+    from pathlib import Path
+    import corridor_sim.runner as runner
+    from corridor_sim.cli import main
+
+    ready, real = Path(sys.argv[1]), runner.write_run
+
+    def slow_write(directory, *args, **kwargs):
+        summary = real(directory, *args, **kwargs)  # fully written into the staging directory...
+        ready.write_text(str(directory))
+        import time
+        time.sleep(60)  # ...and waiting to be renamed into place when the signal arrives
+        return summary
+
+    runner.write_run = slow_write
+    sys.exit(main(sys.argv[2:]))
+""")
+
+
+def test_sigterm_mid_run_leaves_nothing(scenario: Path, tmp_path: Path) -> None:
+    """A real SIGTERM to a real process while its results sit staged: exit 130, staging removed, nothing renamed."""
+    ready, out = tmp_path / "ready", tmp_path / "results" / "killed"
+    env = {**os.environ, "CORRIDOR_SIM_CACHE": str(tmp_path / "cache")}
+    proc = subprocess.Popen([sys.executable, "-c", DRIVER, str(ready), "run", str(scenario), "--out", str(out),
+                             "--quiet", "--no-cache"], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not ready.exists():
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "the run never reached its write stage"
+            time.sleep(0.05)
+        staging = Path(ready.read_text())
+        assert staging.exists() and (staging / "summary.json").exists()
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err
+    assert err.strip().splitlines()[-1] == "interrupted: no results were written (partial output removed)"
+    assert "Traceback" not in err
+    assert not staging.exists() and not out.exists()
+    assert _leftovers(out.parent) == []
