@@ -157,24 +157,27 @@ def test_vessel_loads_never_exceed_capacity(busy_run) -> None:
     assert s.containers.sum() == unloaded.sum()
 
 
-def test_littles_law_at_the_yard(busy_run) -> None:
-    """L = lambda W at p's yard: the monitor's time-average occupancy vs entries per hour x mean yard wait."""
+@pytest.mark.parametrize(("place", "metric", "state"), [("p", "yard_containers", "yard_wait"),
+                                                     ("q", "formation_containers", "formation_wait")])
+def test_littles_law(busy_run, place: str, metric: str, state: str) -> None:
+    """L = lambda W at p's yard and q's formation queue: the monitor's time-average count vs entries per hour x
+    mean wait from the stage records."""
     m, tables, st, _ = busy_run
     lo, hi = 20 * 24.0, 200 * 24.0
     occ = tables["occupancy"]
-    samples = occ[(occ.location == "p") & (occ.metric == "yard_containers")]
+    samples = occ[(occ.location == place) & (occ.metric == metric)]
     samples = samples[(samples.day * 24 >= lo) & (samples.day * 24 < hi)]
     assert len(samples) == hi - lo  # one sample an hour
     big_l = samples.value.mean()
-    yard = (st["state"] == STATE_CODE["yard_wait"]) & (st["loc"] == m.rec.loc("p"))
-    t0, t1 = st["t0"][yard], st["t1"][yard]
+    rows = (st["state"] == STATE_CODE[state]) & (st["loc"] == m.rec.loc(place))
+    t0, t1 = st["t0"][rows], st["t1"][rows]
     entered = (t0 >= lo) & (t0 < hi)
     # the same area computed from the records, clipped to the window (the monitor is an independent sampler)
     area = np.clip(np.minimum(t1, hi) - np.maximum(t0, lo), 0, None).sum() / (hi - lo)
     assert big_l == pytest.approx(area, rel=0.01)
     lam = entered.sum() / (hi - lo)
     w = (t1 - t0)[entered].mean()
-    assert big_l > 10
+    assert big_l > 5
     assert big_l == pytest.approx(lam * w, rel=0.03)
 
 
