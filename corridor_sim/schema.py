@@ -201,6 +201,12 @@ class Disruption(Strict):
     duration: DurationDist
     months: list[Annotated[int, Field(ge=1, le=12)]] | None = None
 
+    @model_validator(mode="after")
+    def _some_time_open(self) -> Disruption:
+        if self.every.expected <= 0:  # outages back to back in zero time would never let the clock move
+            raise ValueError("`every` must be positive (the open time between outages)")
+        return self
+
 
 class Network(Strict):
     nodes: dict[str, Node] = Field(min_length=1)

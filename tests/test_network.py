@@ -90,6 +90,8 @@ def test_path_not_connected(path: list[str], key: str, message: str) -> None:
      "network.rolling_stock.w.segments.1"),
     (lambda r: r.update({"disruptions": {"d": {"target": "nowhere", "every": "5d", "duration": "1d"}}}),
      "disruptions.d.target"),
+    (lambda r: r.update({"disruptions": {"d": {"target": "ap", "every": "0h", "duration": "0h"}}}),
+     "disruptions.d"),  # zero-time outages back to back would stall the clock
     (lambda r: r["network"]["segments"].update({"ap2": {"from": "a", "to": "p", "travel_time": "1h"}}),
      "network.segments.ap2"),
     (lambda r: r["network"]["segments"].update({"z": {"from": "z", "to": "a", "travel_time": "1h"}}),
