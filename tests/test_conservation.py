@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 import numpy as np
+import pandas as pd
 import pytest
 from conftest import model, scenario_dict
 
@@ -22,7 +23,7 @@ def busy_corridor(**simulation) -> dict:
         "p": {"role": "port", "handling": {"servers": 1, "time": "3h"}, "berths": 1},
         "q": {"role": "port", "formation": {"train_size": 50, "max_wait": "48h"},
               "handling": {"servers": 1, "time": {"dist": "triangular", "low": "2h", "mode": "3h", "high": "6h"}}},
-        "z": {"role": "terminal"},
+        "z": {"role": "terminal"}, "y": {"role": "terminal"},
     }
     segments = {
         "ab": {"from": "a", "to": "b", "distance": "800km", "speed": "800km/d", "trains_per_day": 6},
@@ -32,11 +33,13 @@ def busy_corridor(**simulation) -> dict:
                "crossing_time": {"dist": "lognormal", "mean": "20h", "cv": 0.3}, "load_time": "6h",
                "unload_time": "6h", "load_factor": 0.9, "departure": {"rule": "when_full", "max_wait": "72h"}},
         "qz": {"from": "q", "to": "z", "distance": "300km", "speed": "40km/h", "trains_per_day": 8},
+        "qy": {"from": "q", "to": "y", "travel_time": {"dist": "uniform", "low": "5h", "high": "9h"}},
     }
     flows = {
         "f1": {"origin": "a", "destination": "z", "teu_per_year": 15000, "containers_per_train": TRAIN},
         "f2": {"origin": "a", "destination": "z", "trains_per_week": 1, "arrivals": "timetable",
                "containers_per_train": 40},
+        "f3": {"origin": "a", "destination": "y", "teu_per_year": 4000, "containers_per_train": 30},
     }
     sim = {"duration": "200d", "warmup": "20d", "cooldown": "60d", "seed": 3} | simulation
     raw = scenario_dict(nodes, segments, flows, **sim)
@@ -203,11 +206,29 @@ def test_sections_decompose_the_mean_transit(busy_run) -> None:
     _, tables, _, _ = busy_run
     c = tables["containers"]
     assert (c.measured == ((c.start_day >= 20) & (c.start_day < 200))).all()
-    done = c[c.measured & c.status.eq("delivered")]
-    sec = tables["sections"]
-    assert set(sec.state) <= {"moving", "handling", "waiting"}
-    assert (sec.containers == len(done)).all()
-    assert sec.days.sum() == pytest.approx(done.transit_days.mean(), rel=1e-9)
-    by_state = sec.groupby("state").days.sum()
-    for state in ("moving", "handling", "waiting"):
-        assert by_state[state] == pytest.approx(done[f"{state}_days"].mean(), rel=1e-9)
+    sections = tables["sections"]
+    assert set(sections.state) <= {"moving", "handling", "waiting"}
+    assert set(sections.destination) == {"z", "y"}
+    for destination, sec in sections.groupby("destination"):
+        done = c[c.measured & c.status.eq("delivered") & c.destination.eq(destination)]
+        assert (sec.containers == len(done)).all()
+        assert sec.days.sum() == pytest.approx(done.transit_days.mean(), rel=1e-9)
+        by_state = sec.groupby("state").days.sum()
+        for state in ("moving", "handling", "waiting"):
+            assert by_state[state] == pytest.approx(done[f"{state}_days"].mean(), rel=1e-9)
+
+
+def test_containers_follow_their_routes(busy_run) -> None:
+    """Each delivered container moved over exactly its flow's segments, in order (formation and vessels mix flows;
+    they must never send a container down another flow's leg)."""
+    m, tables, st, _ = busy_run
+    moving = np.isin(st["state"], [STATE_CODE["travel"], STATE_CODE["sailing"]])
+    order = np.lexsort((st["t0"][moving], st["cid"][moving]))
+    names = np.array(m.rec.locations, dtype=object)
+    legs = pd.DataFrame({"cid": st["cid"][moving][order], "loc": names[st["loc"][moving][order]]})
+    taken = legs.groupby("cid")["loc"].agg(tuple)
+    c = tables["containers"]
+    done = c[c.status.eq("delivered")].set_index("container_id")
+    expected = done.flow.map({r.flow: r.segments for r in m.routes})
+    assert (taken.reindex(done.index) == expected).all()
+    assert set(done.flow) == {"f1", "f2", "f3"}
