@@ -7,6 +7,7 @@ results directory) and a path, write one PNG and return the path.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Iterable, Sequence
 from functools import wraps
 from pathlib import Path
@@ -174,7 +175,7 @@ def compare_distributions(containers: dict[str, pd.DataFrame], bands: pd.DataFra
             rows.append((name, dest, days))
     multi = destination is None and len({d for _, d, _ in rows}) > 1
     height = 4 + 0.55 * len(rows)
-    fig, (ax_e, ax_v) = plt.subplots(2, 1, figsize=(11, height), sharex=True, constrained_layout=True,
+    fig, (ax_e, ax_v) = plt.subplots(2, 1, figsize=(13, height), sharex=True, constrained_layout=True,
                                      gridspec_kw={"height_ratios": [3, max(1.5, 0.55 * len(rows))]})
     styles = ["-", "--", ":", "-."]
     dest_style = {d: styles[i % len(styles)] for i, d in enumerate(dict.fromkeys(d for _, d, _ in rows))}
@@ -206,8 +207,8 @@ def compare_distributions(containers: dict[str, pd.DataFrame], bands: pd.DataFra
                                      facecolor=to_rgba(colours[name], 0.15), edgecolor=colours[name], linestyle="--",
                                      linewidth=1.2, zorder=0))
             ax_e.axvspan(band["low_days"], band["high_days"], color=colours[name], alpha=0.13, zorder=0,
-                         label=f"published band, {name}: {_band_label(band)} ({band['low_days']:g}–"
-                               f"{band['high_days']:g} d)")
+                         label=textwrap.fill(f"{name}, published: {_band_label(band)} ({band['low_days']:g}–"
+                                             f"{band['high_days']:g} d)", 42, subsequent_indent="  "))
     ax_v.set_yticks([y for y, _ in labels], [lab for _, lab in labels])
     ax_v.set_ylim(0.4, len(rows) + 0.6)
     ax_v.set_xlabel("transit time (days)")
@@ -218,7 +219,7 @@ def compare_distributions(containers: dict[str, pd.DataFrame], bands: pd.DataFra
     ax_e.set_xlim(left=0)
     where = "all destinations" if destination is None else f"to {destination}"
     ax_e.set_title(f"Transit time by scenario, {where}")
-    ax_e.legend(loc="best", frameon=True, framealpha=0.9, edgecolor="none")
+    ax_e.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return _save(fig, path)
 
 
@@ -253,8 +254,8 @@ def _stacked_sections(ax: plt.Axes, means: pd.DataFrame, bar: str, routes: pd.Da
     ax.set_xlim(0, max(grand.max(), 1e-9) * 1.1)
     ax.set_xlabel("mean days per delivered container")
     handles = [Patch(facecolor=colours[s], label=s) for s in order]
-    handles += [Patch(facecolor="0.55", alpha=STATE_STYLE[s]["alpha"], hatch=STATE_STYLE[s]["hatch"],
-                      edgecolor="white", label=s) for s in states]
+    handles += [Patch(facecolor=to_rgba("0.45", STATE_STYLE[s]["alpha"]), hatch=STATE_STYLE[s]["hatch"],
+                      edgecolor="white", label=f"{s} (shade)") for s in states]
     ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=min(6, len(handles)),
               fontsize=8.5)
     return handles
@@ -544,11 +545,13 @@ def utilisation(sailings: pd.DataFrame, occupancy: pd.DataFrame, servers: dict[s
         reps = max(sailings["replication"].nunique(), 1)
         window = max(float(sailings["depart_day"].max()) - warmup_day, 1.0)
         per_week = g.size() / reps / window * 7
-        bars = ax_v.bar(util.index, util.to_numpy(), color=[seg_colour[s] for s in util.index], alpha=0.8)
+        bars = ax_v.barh(util.index, util.to_numpy(), color=[seg_colour[s] for s in util.index], alpha=0.8)
         for bar, seg in zip(bars, util.index, strict=True):
-            ax_v.text(bar.get_x() + bar.get_width() / 2, bar.get_height() + 1, f"{bar.get_height():.0f}%\n"
-                      f"{per_week[seg]:.1f} sailings/wk", ha="center", va="bottom", fontsize=8)
-        ax_v.set_ylim(0, 125)
+            ax_v.text(2, bar.get_y() + bar.get_height() / 2, f"{bar.get_width():.0f}%, {per_week[seg]:.1f} "
+                      "sailings/wk", va="center", fontsize=8, bbox={"facecolor": "white", "alpha": 0.8,
+                                                                   "linewidth": 0, "pad": 1})
+        ax_v.set_xlim(0, 105)
+        ax_v.invert_yaxis()
         ax_t.legend(title="segment (line: rolling mean of 20 sailings)", loc="lower right", frameon=True,
                     framealpha=0.9, edgecolor="none")
     else:
@@ -559,7 +562,7 @@ def utilisation(sailings: pd.DataFrame, occupancy: pd.DataFrame, servers: dict[s
     ax_t.set_xlabel("departure day")
     ax_t.set_ylabel("load (% of capacity)")
     ax_t.set_title("Vessel load per sailing", loc="left")
-    ax_v.set_ylabel("mean load (% of capacity)")
+    ax_v.set_xlabel("mean load (% of capacity)")
     ax_v.set_title("Vessel utilisation\n(after warm-up)", loc="left")
     after = occupancy[occupancy["day"] >= warmup_day]
     busy = after[after["metric"].eq("busy_servers")].groupby("location")["value"].mean()
@@ -578,11 +581,11 @@ def utilisation(sailings: pd.DataFrame, occupancy: pd.DataFrame, servers: dict[s
         _empty(ax_h, "no handling servers")
     ax_h.set_title("Handling utilisation by node (red ≥ 85%, amber ≥ 60%)", loc="left")
     waiting = after[after["metric"].eq("waiting_trains")].groupby("location")["value"].mean().sort_values()
-    if len(waiting):
+    if len(waiting) and waiting.max() > 0:
         ax_l.barh(waiting.index.astype(str), waiting.to_numpy(), color="#8e44ad", alpha=0.8)
         ax_l.set_xlabel("mean trains waiting")
     else:
-        _empty(ax_l, "no line capacity limits")
+        _empty(ax_l, "no train waited for a path" if len(waiting) else "no line capacity limits")
     ax_l.set_title("Line congestion:\ntrains waiting for a path", loc="left")
     fig.suptitle(title, fontweight="bold")
     return _save(fig, path)

@@ -237,8 +237,9 @@ def test_utilisation_bars(drawn, tables) -> None:
     sail = tables["sailings"].query("depart_day >= 15")
     by_seg = sail.groupby("segment")
     expected = (100 * by_seg["containers"].sum() / by_seg["capacity_containers"].sum()).sort_index()
-    heights = {t.get_text(): p.get_height() for t, p in zip(vessels.get_xticklabels(), vessels.patches, strict=True)}
-    assert pd.Series(heights).sort_index().to_numpy() == pytest.approx(expected.to_numpy())
+    bars = [p for p in vessels.patches if isinstance(p, Rectangle)]
+    lengths = {t.get_text(): p.get_width() for t, p in zip(vessels.get_yticklabels(), bars, strict=True)}
+    assert pd.Series(lengths).sort_index().to_numpy() == pytest.approx(expected.to_numpy())
     handling = fig.axes[titles.index("Handling utilisation by node (red ≥ 85%, amber ≥ 60%)")]
     occ = tables["occupancy"].query("metric == 'busy_servers' and day >= 15")
     busy = occ.groupby("location")["value"].mean()
