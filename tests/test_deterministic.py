@@ -344,3 +344,17 @@ def test_closed_node_without_handling_holds_trains() -> None:
     expected = (d.container_id + 1).map({2: 11.0, 5: 1.0, 10: 5.0}).fillna(0.0)
     assert len(d) == 12
     assert np.allclose(d.waiting_days * 24, expected)
+
+
+def test_calendar_follows_the_start_date() -> None:
+    """Start on 15 July with no demand in July: the first daily train comes a day after 1 August (day 17 -> 18),
+    and from then on one a day."""
+    factor = [1.0] * 6 + [0.0] + [1.0] * 5
+    nodes = {"o": {"role": "terminal"}, "z": {"role": "terminal"}}
+    flows = {"f": {"origin": "o", "destination": "z", "trains_per_week": 7, "arrivals": "timetable",
+                   "containers_per_train": 1, "monthly_factor": factor}}
+    raw = scenario_dict(nodes, {"oz": {"from": "o", "to": "z", "travel_time": "1h"}}, flows,
+                        duration="40d", cooldown="0h", start="2023-07-15")
+    start = run(raw)["containers"].start_day.to_numpy()
+    assert np.allclose(start, np.arange(18, 18 + len(start)))
+    assert len(start) == 40 - 18
