@@ -1,14 +1,16 @@
 """Calibration: values of chosen parameters, within bounds, that bring transit KPIs to target figures.
 
 The loss is the sum of squared relative residuals. A coarse grid over the box (evaluated in one parallel batch)
-brackets the best region, then scipy's bounded Powell search refines the continuous parameters inside the grid cell
-around the best point. Every evaluation uses the same seed (common random numbers), so the loss is a deterministic
-function of the parameters and the search is not chasing sampling noise. Whole-number parameters (servers, vessels)
-are searched on the grid only.
+brackets the best region. With one parameter and one target, Brent's method then closes in on the sign change of the
+residual between two grid points (a bracketing search, robust where the KPI moves in steps); otherwise scipy's bounded
+Powell search refines the continuous parameters inside the grid cell around the best point. Every evaluation uses the
+same seed (common random numbers), so the loss is a deterministic function of the parameters and the search is not
+chasing sampling noise. Whole-number parameters (servers, vessels) are searched on the grid only.
 """
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 from collections.abc import Sequence
@@ -115,44 +117,55 @@ def calibrate(study: Study, bounds: Sequence[Bound], targets: Sequence[Target], 
     if not bounds:
         raise ScenarioError("give at least one --param key.path=LO..HI", file="--param")
     result = Calibration(list(bounds), list(targets))
-    seen: dict[tuple[Any, ...], float] = {}
+    seen: dict[tuple[Any, ...], dict[str, Any]] = {}
 
-    def evaluate(points: list[tuple[float, ...]], phase: str) -> list[float]:
+    def evaluate(points: list[tuple[float, ...]], phase: str) -> list[dict[str, Any]]:
         fresh = [p for p in dict.fromkeys(points) if _key(bounds, p) not in seen]
         scenarios = [study.variant({b.key: b.value(x) for b, x in zip(bounds, p, strict=True)}) for p in fresh]
         for p, k in zip(fresh, study.evaluate(scenarios, study.kpis), strict=True):
-            seen[_key(bounds, p)] = loss(k, targets)
             row = {"evaluation": len(result.evaluations) + 1, "phase": phase}
             row |= {b.key: b.value(x) for b, x in zip(bounds, p, strict=True)}
             row |= {c: k[c] for c in KPI_COLUMNS}
             row |= {f"residual_{t.metric}_days": k[t.column] - t.days for t in targets}
-            row["loss"] = seen[_key(bounds, p)]
+            row["loss"] = loss(k, targets)
+            seen[_key(bounds, p)] = row
             result.evaluations.append(row)
         return [seen[_key(bounds, p)] for p in points]
 
     per_dim = grid_points if len(bounds) == 1 else max(3, grid_points - len(bounds) + 1)
     axes = [b.grid(per_dim) for b in bounds]
     points = list(itertools.product(*axes))
-    values = evaluate(points, "grid")
-    best = points[int(np.argmin(values))]
+    rows = evaluate(points, "grid")
+    best = points[int(np.argmin([r["loss"] for r in rows]))]
     free = [i for i, b in enumerate(bounds) if not b.integer]
-    if free and len(result.evaluations) < max_evals:
-        cell = []
-        for i in free:
-            ax = axes[i]
-            j = ax.index(best[i])
-            cell.append((ax[max(j - 1, 0)], ax[min(j + 1, len(ax) - 1)]))
+    budget = max_evals - len(result.evaluations)
+    if not free or budget <= 0:
+        return result
+    if len(bounds) == 1 and len(targets) == 1:
+        residual = f"residual_{targets[0].metric}_days"
+        signs = np.sign([r[residual] for r in rows])
+        brackets = [j for j in range(len(rows) - 1) if signs[j] * signs[j + 1] < 0]
+        if brackets:  # the target lies between two grid points: bisect on the signed residual (robust to plateaus)
+            j = min(brackets, key=lambda j: abs(points[j][0] - best[0]))
+            with contextlib.suppress(RuntimeError):  # out of evaluations: the best point so far stands
+                optimize.brentq(lambda x: evaluate([(float(x),)], "bracket")[0][residual], points[j][0],
+                                points[j + 1][0], xtol=1e-4 * (axes[0][-1] - axes[0][0]), maxiter=budget)
+            return result
+    cell = []
+    for i in free:
+        ax = axes[i]
+        j = ax.index(best[i])
+        cell.append((ax[max(j - 1, 0)], ax[min(j + 1, len(ax) - 1)]))
 
-        def f(x: np.ndarray) -> float:
-            p = list(best)
-            for i, v in zip(free, x, strict=True):
-                p[i] = float(v)
-            return evaluate([tuple(p)], "refine")[0]
+    def f(x: np.ndarray) -> float:
+        p = list(best)
+        for i, v in zip(free, x, strict=True):
+            p[i] = float(v)
+        return evaluate([tuple(p)], "refine")[0]["loss"]
 
-        span = max(hi - lo for lo, hi in cell)
-        optimize.minimize(f, x0=[best[i] for i in free], method="Powell", bounds=cell,
-                          options={"maxfev": max_evals - len(result.evaluations), "xtol": 1e-3 * span / 2,
-                                   "ftol": 1e-6})
+    span = max(hi - lo for lo, hi in cell)
+    optimize.minimize(f, x0=[best[i] for i in free], method="Powell", bounds=cell,
+                      options={"maxfev": budget, "xtol": 1e-3 * span / 2, "ftol": 1e-6})
     return result
 
 
