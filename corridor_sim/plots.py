@@ -552,8 +552,8 @@ def utilisation(sailings: pd.DataFrame, occupancy: pd.DataFrame, servers: dict[s
                                                                    "linewidth": 0, "pad": 1})
         ax_v.set_xlim(0, 105)
         ax_v.invert_yaxis()
-        ax_t.legend(title="segment (line: rolling mean of 20 sailings)", loc="lower right", frameon=True,
-                    framealpha=0.9, edgecolor="none")
+        ax_t.legend(title="segment (line: rolling mean of 20 sailings)", loc="best", frameon=True, framealpha=0.6,
+                    edgecolor="none")
     else:
         _empty(ax_t, "no sailings")
         _empty(ax_v, "no sailings")
@@ -586,6 +586,8 @@ def utilisation(sailings: pd.DataFrame, occupancy: pd.DataFrame, servers: dict[s
         ax_l.set_xlabel("mean trains waiting")
     else:
         _empty(ax_l, "no train waited for a path" if len(waiting) else "no line capacity limits")
+        ax_l.set_xticks([])
+        ax_l.set_yticks([])
     ax_l.set_title("Line congestion:\ntrains waiting for a path", loc="left")
     fig.suptitle(title, fontweight="bold")
     return _save(fig, path)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import html
+import re
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -145,8 +146,7 @@ def section_table(run: Path) -> pd.DataFrame:
 def flatten(value: Any, prefix: str = "") -> dict[str, str]:
     """Leaf key paths of a resolved scenario, as the short text a planner would write."""
     if isinstance(value, dict) and "dist" in value:  # a distribution reads as one value: lognormal(mean=2d, cv=0.5)
-        args = ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in value.items()
-                         if k != "dist" and v is not None)
+        args = ", ".join(f"{k}={_short(v)}" for k, v in value.items() if k != "dist" and v is not None)
         return {prefix: f"{value['dist']}({args})"}
     if isinstance(value, dict):
         out: dict[str, str] = {}
@@ -163,8 +163,15 @@ def flatten(value: Any, prefix: str = "") -> dict[str, str]:
     if value is None or value == "":
         return {}
     if isinstance(value, list):
-        return {prefix: ", ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in value)}
-    return {prefix: f"{value:g}" if isinstance(value, float) else str(value)}
+        return {prefix: ", ".join(_short(v) for v in value)}
+    return {prefix: _short(value)}
+
+
+def _short(value: Any) -> str:
+    """Numbers to 4 significant digits, also inside unit strings (33.33333333333333km/h reads 33.33km/h)."""
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return re.sub(r"\d+\.\d{5,}", lambda m: f"{float(m.group()):.4g}", str(value))
 
 
 def _provenance(resolved: dict[str, Any], key: str) -> str:
@@ -208,7 +215,20 @@ def parameters_html(runs: Sequence[tuple[str, Path]]) -> str:
         parts.append(render(differ, True) if differ else "<p>The scenarios have identical parameters.</p>")
     parts.append(f"<details{' open' if len(flat) == 1 else ''}><summary>All parameters ({len(keys)})"
                  f"{', differing rows highlighted' if len(flat) > 1 else ''}</summary>{render(keys, False)}</details>")
+    sources = sources_table(resolved.values())
+    if len(sources):
+        parts.append(f"<details><summary>Sources cited ({len(sources)})</summary>{_table(sources)}</details>")
     return "\n".join(parts)
+
+
+def sources_table(resolved: Any) -> pd.DataFrame:
+    """The sources the scenarios cite, once each (plain text: the report links to nothing)."""
+    rows: dict[str, dict[str, Any]] = {}
+    for res in resolved:
+        for key, src in ((res or {}).get("sources") or {}).items():
+            rows.setdefault(str(key), {"id": str(key), **{f: (src or {}).get(f) or "" for f in
+                                                          ("title", "publisher", "year", "url")}})
+    return pd.DataFrame(list(rows.values()))
 
 
 def build_report(directories: Sequence[Path], out: Path) -> Path:
