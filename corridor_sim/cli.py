@@ -313,6 +313,8 @@ def cmd_capacity(args: argparse.Namespace) -> int:
                                "p50_days", "p90_days", "in_flight_share", "saturated", "binding",
                                "binding_utilisation", "saturated_resources"]))
     print("\n".join(migration(curve)))
+    if curve["stage"].nunique() > 1:
+        print("(each +stage adds its intervention to all those above it, in the scenario's order)")
     print(f"capacity (to {study.target_label}) written to {out}")
     return 0
 

@@ -145,7 +145,8 @@ def capacity_plot(curve: pd.DataFrame, title: str, path: Path) -> Path:
     ax2.plot(offered.index, offered.to_numpy(), ":", color="0.4", label="offered")
     ax.set_ylabel("transit time (days)")
     ax.set_yscale("log")
-    ax.set_title(title + "  (× = saturated: queues grow without bound)", fontsize=9)
+    cumulative = "; +stages add interventions cumulatively" if curve["stage"].nunique() > 1 else ""
+    ax.set_title(f"{title}\n× = saturated: queues grow without bound{cumulative}", fontsize=9)
     ax.legend(fontsize=7, ncol=2)
     ax2.set_xlabel("demand multiplier (every flow's volume)")
     ax2.set_ylabel("TEU/day delivered in the window")
