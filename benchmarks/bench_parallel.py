@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import time
 from pathlib import Path
 
@@ -48,10 +49,17 @@ BUILT_IN = {
 }
 
 
-def timed(scenario: Scenario, replications: int, **how: object) -> tuple[float, Tables]:
-    t0 = time.perf_counter()
+def cpu_seconds() -> float:
+    """CPU time of this process and of its finished worker processes."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def timed(scenario: Scenario, replications: int, **how: object) -> tuple[float, float, Tables]:
+    """Wall-clock and CPU seconds (CPU of Dask workers is not counted: they are not finished yet)."""
+    t0, c0 = time.perf_counter(), cpu_seconds()
     tables = run_many([(scenario, scenario.simulation.seed)], replications=replications, **how)[0]
-    return time.perf_counter() - t0, tables
+    return time.perf_counter() - t0, cpu_seconds() - c0, tables
 
 
 def same(a: Tables, b: Tables) -> bool:
@@ -75,10 +83,10 @@ def main() -> None:
           f"load average {os.getloadavg()[0]:.1f} (speedups need otherwise idle cores)")
 
     timed(scenario, 1)  # warm imports and caches outside the timings
-    serial_s, reference = timed(scenario, n, executor="serial")
-    rows = [("serial (1 process)", serial_s, True)]
-    proc_s, tables = timed(scenario, n, workers=w, executor="processes")
-    rows.append((f"{w} worker processes", proc_s, same(reference, tables)))
+    serial_s, serial_cpu, reference = timed(scenario, n, executor="serial")
+    rows = [("serial (1 process)", serial_s, serial_cpu, True)]
+    proc_s, proc_cpu, tables = timed(scenario, n, workers=w, executor="processes")
+    rows.append((f"{w} worker processes", proc_s, proc_cpu, same(reference, tables)))
 
     from distributed import LocalCluster  # the same cluster `--dask` starts
 
@@ -86,15 +94,15 @@ def main() -> None:
     with LocalCluster(n_workers=w, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
         timed(scenario, w, scheduler=cluster.scheduler_address)  # each worker imports the simulator once
         startup = time.perf_counter() - t0
-        dask_s, tables = timed(scenario, n, scheduler=cluster.scheduler_address)
-    rows.append((f"Dask LocalCluster, {w} workers", dask_s, same(reference, tables)))
+        dask_s, _, tables = timed(scenario, n, scheduler=cluster.scheduler_address)
+    rows.append((f"Dask LocalCluster, {w} workers", dask_s, float("nan"), same(reference, tables)))
 
-    print(f"{'executor':<32}{'seconds':>9}{'reps/s':>9}{'speedup':>9}  identical")
-    for label, seconds, identical in rows:
-        print(f"{label:<32}{seconds:>9.2f}{n / seconds:>9.2f}{serial_s / seconds:>9.2f}  {identical}")
+    print(f"{'executor':<32}{'seconds':>9}{'reps/s':>9}{'speedup':>9}{'CPU s/rep':>11}  identical")
+    for label, seconds, cpu, identical in rows:
+        per_rep = f"{cpu / n:.3f}" if cpu == cpu else "-"
+        print(f"{label:<32}{seconds:>9.2f}{n / seconds:>9.2f}{serial_s / seconds:>9.2f}{per_rep:>11}  {identical}")
     print(f"Dask local cluster start-up and worker warm-up: {startup:.2f} s (paid once per command); "
           f"load average at the end {os.getloadavg()[0]:.1f}")
-
 
 if __name__ == "__main__":
     main()

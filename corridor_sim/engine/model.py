@@ -110,7 +110,8 @@ class CorridorModel:
                     crossing=self._draw(seg.crossing_time, f"crossing:{s}:{k}"),
                     back=self._draw(seg.return_time or seg.crossing_time, f"return:{s}:{k}"),
                     load=self._draw(seg.load_time or zero, f"load:{s}:{k}"),
-                    unload=self._draw(seg.unload_time or zero, f"unload:{s}:{k}")))
+                    unload=self._draw(seg.unload_time or zero, f"unload:{s}:{k}"),
+                    load_per_teu=self._draw(seg.load_time_per_teu or zero, f"load_per_teu:{s}:{k}")))
                 k += 1
         return fleet
 
