@@ -290,6 +290,14 @@ def test_plot_command_on_a_comparison_directory(run_dir: Path, tmp_path: Path, m
     pd.DataFrame({"scenario": ["baseline_2022", "target"]}).to_csv(comparison / "comparison.csv", index=False)
     per_run = []
     monkeypatch.setattr(plots, "plot_run", lambda run, out: per_run.append((run.name, out)) or [])
+    # the drawing itself is checked above; here, which figures a comparison directory gets and where
+    def touch(path: Path) -> Path:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch()
+        return path
+
+    monkeypatch.setattr(plots, "compare_distributions", lambda c, b, d, path: touch(path))
+    monkeypatch.setattr(plots, "section_bars", lambda means, path, title="": touch(path))
     assert main(["plot", str(comparison)]) == 0
     made = sorted(p.name for p in (comparison / "plots").glob("*.png"))
     assert made == ["sections_compare_constanta.png", "sections_compare_poti.png", "transit_compare_constanta.png",
