@@ -45,7 +45,10 @@ class Recorder:
     delivered: list[tuple[np.ndarray, float]] = field(default_factory=list)
     stages: list[tuple[np.ndarray, int, int, float, float]] = field(default_factory=list)
     sailings: list[tuple] = field(default_factory=list)
-    occupancy: list[tuple[float, str, str, float]] = field(default_factory=list)
+    occupancy: list[tuple[float, str, str, int]] = field(default_factory=list)  # sparse samples
+    gauges: list[tuple[str, str]] = field(default_factory=list)  # (location, metric) of each column of `gauge`
+    gauge_days: list[float] = field(default_factory=list)
+    gauge_rows: list[list[int]] = field(default_factory=list)
     next_id: int = 0
 
     def __post_init__(self) -> None:
@@ -66,6 +69,11 @@ class Recorder:
 
     def deliver(self, ids: np.ndarray, t: float) -> None:
         self.delivered.append((ids, t))
+
+    def gauge(self, day: float, values: list[int]) -> None:
+        """One occupancy sample of every series in `gauges`: a row per sample, not a tuple per series."""
+        self.gauge_days.append(day)
+        self.gauge_rows.append(values)
 
     def tables(self, replication: int, warmup_h: float, window_h: float,
                track_sample: int = 300) -> dict[str, pd.DataFrame]:
@@ -121,13 +129,27 @@ class Recorder:
         sailings = pd.DataFrame(self.sailings, columns=[
             "segment", "vessel", "depart_day", "arrive_day", "containers", "capacity_containers", "teu"])
         sailings.insert(0, "replication", replication)
-        occupancy = pd.DataFrame(self.occupancy, columns=["day", "location", "metric", "value"])
-        occupancy.insert(0, "replication", replication)
+        occupancy = self._occupancy(replication)
 
         tracks = self._tracks(cid, loc, state, t0, t1, delivered & measured, flows[flow] if n else flow,
                               replication, track_sample)
         return {"containers": containers, "sections": sec, "sailings": sailings, "occupancy": occupancy,
                 "tracks": tracks}
+
+    def _occupancy(self, replication: int) -> pd.DataFrame:
+        """The gauge rows unrolled to one row per (day, series), merged by day with the sparse samples."""
+        k = len(self.gauges)
+        values = np.array(self.gauge_rows, np.int64).reshape(len(self.gauge_days), k)
+        location = np.array([g[0] for g in self.gauges] + [o[1] for o in self.occupancy], dtype=object)
+        metric = np.array([g[1] for g in self.gauges] + [o[2] for o in self.occupancy], dtype=object)
+        n_sparse = len(self.occupancy)
+        series = np.concatenate([np.tile(np.arange(k), len(self.gauge_days)), k + np.arange(n_sparse)])
+        day = np.concatenate([np.repeat(np.array(self.gauge_days, float), k),
+                              np.array([o[0] for o in self.occupancy], float)])
+        value = np.concatenate([values.ravel(), np.array([o[3] for o in self.occupancy], np.int64)])
+        order = np.argsort(day, kind="stable")
+        return pd.DataFrame({"replication": replication, "day": day[order], "location": location[series[order]],
+                             "metric": metric[series[order]], "value": value[order]})
 
     def _sections(self, cid: np.ndarray, loc: np.ndarray, cls: np.ndarray, dur: np.ndarray, flow: np.ndarray,
                   done: np.ndarray, replication: int) -> pd.DataFrame:

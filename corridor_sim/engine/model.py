@@ -174,27 +174,34 @@ class CorridorModel:
         self.env.process(self._train(ids, r, pos))
 
     def _monitor(self, interval: float) -> Generator[simpy.Event, None, None]:
-        """Sample queues, yards and fleets every `interval`: occupancy over time, independent of the stage records."""
-        out, net = self.rec.occupancy, self.scenario.network
+        """Sample queues, yards and fleets every `interval`: occupancy over time, independent of the stage records.
+
+        Series that exist all run long (yards, fleets, handlers, headway-bound lines) are read into one row of ints
+        per sample, in the order declared to the recorder; series that come and go (formation queues as they are
+        created, closures while they last) are appended as sparse rows.
+        """
+        rec, net = self.rec, self.scenario.network
+        yards = [(net.segments[s].from_, s, yard, self.fleets[s]) for s, yard in self.yards.items()]
+        handlers = list(self.handlers.items())
+        lines = [(s, line) for s, line in self.lines.items() if line.headway > 0]
+        rec.gauges = ([(port, "yard_containers") for port, _, _, _ in yards]
+                      + [(s, "vessels_waiting_for_cargo") for _, s, _, _ in yards]
+                      + [(n, "queue_trains") for n, _ in handlers] + [(n, "busy_servers") for n, _ in handlers]
+                      + [(s, "waiting_trains") for s, _ in lines])
+        sparse = rec.occupancy
         while True:
             day = self.env.now / 24.0
-            for s, yard in self.yards.items():
-                out.append((day, net.segments[s].from_, "yard_containers", yard.count))
-                out.append((day, s, "vessels_waiting_for_cargo", self.fleets[s].at_origin))
+            rec.gauge(day, [yard.count for _, _, yard, _ in yards] + [fleet.at_origin for _, _, _, fleet in yards]
+                      + [h.waiting for _, h in handlers] + [h.busy for _, h in handlers]
+                      + [line.waiting for _, line in lines])
             formed: dict[str, int] = {}
             for (node, _), q in self.formation.items():
                 formed[node] = formed.get(node, 0) + q.count
             for node, count in formed.items():
-                out.append((day, node, "formation_containers", count))
-            for n, h in self.handlers.items():
-                out.append((day, n, "queue_trains", h.waiting))
-                out.append((day, n, "busy_servers", h.busy))
-            for s, line in self.lines.items():
-                if line.headway > 0:
-                    out.append((day, s, "waiting_trains", line.waiting))
+                sparse.append((day, node, "formation_containers", count))
             for name, gate in self.gates.items():
                 if not gate.is_open:
-                    out.append((day, name, "closed", 1))
+                    sparse.append((day, name, "closed", 1))
             yield self.env.timeout(interval)
 
     def run(self) -> dict[str, pd.DataFrame]:
