@@ -154,6 +154,15 @@ def test_resources_of_an_unsaturated_ferry(write_yaml) -> None:
     assert 0.5 < row["utilisation"] < 1 and abs(row["queue_growth_containers"]) < TRAIN
 
 
+def test_resources_of_a_timetabled_ferry_is_its_load_factor(write_yaml) -> None:
+    raw = ferry_corridor()  # a daily train of 10 containers, a daily sailing of 20 places: half full
+    raw["network"]["segments"]["oz"].update(vessels=[{"capacity_teu": 40, "count": 3}],
+                                            departure={"rule": "timetable", "every": "24h", "offset": "12h"})
+    s = study(write_yaml, raw)
+    row = s.evaluate([s.base], resources)[0].set_index("resource").loc["oz"]
+    assert row["utilisation"] == pytest.approx(0.5)
+
+
 @pytest.mark.parametrize("command, extra, made", [
     ("sweep", ["--param", "network.segments.oz.vessels.0.count=1,2"], ["sweep.csv", "sweep.png"]),
     ("sensitivity", ["--params", "network.segments.oz.crossing_time", "--delta", "10%"],

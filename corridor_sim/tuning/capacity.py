@@ -5,8 +5,8 @@ without bound, seen two ways: the corridor delivers, during the measurement wind
 TEU that entered it in that window (throughput has stopped following demand), or more than `IN_FLIGHT_SHARE` of the
 containers that started in the window are still in flight at the end of the cool-down. What binds is read from the run's
 occupancy samples: at a saturated point the resource whose queue grows most over the window (in containers), else
-the one with the highest utilisation — busy servers for handling, busy vessels for a sea leg, and the offered load
-(trains entering × headway) for a rail line.
+the one with the highest utilisation — busy servers for handling, busy vessels (or, on a timetable, the load factor of
+the sailings) for a sea leg, and the offered load (trains entering × headway) for a rail line.
 
 Interventions are then added one after another (file order) and the curve redrawn after each, so the table shows
 the bottleneck migrating: relieve the first constraint and the next one binds.
@@ -24,7 +24,7 @@ import pandas as pd
 from corridor_sim.errors import ScenarioError
 from corridor_sim.experiment import Tables
 from corridor_sim.network import build_network
-from corridor_sim.schema import Scenario
+from corridor_sim.schema import Scenario, Segment
 from corridor_sim.tuning.evaluate import KPI_COLUMNS, Study, write_results
 from corridor_sim.tuning.interventions import combined, packages
 from corridor_sim.tuning.params import get_value, parse_quantity, unwrap
@@ -110,6 +110,20 @@ def _rates(scenario: Scenario, containers: pd.DataFrame, replications: int) -> t
     return float(containers["measured"].sum() * per_day), float(delivered.sum() * per_day)
 
 
+def _fleet_utilisation(seg_id: str, seg: Segment, occ: pd.DataFrame, sailings: pd.DataFrame, w0: float,
+                       w1: float) -> float:
+    """How much of a sea leg's capacity is used.
+
+    On a timetable the slots are the capacity, so it is the load factor of the sailings (containers over places);
+    sailing when full, the vessels are the capacity, so it is the share of the fleet not idle waiting for cargo.
+    """
+    if seg.departure is not None and seg.departure.rule == "timetable":
+        s = sailings[sailings["segment"].eq(seg_id) & sailings["depart_day"].between(w0, w1, inclusive="left")]
+        return float(s["containers"].sum() / s["capacity_containers"].sum()) if len(s) else 0.0
+    idle, _ = _level_and_growth(occ, seg_id, "vessels_waiting_for_cargo", w0, w1)
+    return 1 - idle / sum(v.count for v in seg.vessels)
+
+
 def resources(scenario: Scenario, tables: Tables) -> pd.DataFrame:
     """Utilisation and queue growth (containers over the window) of every handling node, rail line and sea leg."""
     net = scenario.network
@@ -126,10 +140,9 @@ def resources(scenario: Scenario, tables: Tables) -> pd.DataFrame:
     trains = _trains_into(scenario, tables["containers"])
     for seg_id, seg in net.segments.items():
         if seg.is_sea:
-            fleet = sum(v.count for v in seg.vessels)
-            idle, _ = _level_and_growth(occ, seg_id, "vessels_waiting_for_cargo", w0, w1)
             _, growth = _level_and_growth(occ, seg.from_, "yard_containers", w0, w1)
-            rows.append((seg_id, f"{seg.mode} fleet", 1 - idle / fleet, growth))
+            rows.append((seg_id, f"{seg.mode} fleet", _fleet_utilisation(seg_id, seg, occ, tables["sailings"], w0, w1),
+                         growth))
         elif seg.trains_per_day:
             _, growth = _level_and_growth(occ, seg_id, "waiting_trains", w0, w1)
             rows.append((seg_id, f"{seg.mode} line", trains.get(seg_id, 0.0) * 24 / seg.trains_per_day / hours,

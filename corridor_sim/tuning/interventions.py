@@ -73,7 +73,7 @@ def rank(study: Study, names: Sequence[str] | None = None) -> pd.DataFrame:
             diff = (base_reps[q] - reps[q]).dropna().to_numpy()
             row[f"saved_p{q}_ci_low"], row[f"saved_p{q}_ci_high"] = analysis.t_interval(diff)
         cost = row["cost"]
-        row["saved_p50_days_per_cost"] = row["saved_p50_days"] / cost if cost else np.nan
+        row["saved_p50_days_per_cost"] = row["saved_p50_days"] / cost if cost > 0 else np.nan
         rows.append(row)
     table = pd.DataFrame(rows).sort_values(["saved_p50_days", "saved_p90_days"], ascending=False, kind="stable")
     base_row = {"intervention": "(base)", "description": "the scenario as given", **base}
@@ -82,13 +82,13 @@ def rank(study: Study, names: Sequence[str] | None = None) -> pd.DataFrame:
          "saved_p50_ci_high", "saved_p90_days", "saved_p90_ci_low", "saved_p90_ci_high", "saved_p50_days_per_cost"]]
 
 
-def _cost(study: Study, names: Sequence[str]) -> tuple[float | None, str]:
+def _cost(study: Study, names: Sequence[str]) -> tuple[float, str]:
     """The summed cost, when every package has one and all are in one unit (otherwise they do not add up)."""
     specs = [study.base.interventions[n] for n in names]
     units = {s.cost_unit for s in specs}
     if all(s.cost is not None for s in specs) and len(units) == 1:
         return float(sum(s.cost for s in specs)), units.pop()
-    return None, ""
+    return np.nan, ""
 
 
 def write_interventions(out: Path, study: Study, table: pd.DataFrame) -> Path:
