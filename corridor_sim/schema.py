@@ -127,6 +127,9 @@ class Segment(Strict):
     crossing_time: DurationDist | None = None
     return_time: DurationDist | None = None
     load_time: DurationDist | None = None
+    # a terminal's ship-loading rate: each call takes `load_time` plus this for every TEU loaded, so a half-empty
+    # sailing is loaded faster than a full one
+    load_time_per_teu: DurationDist | None = None
     unload_time: DurationDist | None = None
     load_factor: Fraction = 1.0
     departure: Departure | None = None
@@ -145,8 +148,10 @@ class Segment(Strict):
             if self.speed is not None or self.travel_time is not None or self.trains_per_day is not None:
                 raise ValueError(f"a {self.mode} segment takes crossing_time, not speed/travel_time/trains_per_day")
         else:
-            if self.vessels is not None or self.crossing_time is not None or self.departure is not None:
-                raise ValueError(f"a {self.mode} segment takes no vessels, crossing_time or departure")
+            if (self.vessels is not None or self.crossing_time is not None or self.departure is not None
+                    or self.load_time_per_teu is not None):
+                raise ValueError(f"a {self.mode} segment takes no vessels, crossing_time, load_time_per_teu or "
+                                 "departure")
             if self.travel_time is None and (self.distance is None or self.speed is None):
                 raise ValueError(f"a {self.mode} segment needs `distance` and `speed`, or `travel_time`")
             if self.travel_time is not None and self.speed is not None:

@@ -110,6 +110,7 @@ class VesselSpec:
     back: Callable[[], float]
     load: Callable[[], float]
     unload: Callable[[], float]
+    load_per_teu: Callable[[], float] = lambda: 0.0  # extra loading hours per TEU aboard (terminal rate)
 
 
 class Fleet:
@@ -168,7 +169,8 @@ class Fleet:
             for p in pieces:
                 rec.stage(p.ids, self.origin.loc, YARD_WAIT, p.t_in, now)
             ids = np.concatenate([p.ids for p in pieces]) if pieces else np.empty(0, np.int64)
-            yield from self._berth_work(self.origin, ids, v.load, LOADING)
+            teu = len(ids) * self.teu
+            yield from self._berth_work(self.origin, ids, lambda n=teu: v.load() + n * v.load_per_teu(), LOADING)
             if not self.gate.is_open:
                 t = env.now
                 yield from self.gate.wait_open()
