@@ -13,6 +13,7 @@ import tempfile
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from corridor_sim.errors import ScenarioError
 
@@ -38,8 +39,15 @@ def _run_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-cache", action="store_true", help="neither reuse nor keep finished replications")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line like every other bad input (exit 2), not usage text plus an error."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"error: {self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="corridor-sim", description=__doc__.splitlines()[0])
+    parser = _Parser(prog="corridor-sim", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("run", help="simulate a scenario and write a new results directory")
     p.add_argument("scenario", type=Path)
@@ -254,8 +262,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
         out = _tuning_out(args, study, "sensitivity")
         table = sensitivity(study, args.params, delta)
     write_sensitivity(out, study, table, delta)
-    print(format_table(table, ["parameter", "base", "low", "high", "dp50_low", "dp50_high", "dp90_low",
-                               "dp90_high"]))
+    print(format_table(table, ["parameter", "base", "dp50_low", "dp50_high", "dp90_low", "dp90_high"]))
     print(f"sensitivity (±{delta:.0%}, to {study.target_label}, base p50 {table['p50_base'].iloc[0]:.2f} d, "
           f"p90 {table['p90_base'].iloc[0]:.2f} d) written to {out}")
     return 0

@@ -174,4 +174,4 @@ def format_table(frame: pd.DataFrame, columns: Sequence[str] | None = None) -> s
     """A result table for the terminal (two decimals; two significant digits for small figures such as per-cost)."""
     view = frame[list(columns)] if columns is not None else frame
     return view.to_string(index=False, float_format=lambda v: f"{v:.2f}" if abs(v) >= 0.1 or v == 0 else f"{v:.2g}",
-                          max_colwidth=40)
+                          max_colwidth=64)
