@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from corridor_sim.errors import ScenarioError
 from corridor_sim.schema import Scenario
 
 MAX_LISTED = 8
@@ -262,6 +263,11 @@ def check_run_dir(path: Path) -> None:
     tables = {name: pd.read_csv(path / f"{name}.csv")
               for name in ("containers", "tracks", "sailings", "sections", "occupancy", "routes")
               if (path / f"{name}.csv").exists() and (path / f"{name}.csv").stat().st_size > 1}
-    scenario = load_scenario(path / RESOLVED) if (path / RESOLVED).exists() else None
+    scenario = None
+    if (path / RESOLVED).exists():
+        try:
+            scenario = load_scenario(path / RESOLVED)
+        except ScenarioError as exc:  # the run's own record must re-load: if not, that is the run's fault, not input
+            raise InvariantError([f"the resolved scenario does not re-load: {exc}"], str(path)) from None
     summary = json.loads((path / "summary.json").read_text()) if (path / "summary.json").exists() else None
     check(tables, scenario, summary, where=str(path))

@@ -235,3 +235,13 @@ def test_sigterm_mid_run_leaves_nothing(scenario: Path, tmp_path: Path) -> None:
     assert "Traceback" not in err
     assert not staging.exists() and not out.exists()
     assert _leftovers(out.parent) == []
+
+
+@pytest.mark.parametrize("argv", [["run", "x.yaml", "--replications", "abc"], ["validate", "x.yaml", "--set", "-x"],
+                                  ["frobnicate"], []], ids=["bad-int", "set-dash", "unknown-command", "nothing"])
+def test_usage_errors_are_one_line(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and err.startswith("error: corridor-sim") and "--help" in err

@@ -23,6 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from corridor_sim import loader
+from corridor_sim.cli import main
 from corridor_sim.errors import ScenarioError
 from corridor_sim.loader import load_scenario, resolved_dict, validate
 from corridor_sim.schema import Scenario
@@ -310,3 +311,25 @@ def test_extends_chain_random_child(text: str, fuzz_dir: Path) -> None:
     body = text if text.lstrip().startswith("extends") else "extends: fuzzbase.yaml\n" + text
     path.write_text(body, encoding="utf-8", errors="surrogatepass")
     _outcome("load_scenario(extends child)", lambda: load_scenario(path), str(path), _file_level)
+
+
+@fuzz(120)
+@given(sets=set_lists())
+def test_cli_validate_with_random_set(sets: list[str], fuzz_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Through the CLI itself: exit 0, or exit 2 with exactly one line on stderr and no traceback."""
+    EXAMPLES["cli validate --set"] += 1
+    capsys.readouterr()
+    base = fuzz_dir / "fuzzbase.yaml"
+    args = ["validate", str(base)]
+    for item in sets:
+        args += ["--set", item]
+    try:
+        code = main(args)
+    except SystemExit as exc:  # argparse refusing the command line itself (e.g. `--set -x`), also exit 2
+        code = exc.code
+    err = capsys.readouterr().err
+    assert code in (0, 2), err
+    if code == 2:
+        assert len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
+        assert err.startswith((f"error: {base}: ", "error: corridor-sim validate: ")), err
+    EXAMPLES[f"cli validate --set: exit {code}"] += 1

@@ -8,6 +8,7 @@ train above its size, a sea leg carrying more or fewer containers than the flows
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -15,7 +16,7 @@ from conftest import load, scenario_dict
 
 from corridor_sim import analysis
 from corridor_sim.engine import simulate
-from corridor_sim.invariants import InvariantError, check, find_violations
+from corridor_sim.invariants import InvariantError, check, check_run_dir, find_violations
 from corridor_sim.network import build_network
 from corridor_sim.schema import Scenario
 from corridor_sim.workspace import routes_table
@@ -133,3 +134,12 @@ def test_error_is_one_line_and_lists_the_first_violations(run: tuple[Scenario, T
     text = str(info.value)
     assert "\n" not in text and text.startswith("runs/x: ")
     assert len(info.value.violations) >= 2 and f"{len(info.value.violations)} invariant violation(s)" in text
+
+
+def test_run_dir_whose_resolved_scenario_does_not_reload(tmp_path: Path, run: tuple[Scenario, Tables]) -> None:
+    """A run's own record that cannot be re-loaded is a broken run (exit 1 under --check), never "bad input"."""
+    _, tables = run
+    tables["containers"].to_csv(tmp_path / "containers.csv", index=False)
+    (tmp_path / "scenario.resolved.yaml").write_text("name: x\nnetwork: {nodes: {}}\n")
+    with pytest.raises(InvariantError, match="the resolved scenario does not re-load"):
+        check_run_dir(tmp_path)

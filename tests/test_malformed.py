@@ -27,7 +27,7 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _expected(path: Path) -> tuple[str, str]:
-    lines = path.read_text(encoding="utf-8").splitlines()
+    lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
     assert lines[0].startswith("# expect-key:") and lines[1].startswith("# expect: "), f"{path.name}: no header"
     return lines[0].removeprefix("# expect-key:").strip(), lines[1].removeprefix("# expect: ")
 
@@ -103,3 +103,8 @@ def test_missing_scenario_file(tmp_path: Path, capsys: pytest.CaptureFixture[str
     missing = tmp_path / "nope.yaml"
     assert main(["validate", str(missing)]) == 2
     assert _one_error_line(capsys) == f"error: {missing}: file not found"
+
+
+def test_directory_as_scenario(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", str(tmp_path)]) == 2
+    assert _one_error_line(capsys) == f"error: {tmp_path}: cannot read file (IsADirectoryError)"
