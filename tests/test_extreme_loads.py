@@ -7,14 +7,18 @@ The wall-clock bounds are hang guards (a run that never ends), generous on purpo
 from __future__ import annotations
 
 import datetime as dt
+import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 from conftest import load, scenario_dict
 
 from corridor_sim import analysis
+from corridor_sim.cli import main
 from corridor_sim.engine import simulate
 from corridor_sim.invariants import check, check_run_dir
 from corridor_sim.network import build_network
@@ -155,3 +159,22 @@ def test_five_year_horizon_keeps_the_calendar_and_the_counts() -> None:
     counts = analysis.counts(c)
     assert counts["delivered"] > 0.95 * counts["created"]  # ample capacity: almost all delivered, the rest in flight
     assert elapsed < HANG_GUARD_S
+
+
+def test_overload_through_the_cli_says_how_many_are_still_in_flight(
+        tmp_path: Path, write_yaml: Callable[..., Path], monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """The planner's view of an overloaded run: exit 0, invariants hold, and the printout states the backlog."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CORRIDOR_SIM_CACHE", str(tmp_path / "cache"))
+    raw = scenario_dict(NODES, _segments([{"capacity_teu": 100}]),
+                        {"f1": {"origin": "a", "destination": "z", "teu_per_year": 100 * 2 * 365.25}},
+                        duration="30d", warmup="5d", cooldown="5d")
+    out = tmp_path / "overload"
+    assert main(["run", str(write_yaml(raw)), "--out", str(out), "--quiet", "--no-cache", "--check"]) == 0
+    printed = capsys.readouterr().out
+    counts = json.loads((out / "summary.json").read_text())["containers"]
+    assert counts["in_flight"] > counts["delivered"] > 0
+    assert (f"containers created {counts['created']}, delivered {counts['delivered']}, still in flight at the end "
+            f"{counts['in_flight']}") in printed
+    assert "invariants: all checks passed" in printed
