@@ -89,11 +89,19 @@ def section_means(sections: pd.DataFrame, by_state: bool = False) -> pd.DataFram
             .assign(days=lambda d: d["days"] / reps))
 
 
-def throughput_teu_per_day(containers: pd.DataFrame, window_days: float, teu_per_container: float) -> dict[str, float]:
-    """Delivered TEU per day of the measurement window, per destination and overall (mean over replications)."""
-    m = measured(containers)
+def throughput_teu_per_day(containers: pd.DataFrame, window: tuple[float, float],
+                           teu_per_container: float) -> dict[str, float]:
+    """TEU delivered per day inside the measurement window `(start_day, end_day)`, per destination and overall.
+
+    Counted by delivery time, not start time: on a saturated corridor deliveries lag arrivals, and counting
+    containers that started in the window (some delivered during the cooldown) would overstate what it carries.
+    """
+    start, end = window
+    end_day = containers["end_day"]
+    done = containers[containers["status"].eq("delivered") & (end_day >= start) & (end_day < end)]
     reps = max(containers["replication"].nunique(), 1)
-    out = {ALL: len(m) * teu_per_container / reps / window_days}
-    for dest, frame in m.groupby("destination"):
-        out[str(dest)] = len(frame) * teu_per_container / reps / window_days
+    per = teu_per_container / reps / (end - start)
+    out = {ALL: len(done) * per}
+    for dest, frame in done.groupby("destination"):
+        out[str(dest)] = len(frame) * per
     return out

@@ -54,7 +54,7 @@ def comparison_table(name: str, scenario: Scenario, tables: Tables) -> pd.DataFr
     """One row per destination (and all): percentiles, CIs, deliveries, throughput and days per section."""
     sim = scenario.simulation
     summary = analysis.transit_summary(tables["containers"])
-    throughput = analysis.throughput_teu_per_day(tables["containers"], (sim.duration - sim.warmup) / 24,
+    throughput = analysis.throughput_teu_per_day(tables["containers"], (sim.warmup / 24, sim.duration / 24),
                                                  sim.teu_per_container)
     sections = analysis.section_means(tables["sections"])
     reps = tables["containers"]["replication"].nunique()

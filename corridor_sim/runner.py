@@ -24,17 +24,16 @@ def bands_table(scenario: Scenario) -> pd.DataFrame:
 def summarise(scenario: Scenario, tables: dict[str, pd.DataFrame], replications: int, seed: int,
               digest: str) -> dict[str, Any]:
     sim = scenario.simulation
-    window_days = (sim.duration - sim.warmup) / 24
+    window = (sim.warmup / 24, sim.duration / 24)
     return {
         "scenario": scenario.name,
         "seed": seed,
         "replications": replications,
         "version": __version__,
         "scenario_hash": digest,
-        "window_days": [sim.warmup / 24, sim.duration / 24],
+        "window_days": list(window),
         "containers": analysis.counts(tables["containers"]),
-        "throughput_teu_per_day": analysis.throughput_teu_per_day(tables["containers"], window_days,
-                                                                  sim.teu_per_container),
+        "throughput_teu_per_day": analysis.throughput_teu_per_day(tables["containers"], window, sim.teu_per_container),
         "transit_days": analysis.transit_summary(tables["containers"]),
     }
 
