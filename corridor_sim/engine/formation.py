@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Generator
+from collections.abc import Callable
 
 import numpy as np
 import simpy
@@ -39,10 +39,10 @@ class FormationQueue:
             return
         self._generation += 1
         delay = max(0.0, self.pieces[0].t_in + self.max_wait - self.env.now)
-        self.env.process(self._timer(self._generation, delay))
+        generation = self._generation
+        self.env.timeout(delay).callbacks.append(lambda _: self._expire(generation))  # a timer, not a process
 
-    def _timer(self, generation: int, delay: float) -> Generator[simpy.Event, None, None]:
-        yield self.env.timeout(delay)
+    def _expire(self, generation: int) -> None:
         if generation == self._generation and self.count:
             self._form(self.size)
 

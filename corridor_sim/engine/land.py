@@ -9,6 +9,7 @@ import numpy as np
 import simpy
 
 from corridor_sim.engine.gates import Gate
+from corridor_sim.engine.slots import Slots
 from corridor_sim.records import STATE_CODE, Recorder
 
 QUEUE, HANDLING, CLOSED = STATE_CODE["queue"], STATE_CODE["handling"], STATE_CODE["closed"]
@@ -16,29 +17,19 @@ LINE_WAIT, TRAVEL, STOCK_WAIT = STATE_CODE["line_wait"], STATE_CODE["travel"], S
 
 
 class Handler:
-    """Border crossing, gauge change or terminal: `servers` in parallel, trains served FIFO, one draw each.
-
-    The servers are a busy counter and a FIFO of waiting trains rather than a `simpy.Resource`: a train that finds a
-    server free starts at once without scheduling a request event, and a finishing train hands its server straight
-    to the next in line. Same queue discipline, about half the events per train (see benchmarks/README.md).
-    """
+    """Border crossing, gauge change or terminal: `servers` in parallel, trains served FIFO, one draw each."""
 
     def __init__(self, env: simpy.Environment, servers: int, time: Callable[[], float], gate: Gate,
                  rec: Recorder, loc: int) -> None:
         self.env, self.time, self.gate, self.rec, self.loc = env, time, gate, rec, loc
-        self.servers = servers
-        self.busy = 0
-        self._queue: deque[simpy.Event] = deque()
+        self.servers = Slots(env, servers)
 
     def process(self, ids: np.ndarray) -> Generator[simpy.Event, None, None]:
         env, rec = self.env, self.rec
         t0 = env.now
-        if self.busy < self.servers:
-            self.busy += 1
-        else:
-            turn = env.event()
-            self._queue.append(turn)
-            yield turn  # succeeded by the train that passes its server on, so `busy` is unchanged
+        turn = self.servers.take()
+        if turn is not None:
+            yield turn
             rec.stage(ids, self.loc, QUEUE, t0, env.now)
         t1 = env.now
         if not self.gate.is_open:
@@ -47,14 +38,15 @@ class Handler:
         t2 = env.now
         yield env.timeout(self.time())
         rec.stage(ids, self.loc, HANDLING, t2, env.now)
-        if self._queue:
-            self._queue.popleft().succeed()
-        else:
-            self.busy -= 1
+        self.servers.give()
+
+    @property
+    def busy(self) -> int:
+        return self.servers.busy
 
     @property
     def waiting(self) -> int:
-        return len(self._queue)
+        return self.servers.waiting
 
 
 class Line:
@@ -116,20 +108,19 @@ class StockPool:
     def __init__(self, env: simpy.Environment, sets: int, return_time: Callable[[], float], rec: Recorder,
                  loc: int) -> None:
         self.env, self.return_time, self.rec, self.loc = env, return_time, rec, loc
-        self.store = simpy.Container(env, capacity=sets, init=sets)
+        self.sets = Slots(env, sets)
 
     def acquire(self, ids: np.ndarray) -> Generator[simpy.Event, None, None]:
-        t = self.env.now
-        yield self.store.get(1)
-        self.rec.stage(ids, self.loc, STOCK_WAIT, t, self.env.now)
+        turn = self.sets.take()
+        if turn is not None:
+            t = self.env.now
+            yield turn
+            self.rec.stage(ids, self.loc, STOCK_WAIT, t, self.env.now)
 
     def release(self) -> None:
-        self.env.process(self._return())
-
-    def _return(self) -> Generator[simpy.Event, None, None]:
-        yield self.env.timeout(self.return_time())
-        yield self.store.put(1)
+        """The set runs back empty: it is free again one return time from now (a timer, not a process)."""
+        self.env.timeout(self.return_time()).callbacks.append(lambda _: self.sets.give())
 
     @property
-    def available(self) -> float:
-        return self.store.level
+    def available(self) -> int:
+        return self.sets.free

@@ -20,6 +20,7 @@ from corridor_sim.engine.formation import FormationQueue
 from corridor_sim.engine.gates import Gate, outages
 from corridor_sim.engine.land import Handler, Line, StockPool
 from corridor_sim.engine.sea import Fleet, Piece, Port, VesselSpec, Yard
+from corridor_sim.engine.slots import Slots
 from corridor_sim.network import CorridorNetwork
 from corridor_sim.records import STATE_CODE, Recorder
 from corridor_sim.rng import stream
@@ -57,7 +58,7 @@ class CorridorModel:
         for p, pool in net.rolling_stock.items():
             sp = StockPool(env, pool.sets, self._draw(pool.return_time, f"stock:{p}"), rec, rec.loc(pool.segments[0]))
             self.pool_of |= {s: sp for s in pool.segments}
-        ports = {n: Port(self.gates[n], simpy.Resource(env, node.berths) if node.berths else None, rec.loc(n))
+        ports = {n: Port(self.gates[n], Slots(env, node.berths) if node.berths else None, rec.loc(n))
                  for n, node in net.nodes.items() if node.role == "port"}
         self.yards: dict[str, Yard] = {}
         self.fleets: dict[str, Fleet] = {}

@@ -18,6 +18,7 @@ import numpy as np
 import simpy
 
 from corridor_sim.engine.gates import Gate
+from corridor_sim.engine.slots import Slots
 from corridor_sim.records import STATE_CODE, Recorder
 
 YARD_WAIT, BERTH_WAIT, LOADING = STATE_CODE["yard_wait"], STATE_CODE["berth_wait"], STATE_CODE["loading"]
@@ -98,7 +99,7 @@ class Yard:
 @dataclass
 class Port:
     gate: Gate
-    berths: simpy.Resource | None
+    berths: Slots | None
     loc: int
 
 
@@ -195,9 +196,9 @@ class Fleet:
         """Take a berth, wait out a port closure, then load or unload."""
         env, rec = self.env, self.rec
         t = env.now
-        req = port.berths.request() if port.berths is not None else None
-        if req is not None:
-            yield req
+        turn = port.berths.take() if port.berths is not None else None
+        if turn is not None:
+            yield turn
         rec.stage(ids, self.loc, BERTH_WAIT, t, env.now)
         if not port.gate.is_open:
             t = env.now
@@ -206,5 +207,5 @@ class Fleet:
         t = env.now
         yield env.timeout(duration())
         rec.stage(ids, self.loc, state, t, env.now)
-        if req is not None:
-            port.berths.release(req)
+        if port.berths is not None:
+            port.berths.give()
