@@ -151,7 +151,11 @@ def transit_distribution(containers: pd.DataFrame, bands: pd.DataFrame | None, t
                                                 f"{band['high_days']:g} d)")
     ax_h.set_ylabel("containers delivered\n(all replications)")
     ax_h.set_title(title)
-    ax_h.legend(loc="best", frameon=True, framealpha=0.9, edgecolor="none")
+    if ax_h.get_legend_handles_labels()[0]:
+        ax_h.legend(loc="best", frameon=True, framealpha=0.9, edgecolor="none")
+    else:
+        ax_h.text(0.5, 0.5, "no container delivered in the measurement window", transform=ax_h.transAxes,
+                  ha="center", va="center", color="0.4")
     ax_e.set_ylabel("share delivered\nwithin x days")
     ax_e.set_ylim(0, 1.02)
     ax_b.set_xlabel("transit time, origin to destination (days)")
