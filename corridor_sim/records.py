@@ -7,6 +7,7 @@ at that array. Tables are built at the end with numpy (repeat + bincount), so re
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from operator import itemgetter
 
 import numpy as np
 import pandas as pd
@@ -79,25 +80,30 @@ class Recorder:
                track_sample: int = 300) -> dict[str, pd.DataFrame]:
         """Containers, per-section means, sailings, occupancy and a sample of tracks, times in days."""
         n = self.next_id
-        flow = np.empty(n, np.int64)
-        start = np.empty(n)
-        for first, count, f, t in self.trains:
-            flow[first:first + count] = f
-            start[first:first + count] = t
+        # Columns are read with fromiter/itemgetter: unpacking the row tuples (zip(*rows)) allocates an iterator per
+        # row, and the garbage collector then rescans the whole heap several times over.
+        trains = self.trains
+        counts = np.fromiter(map(itemgetter(1), trains), np.int64, len(trains))  # ids run consecutively, in order
+        flow = np.repeat(np.fromiter(map(itemgetter(2), trains), np.int64, len(trains)), counts)
+        start = np.repeat(np.fromiter(map(itemgetter(3), trains), float, len(trains)), counts)
         end = np.full(n, np.nan)
-        for ids, t in self.delivered:
-            end[ids] = t
+        if self.delivered:
+            done = [d[0] for d in self.delivered]
+            sizes = np.fromiter(map(len, done), np.int64, len(done))
+            end[np.concatenate(done)] = np.repeat(np.fromiter(map(itemgetter(1), self.delivered), float, len(done)),
+                                                  sizes)
         delivered = ~np.isnan(end)
         measured = (start >= warmup_h) & (start < window_h)
 
         if self.stages:
-            arrays, locs, states, starts, ends = zip(*self.stages, strict=True)
-            lengths = np.fromiter(map(len, arrays), np.int64, len(arrays))
+            rows, m = self.stages, len(self.stages)
+            arrays = [r[0] for r in rows]
+            lengths = np.fromiter(map(len, arrays), np.int64, m)
             cid = np.concatenate(arrays)
-            loc = np.repeat(np.array(locs, np.int64), lengths)
-            state = np.repeat(np.array(states, np.int64), lengths)
-            t0 = np.repeat(np.array(starts, float), lengths)
-            t1 = np.repeat(np.array(ends, float), lengths)
+            loc = np.repeat(np.fromiter(map(itemgetter(1), rows), np.int64, m), lengths)
+            state = np.repeat(np.fromiter(map(itemgetter(2), rows), np.int64, m), lengths)
+            t0 = np.repeat(np.fromiter(map(itemgetter(3), rows), float, m), lengths)
+            t1 = np.repeat(np.fromiter(map(itemgetter(4), rows), float, m), lengths)
         else:
             cid = loc = state = np.empty(0, np.int64)
             t0 = t1 = np.empty(0)
