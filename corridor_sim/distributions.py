@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-import numpy as np
 from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainSerializer, model_validator
 
 from corridor_sim.units import format_hours, format_kmh, parse_duration, parse_speed
+
+if TYPE_CHECKING:  # numpy is imported where draws are made: `validate` then never loads it (start-up time)
+    import numpy as np
 
 DistName = Literal["fixed", "uniform", "triangular", "normal", "lognormal", "exponential", "empirical"]
 
@@ -98,6 +100,8 @@ class Dist(BaseModel):
             phi = math.exp(-a * a / 2) / math.sqrt(2 * math.pi)
             big_phi = 0.5 * (1 + math.erf(a / math.sqrt(2)))
             return self.mean + self.sd * phi / big_phi if big_phi > 0 else 0.0
+        import numpy as np
+
         w = np.asarray(self.weights if self.weights is not None else [1.0] * len(self.values), float)
         return float(np.dot(w / w.sum(), self.values))
 
@@ -133,6 +137,8 @@ class Dist(BaseModel):
         if d == "exponential":
             scale = self.mean
             return lambda: float(rng.exponential(scale))
+        import numpy as np
+
         values = np.asarray(self.values, float)
         weights = np.ones(len(values)) if self.weights is None else np.asarray(self.weights, float)
         cdf = np.cumsum(weights) / weights.sum()  # once here: rng.choice(p=...) re-checks p on every draw, 50x slower
