@@ -8,7 +8,7 @@ from collections.abc import Callable
 import numpy as np
 import simpy
 
-from corridor_sim.engine.sea import Piece
+from corridor_sim.engine.sea import Piece, take_front
 from corridor_sim.records import STATE_CODE, Recorder
 
 FORMATION_WAIT = STATE_CODE["formation_wait"]
@@ -47,17 +47,9 @@ class FormationQueue:
             self._form(self.size)
 
     def _form(self, limit: int) -> None:
-        now, taken, room = self.env.now, [], limit
-        while self.pieces and room > 0:
-            head = self.pieces[0]
-            if len(head.ids) <= room:
-                taken.append(self.pieces.popleft())
-                room -= len(head.ids)
-            else:
-                taken.append(Piece(head.ids[:room], head.route, head.pos, head.t_in))
-                head.ids = head.ids[room:]
-                room = 0
-        self.count -= limit - room
+        now = self.env.now
+        taken, n = take_front(self.pieces, limit)
+        self.count -= n
         for p in taken:
             self.rec.stage(p.ids, self.loc, FORMATION_WAIT, p.t_in, now)
         first = taken[0]

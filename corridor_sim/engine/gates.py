@@ -14,22 +14,23 @@ from corridor_sim.engine.calendar import Calendar
 
 
 class Gate:
+    """Open unless at least one outage holds it closed (two disruptions of one place may overlap)."""
+
     def __init__(self, env: simpy.Environment) -> None:
         self.env = env
-        self.is_open = True
+        self._closures = 0
         self._reopened = env.event()
-        self.closed_hours = 0.0
-        self._closed_at = 0.0
+
+    @property
+    def is_open(self) -> bool:
+        return self._closures == 0
 
     def close(self) -> None:
-        if self.is_open:
-            self.is_open = False
-            self._closed_at = self.env.now
+        self._closures += 1
 
     def open(self) -> None:
-        if not self.is_open:
-            self.is_open = True
-            self.closed_hours += self.env.now - self._closed_at
+        self._closures -= 1
+        if self._closures == 0:
             self._reopened.succeed()
             self._reopened = self.env.event()
 

@@ -35,6 +35,25 @@ class Piece:
     t_in: float
 
 
+def take_front(pieces: deque[Piece], limit: int) -> tuple[list[Piece], int]:
+    """Up to `limit` containers from the front of a FIFO of pieces, splitting the last one if needed.
+
+    Returns the pieces taken and how many containers they hold; what is split off keeps its arrival time.
+    """
+    out: list[Piece] = []
+    room = limit
+    while pieces and room > 0:
+        head = pieces[0]
+        if len(head.ids) <= room:
+            out.append(pieces.popleft())
+            room -= len(head.ids)
+        else:
+            out.append(Piece(head.ids[:room], head.route, head.pos, head.t_in))
+            head.ids = head.ids[room:]
+            room = 0
+    return out, limit - room
+
+
 class Yard:
     """Containers waiting at a port for a vessel of one sea segment, FIFO."""
 
@@ -80,18 +99,8 @@ class Yard:
 
     def take(self, limit: int) -> list[Piece]:
         """Up to `limit` containers from the front, splitting the last piece if needed."""
-        out: list[Piece] = []
-        room = limit
-        while self.pieces and room > 0:
-            head = self.pieces[0]
-            if len(head.ids) <= room:
-                out.append(self.pieces.popleft())
-                room -= len(head.ids)
-            else:
-                out.append(Piece(head.ids[:room], head.route, head.pos, head.t_in))
-                head.ids = head.ids[room:]
-                room = 0
-        self.count -= limit - room
+        out, taken = take_front(self.pieces, limit)
+        self.count -= taken
         self._wake()  # what is left may be enough for the next vessel in line
         return out
 
