@@ -18,11 +18,11 @@ def test_overlapping_outages_keep_the_gate_closed_until_the_last_ends() -> None:
     seen = {}
 
     def probe():
-        for t in (5, 12, 18, 22, 27, 35, 45, 52):
+        for t in (5, 12, 18, 22, 27, 27.5, 35, 45, 52):
             yield env.timeout(t - env.now)
             seen[t] = gate.is_open
 
     env.process(probe())
     env.run(until=60)
-    # by hand: closed by A on [10,20) and [30,40), by B on [15,25) and [40,50)
-    assert seen == {5: True, 12: False, 18: False, 22: False, 27: True, 35: False, 45: False, 52: True}
+    # by hand: closed by A on [10,20), [30,40), [50,60); by B on [15,25), [40,50)
+    assert seen == {5: True, 12: False, 18: False, 22: False, 27: True, 35: False, 45: False, 52: False, 27.5: True}
