@@ -291,15 +291,19 @@ def validate(raw: dict[str, Any], file: str | None = None, name: str | None = No
     return scenario
 
 
+def load_raw_with_sets(path: str | Path, sets: Sequence[str] = ()) -> dict[str, Any]:
+    """The file's merged mapping with `--set` overrides applied (errors name the file and `--set`)."""
+    raw = load_raw(path)
+    try:
+        return apply_sets(raw, sets)
+    except ScenarioError as exc:
+        raise ScenarioError(exc.message, exc.key, f"{path}: --set") from None
+
+
 def load_scenario(path: str | Path, sets: Sequence[str] = ()) -> Scenario:
     """Read, inherit, override and validate one scenario file."""
     path = Path(path)
-    raw = load_raw(path)
-    try:
-        raw = apply_sets(raw, sets)
-    except ScenarioError as exc:
-        raise ScenarioError(exc.message, exc.key, f"{path}: --set") from None
-    return validate(raw, str(path), name=path.stem)
+    return validate(load_raw_with_sets(path, sets), str(path), name=path.stem)
 
 
 def resolved_dict(scenario: Scenario) -> dict[str, Any]:

@@ -17,7 +17,7 @@ import pandas as pd
 from corridor_sim import analysis
 from corridor_sim.errors import ScenarioError
 from corridor_sim.experiment import Tables, run_many
-from corridor_sim.loader import apply_sets, load_raw, validate
+from corridor_sim.loader import load_raw_with_sets, validate
 from corridor_sim.schema import Scenario
 from corridor_sim.tuning.params import apply_changes, get_value, set_to
 from corridor_sim.workspace import staged, write_json, write_resolved
@@ -48,11 +48,7 @@ class Study:
         `progress(k)` as they finish.
         """
         path = Path(path)
-        raw = load_raw(path)
-        try:
-            raw = apply_sets(raw, sets)
-        except ScenarioError as exc:
-            raise ScenarioError(exc.message, exc.key, f"{path}: --set") from None
+        raw = load_raw_with_sets(path, sets)
         base = validate(raw, str(path), name=path.stem)
         if workers < 1:
             raise ScenarioError("must be at least 1", key="--workers")
