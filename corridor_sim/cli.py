@@ -7,6 +7,7 @@ the full traceback), 130 interrupted (nothing half-written is left behind).
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import tempfile
@@ -162,7 +163,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
+    from corridor_sim.analysis import counts
     from corridor_sim.compare import compare, format_table, write_comparison
+    from corridor_sim.console import censoring_warning
     from corridor_sim.loader import load_scenario
     from corridor_sim.workspace import check_new, default_run_dir, staged
 
@@ -179,6 +182,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
     with staged(out) as tmp:
         write_comparison(tmp, result, scenarios, replications, seed)
     print(format_table(result.table))
+    for name, tables in result.tables.items():
+        warning = censoring_warning(name, counts(tables["containers"]))
+        if warning:
+            print(warning)
     print(f"comparison ({replications} replications, seed {seed}, common random numbers) written to {out}")
     return 0
 
@@ -347,6 +354,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted: no results were written (partial output removed)", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into e.g. `head`, which stopped reading: not an error
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keeps Python's exit-time flush from failing again
+        return 0
     except Exception as exc:  # an internal error: keep the traceback, show one line
         log = Path(tempfile.gettempdir()) / "corridor-sim-crash.log"
         log.write_text(traceback.format_exc(), encoding="utf-8")

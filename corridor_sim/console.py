@@ -23,7 +23,21 @@ def transit_table(summary: dict[str, Any]) -> str:
     c = summary["containers"]
     rows.append(f"containers created {c['created']}, delivered {c['delivered']}, still in flight at the end "
                 f"{c['in_flight']} (of those started in the measurement window: {c['measured_in_flight']})")
+    warning = censoring_warning(summary["scenario"], c)
+    if warning:
+        rows.append(warning)
     return "\n".join(rows)
+
+
+def censoring_warning(name: str, counts: dict[str, int]) -> str:
+    """Transit KPIs leave out containers still in flight; when some started in the window, the KPIs read low."""
+    n = counts["measured_in_flight"]
+    if not n:
+        return ""
+    share = n / max(n + counts["measured_delivered"], 1)
+    return (f"warning: {name}: {n} containers ({share:.1%}) that started in the measurement window were still in "
+            "flight at the end, so transit figures are biased low; lengthen simulation.cooldown (or the corridor "
+            "is saturated)")
 
 
 def describe_network(scenario: Scenario, network: CorridorNetwork) -> str:
