@@ -55,9 +55,11 @@ class CorridorModel:
                               self._run_time(s, seg), self.gates[s], rec, rec.loc(s))
                       for s, seg in net.segments.items() if not seg.is_sea}
         self.pool_of: dict[str, StockPool] = {}
+        self.pools: dict[str, StockPool] = {}
         for p, pool in net.rolling_stock.items():
             sp = StockPool(env, pool.sets, self._draw(pool.return_time, f"stock:{p}"), rec, rec.loc(pool.segments[0]))
             self.pool_of |= {s: sp for s in pool.segments}
+            self.pools[p] = sp
         ports = {n: Port(self.gates[n], Slots(env, node.berths) if node.berths else None, rec.loc(n))
                  for n, node in net.nodes.items() if node.role == "port"}
         self.yards: dict[str, Yard] = {}
@@ -188,13 +190,16 @@ class CorridorModel:
         rec.gauges = ([(port, "yard_containers") for port, _, _, _ in yards]
                       + [(s, "vessels_waiting_for_cargo") for _, s, _, _ in yards]
                       + [(n, "queue_trains") for n, _ in handlers] + [(n, "busy_servers") for n, _ in handlers]
-                      + [(s, "waiting_trains") for s, _ in lines])
+                      + [(s, "waiting_trains") for s, _ in lines]
+                      + [(p, "stock_in_use") for p in self.pools] + [(p, "waiting_trains") for p in self.pools])
         sparse = rec.occupancy
         while True:
             day = self.env.now / 24.0
             rec.gauge(day, [yard.count for _, _, yard, _ in yards] + [fleet.at_origin for _, _, _, fleet in yards]
                       + [h.waiting for _, h in handlers] + [h.busy for _, h in handlers]
-                      + [line.waiting for _, line in lines])
+                      + [line.waiting for _, line in lines]
+                      + [pool.sets.busy for pool in self.pools.values()]
+                      + [pool.sets.waiting for pool in self.pools.values()])
             formed: dict[str, int] = {}
             for (node, _), q in self.formation.items():
                 formed[node] = formed.get(node, 0) + q.count

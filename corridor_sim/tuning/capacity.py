@@ -125,7 +125,8 @@ def _fleet_utilisation(seg_id: str, seg: Segment, occ: pd.DataFrame, sailings: p
 
 
 def resources(scenario: Scenario, tables: Tables) -> pd.DataFrame:
-    """Utilisation and queue growth (containers over the window) of every handling node, rail line and sea leg."""
+    """Utilisation and queue growth (containers over the window) of every handling node, rail line, sea leg and
+    rolling-stock pool."""
     net = scenario.network
     occ, w0, w1 = _window(tables["occupancy"], scenario)
     hours = (w1 - w0) * 24
@@ -147,6 +148,10 @@ def resources(scenario: Scenario, tables: Tables) -> pd.DataFrame:
             _, growth = _level_and_growth(occ, seg_id, "waiting_trains", w0, w1)
             rows.append((seg_id, f"{seg.mode} line", trains.get(seg_id, 0.0) * 24 / seg.trains_per_day / hours,
                          growth * per_train))
+    for pool_id, pool in net.rolling_stock.items():
+        in_use, _ = _level_and_growth(occ, pool_id, "stock_in_use", w0, w1)
+        _, growth = _level_and_growth(occ, pool_id, "waiting_trains", w0, w1)
+        rows.append((pool_id, "rolling stock", in_use / pool.sets, growth * per_train))
     out = pd.DataFrame(rows, columns=["resource", "kind", "utilisation", "queue_growth_containers"])
     return out.assign(saturated=(out["utilisation"] >= SATURATED_UTILISATION)
                       & (out["queue_growth_containers"] >= per_train))
