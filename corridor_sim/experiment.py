@@ -168,7 +168,9 @@ def _run_dask(client: Any, tasks: Sequence[tuple[Scenario, int]], todo: list[Job
               done: Callable[[Job, Tables], None]) -> None:
     from distributed import as_completed
 
-    scenarios = {t: client.scatter(tasks[t][0], broadcast=True) for t in sorted({t for t, _ in todo})}
+    # hash=False: a fresh key per call, so cancelling this call's copy can never cancel the same scenario scattered
+    # by a later call on the same client (content-hashed keys collided: "lost dependencies")
+    scenarios = {t: client.scatter(tasks[t][0], broadcast=True, hash=False) for t in sorted({t for t, _ in todo})}
     futures = {client.submit(run_one, scenarios[t], r, tasks[t][1], pure=False): (t, r) for t, r in todo}
     try:
         for fut in as_completed(futures):
