@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from corridor_sim import analysis
 from corridor_sim.errors import ScenarioError
 from corridor_sim.experiment import Tables
 from corridor_sim.network import build_network
@@ -98,16 +99,13 @@ def _trains_into(scenario: Scenario, containers: pd.DataFrame) -> dict[str, floa
 
 
 def _rates(scenario: Scenario, containers: pd.DataFrame, replications: int) -> tuple[float, float]:
-    """TEU/day offered (containers starting in the window) and carried (containers delivered in the window).
-
-    Carried counts deliveries *during* the window, whenever the container started, so on a saturated corridor it
-    flattens at the capacity instead of crediting the cool-down's deliveries to the window.
-    """
+    """TEU/day offered (containers starting in the window) and carried (delivered in the window, whenever they
+    started: on a saturated corridor it flattens at the capacity)."""
     sim = scenario.simulation
-    w0, w1 = sim.warmup / 24, sim.duration / 24
-    per_day = sim.teu_per_container / replications / (w1 - w0)
-    delivered = containers["status"].eq("delivered") & containers["end_day"].between(w0, w1, inclusive="left")
-    return float(containers["measured"].sum() * per_day), float(delivered.sum() * per_day)
+    window = (sim.warmup / 24, sim.duration / 24)
+    offered = containers["measured"].sum() * sim.teu_per_container / replications / (window[1] - window[0])
+    carried = analysis.throughput_teu_per_day(containers, window, sim.teu_per_container)[analysis.ALL]
+    return float(offered), float(carried)
 
 
 def _fleet_utilisation(seg_id: str, seg: Segment, occ: pd.DataFrame, sailings: pd.DataFrame, w0: float,

@@ -154,13 +154,13 @@ def kpis(scenario: Scenario, tables: Tables, destination: str | None, replicatio
     started = c[c["measured"]]
     m = analysis.measured(c)
     days = m["transit_days"].to_numpy()
-    window = (sim.duration - sim.warmup) / 24
+    throughput = analysis.throughput_teu_per_day(c, (sim.warmup / 24, sim.duration / 24), sim.teu_per_container)
     return {
         "p50_days": float(np.percentile(days, 50)) if len(days) else np.nan,
         "p90_days": float(np.percentile(days, 90)) if len(days) else np.nan,
         "mean_days": float(days.mean()) if len(days) else np.nan,
         "delivered": len(m) / replications,
-        "throughput_teu_per_day": len(m) * sim.teu_per_container / replications / window,
+        "throughput_teu_per_day": throughput[analysis.ALL],
         "in_flight_share": 1 - len(m) / len(started) if len(started) else np.nan,
     }
 
