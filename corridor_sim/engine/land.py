@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Callable, Generator
 
 import numpy as np
@@ -62,20 +61,16 @@ class Line:
         self.env, self.headway, self.run_time, self.gate, self.rec, self.loc = env, headway_h, run_time, gate, rec, loc
         self.next_free = 0.0
         self.waiting = 0
-        self._first_taken = False
-        self._queue: deque[simpy.Event] = deque()
+        self._turn = Slots(env, 1)  # the one place at the head of the line
 
     def traverse(self, ids: np.ndarray) -> Generator[simpy.Event, None, None]:
         env, rec = self.env, self.rec
         self.waiting += 1
-        if self._first_taken:  # another train is first in line: queue behind it
+        turn = self._turn.take()
+        if turn is not None:  # another train is first in line: queue behind it
             t = env.now
-            turn = env.event()
-            self._queue.append(turn)
             yield turn
             rec.stage(ids, self.loc, LINE_WAIT, t, env.now)
-        else:
-            self._first_taken = True
         while True:
             if not self.gate.is_open:
                 t = env.now
@@ -90,10 +85,7 @@ class Line:
             if self.gate.is_open:
                 break
         self.next_free = env.now + self.headway
-        if self._queue:
-            self._queue.popleft().succeed()  # the turn passes on; `_first_taken` stays set
-        else:
-            self._first_taken = False
+        self._turn.give()  # the head of the line passes to the next train
         self.waiting -= 1
         run = self.run_time()
         if run > 0:  # a zero-time link (a transfer within one site) schedules no event
