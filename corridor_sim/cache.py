@@ -67,12 +67,16 @@ class ReplicationCache:
             return None
 
     def put(self, key: str, seed: int, replication: int, tables: Tables) -> None:
+        self.put_pickled(key, seed, replication, pickle.dumps(tables, protocol=pickle.HIGHEST_PROTOCOL))
+
+    def put_pickled(self, key: str, seed: int, replication: int, data: bytes) -> None:
+        """Store tables already pickled (a worker process pickles once, for the cache and for its reply)."""
         target = self.path(key, seed, replication)
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".pkl")
         try:
             with os.fdopen(fd, "wb") as fh:
-                pickle.dump(tables, fh, protocol=pickle.HIGHEST_PROTOCOL)
+                fh.write(data)
             os.replace(tmp, target)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)

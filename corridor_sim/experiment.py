@@ -6,8 +6,10 @@ nor in what order. Results are put back in task and replication order before con
 identical whatever the executor and the worker count. All jobs of all tasks share one pool, so a sweep of many points
 with few replications each still keeps every worker busy.
 
-Finished replications can be kept in a `ReplicationCache` (written from this process as results arrive, so remote
-Dask workers need no shared disk); a re-run then only computes the missing ones.
+Finished replications can be kept in a `ReplicationCache`; a re-run then only computes the missing ones. Local worker
+processes write their own entries (they pickle the tables once, for the cache and for the reply, so the parent, which
+shares the cores with them, only unpickles); entries from Dask workers are written here, so remote workers need no
+shared disk.
 
 A command sets its executor, cache and Dask client once with `execution(...)`; every `run_many` inside the block
 (a sweep or a calibration calls it many times) uses them unless told otherwise, and a Dask cluster is started once.
@@ -16,6 +18,7 @@ A command sets its executor, cache and Dask client once with `execution(...)`; e
 from __future__ import annotations
 
 import os
+import pickle
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from contextlib import ExitStack, contextmanager
@@ -113,9 +116,9 @@ def run_many(tasks: Sequence[tuple[Scenario, int]], *, replications: int, worker
     if progress and results:
         progress(len(results))
 
-    def done(job: Job, tables: Tables) -> None:
+    def done(job: Job, tables: Tables, kept: bool = False) -> None:
         results[job] = tables
-        if cache:
+        if cache and not kept:
             cache.put(keys[job[0]], tasks[job[0]][1], job[1], tables)
         if progress:
             progress(1)
@@ -128,7 +131,7 @@ def run_many(tasks: Sequence[tuple[Scenario, int]], *, replications: int, worker
                 with dask_client(workers, scheduler) as own:
                     _run_dask(own, tasks, todo, done)
         elif executor == "processes" and workers > 1 and len(todo) > 1:
-            _run_processes(tasks, todo, done, workers)
+            _run_processes(tasks, todo, done, workers, cache, keys)
         else:
             for t, r in todo:
                 done((t, r), run_one(tasks[t][0], r, tasks[t][1]))
@@ -143,23 +146,34 @@ def run_replications(scenario: Scenario, replications: int | None = None, seed: 
     return run_many([(scenario, seed)], replications=n, workers=workers, progress=progress, **options)[0]
 
 
-def _run_processes(tasks: Sequence[tuple[Scenario, int]], todo: list[Job],
-                   done: Callable[[Job, Tables], None], workers: int) -> None:
+def run_pickled(scenario: Scenario, replication: int, seed: int, cache: ReplicationCache | None = None,
+                key: str = "") -> bytes:
+    """One replication in a worker process, its tables pickled once: kept in `cache` under `key` (if given) and
+    returned as bytes, so the executor's own pickling of the reply is a copy, not a second walk of the tables."""
+    data = pickle.dumps(run_one(scenario, replication, seed), protocol=pickle.HIGHEST_PROTOCOL)
+    if cache is not None:
+        cache.put_pickled(key, seed, replication, data)
+    return data
+
+
+def _run_processes(tasks: Sequence[tuple[Scenario, int]], todo: list[Job], done: Callable[..., None], workers: int,
+                   cache: ReplicationCache | None, keys: list[str]) -> None:
     """At most 2×workers jobs in flight, so an interrupt or error leaves little queued work to cancel."""
     pool = ProcessPoolExecutor(max_workers=min(workers, len(todo)))
-    pending: dict[Future[Tables], Job] = {}
+    pending: dict[Future[bytes], Job] = {}
     queue = iter(todo)
     try:
         while True:
             for t, r in queue:
-                pending[pool.submit(run_one, tasks[t][0], r, tasks[t][1])] = (t, r)
+                key = keys[t] if cache else ""
+                pending[pool.submit(run_pickled, tasks[t][0], r, tasks[t][1], cache, key)] = (t, r)
                 if len(pending) >= 2 * workers:
                     break
             if not pending:
                 break
             finished, _ = wait(pending, return_when=FIRST_COMPLETED)
             for fut in finished:
-                done(pending.pop(fut), fut.result())
+                done(pending.pop(fut), pickle.loads(fut.result()), kept=True)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
