@@ -82,8 +82,19 @@ def routes_table(scenario: Scenario, network: CorridorNetwork) -> pd.DataFrame:
 
 
 def write_tables(directory: Path, tables: dict[str, pd.DataFrame]) -> None:
+    """Each table as `<name>.csv`, floats to 6 decimals (days: 0.09 s).
+
+    Written by Arrow's C++ CSV writer: `DataFrame.to_csv` formats every float in Python, which for a few dozen
+    replications (a million rows) took longer than simulating them and left the worker processes' gain to a serial
+    tail. Strings are quoted, booleans written as true/false (both read back by `pandas.read_csv`), NaN left empty.
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pa_csv
+
+    options = pa_csv.WriteOptions(quoting_style="needed")
     for name, frame in tables.items():
-        frame.to_csv(directory / f"{name}.csv", index=False, float_format="%.6g")
+        table = pa.Table.from_pandas(frame.round(6), preserve_index=False)
+        pa_csv.write_csv(table, directory / f"{name}.csv", options)
 
 
 def write_resolved(directory: Path, scenario: Scenario) -> str:
