@@ -171,6 +171,25 @@ def test_t_interval_over_simulated_mm1_replications_covers_the_sojourn_time() ->
     assert lo <= truth <= hi and hi - lo < 0.2 * truth
 
 
+def test_bootstrap_percentile_equals_percentiles_of_concatenated_picks() -> None:
+    """The search over multiplicities gives what the definition gives: for each resample, draw replications with
+    replacement, concatenate their values, take numpy's percentile. Ties, single-value replications, q = 0 and 100."""
+    rng = np.random.default_rng(11)
+    for trial in range(40):
+        sizes = rng.integers(1, 40, int(rng.integers(2, 9)))
+        values = np.concatenate([np.round(rng.gamma(2.0, 5.0, n) + r, int(rng.integers(0, 2)))
+                                 for r, n in enumerate(sizes)])
+        frame = pd.DataFrame({"replication": np.repeat(np.arange(len(sizes)), sizes), "transit_days": values})
+        groups = [values[frame["replication"].to_numpy() == r] for r in range(len(sizes))]
+        for q in (0, 10, 50, 90, 100, float(rng.uniform(0, 100))):
+            draws = np.random.default_rng(trial)
+            est = [np.percentile(np.concatenate([groups[i] for i in draws.integers(0, len(sizes), len(sizes))]), q)
+                   for _ in range(30)]
+            expected = (np.percentile(est, 2.5), np.percentile(est, 97.5))
+            np.testing.assert_allclose(analysis.bootstrap_percentile(frame, q, n_boot=30, seed=trial), expected,
+                                       rtol=1e-12, atol=1e-12)
+
+
 def test_bootstrap_percentile_interval_shrinks_with_more_replications() -> None:
     """Replications with a random level each: the interval narrows about as 1/√replications and covers the truth.
 
