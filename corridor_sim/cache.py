@@ -61,26 +61,30 @@ class ReplicationCache:
     def get(self, key: str, seed: int, replication: int) -> Tables | None:
         """The stored tables, or None when absent or unreadable (then the replication is simply recomputed)."""
         try:
-            with self.path(key, seed, replication).open("rb") as fh:
-                return pickle.load(fh)
+            return read_tables(self.path(key, seed, replication))
         except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
             return None
 
     def put(self, key: str, seed: int, replication: int, tables: Tables) -> None:
-        self.put_pickled(key, seed, replication, pickle.dumps(tables, protocol=pickle.HIGHEST_PROTOCOL))
+        write_tables(self.path(key, seed, replication), tables)
 
-    def put_pickled(self, key: str, seed: int, replication: int, data: bytes) -> None:
-        """Store tables already pickled (a worker process pickles once, for the cache and for its reply)."""
-        target = self.path(key, seed, replication)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".pkl")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+
+def write_tables(target: Path, tables: Tables) -> None:
+    """Pickle `tables` to a temporary file beside `target`, then rename it into place: readers see all or nothing."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".pkl")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            pickle.dump(tables, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def read_tables(path: Path) -> Tables:
+    with path.open("rb") as fh:
+        return pickle.load(fh)
 
 
 def resolve_cache(directory: Path | None = None, enabled: bool = True) -> ReplicationCache | None:

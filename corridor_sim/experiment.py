@@ -7,9 +7,8 @@ identical whatever the executor and the worker count. All jobs of all tasks shar
 with few replications each still keeps every worker busy.
 
 Finished replications can be kept in a `ReplicationCache`; a re-run then only computes the missing ones. Local worker
-processes write their own entries (they pickle the tables once, for the cache and for the reply, so the parent, which
-shares the cores with them, only unpickles); entries from Dask workers are written here, so remote workers need no
-shared disk.
+processes hand their tables over as files, the cache entry itself when the cache is on (so the parent, which shares
+the cores with them, only reads); entries from Dask workers are written here, so remote workers need no shared disk.
 
 A command sets its executor, cache and Dask client once with `execution(...)`; every `run_many` inside the block
 (a sweep or a calibration calls it many times) uses them unless told otherwise, and a Dask cluster is started once.
@@ -17,18 +16,20 @@ A command sets its executor, cache and Dask client once with `execution(...)`; e
 
 from __future__ import annotations
 
+import gc
 import os
-import pickle
+import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from contextlib import ExitStack, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
 
-from corridor_sim.cache import ReplicationCache, code_fingerprint
+from corridor_sim.cache import ReplicationCache, code_fingerprint, read_tables, write_tables
 from corridor_sim.engine import simulate
 from corridor_sim.errors import ScenarioError
 from corridor_sim.network import build_network
@@ -73,8 +74,18 @@ def execution(*, workers: int = 1, executor: Executor | None = None, scheduler: 
 
 
 def run_one(scenario: Scenario, replication: int, seed: int) -> Tables:
-    """One replication (top-level so worker processes and Dask workers can import it)."""
-    return simulate(scenario, build_network(scenario), replication, seed)
+    """One replication (top-level so worker processes and Dask workers can import it).
+
+    The heap that exists before the run (pandas, SciPy, the scenario, earlier results) is frozen for its duration:
+    a replication allocates enough tracked objects (stage rows, events) to trigger dozens of collections, and a full
+    one rescanned that whole long-lived heap every time (about 15 % of a replication, and memory traffic that two
+    workers then compete for). New objects are still collected; nothing else changes.
+    """
+    gc.freeze()
+    try:
+        return simulate(scenario, build_network(scenario), replication, seed)
+    finally:
+        gc.unfreeze()
 
 
 def concat(parts: Sequence[Tables]) -> Tables:
@@ -146,36 +157,41 @@ def run_replications(scenario: Scenario, replications: int | None = None, seed: 
     return run_many([(scenario, seed)], replications=n, workers=workers, progress=progress, **options)[0]
 
 
-def run_pickled(scenario: Scenario, replication: int, seed: int, cache: ReplicationCache | None = None,
-                key: str = "") -> bytes:
-    """One replication in a worker process, its tables pickled once: kept in `cache` under `key` (if given) and
-    returned as bytes, so the executor's own pickling of the reply is a copy, not a second walk of the tables."""
-    data = pickle.dumps(run_one(scenario, replication, seed), protocol=pickle.HIGHEST_PROTOCOL)
-    if cache is not None:
-        cache.put_pickled(key, seed, replication, data)
-    return data
+def run_to_file(scenario: Scenario, replication: int, seed: int, target: Path) -> None:
+    """One replication in a worker process, its tables pickled to `target` (the cache entry when the cache is on).
+
+    A reply through the pool's pipe (a few MB per replication) kept the worker blocked until the parent, which
+    shares the cores with the workers, had read all of it; written to a file, the worker goes on at once.
+    """
+    write_tables(target, run_one(scenario, replication, seed))
 
 
 def _run_processes(tasks: Sequence[tuple[Scenario, int]], todo: list[Job], done: Callable[..., None], workers: int,
                    cache: ReplicationCache | None, keys: list[str]) -> None:
     """At most 2×workers jobs in flight, so an interrupt or error leaves little queued work to cancel."""
     pool = ProcessPoolExecutor(max_workers=min(workers, len(todo)))
-    pending: dict[Future[bytes], Job] = {}
+    pending: dict[Future[None], tuple[Job, Path]] = {}
     queue = iter(todo)
-    try:
-        while True:
-            for t, r in queue:
-                key = keys[t] if cache else ""
-                pending[pool.submit(run_pickled, tasks[t][0], r, tasks[t][1], cache, key)] = (t, r)
-                if len(pending) >= 2 * workers:
+    with tempfile.TemporaryDirectory(prefix="corridor-sim-") as scratch:
+        try:
+            while True:
+                for t, r in queue:
+                    seed = tasks[t][1]
+                    target = cache.path(keys[t], seed, r) if cache else Path(scratch) / f"{t}-{r}.pkl"
+                    pending[pool.submit(run_to_file, tasks[t][0], r, seed, target)] = ((t, r), target)
+                    if len(pending) >= 2 * workers:
+                        break
+                if not pending:
                     break
-            if not pending:
-                break
-            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for fut in finished:
-                done(pending.pop(fut), pickle.loads(fut.result()), kept=True)
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in finished:
+                    job, target = pending.pop(fut)
+                    fut.result()
+                    done(job, read_tables(target), kept=True)
+                    if not cache:
+                        target.unlink()
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _run_dask(client: Any, tasks: Sequence[tuple[Scenario, int]], todo: list[Job],
