@@ -25,7 +25,7 @@ from corridor_sim.schema import Scenario
 
 ENV = "CORRIDOR_SIM_CACHE"
 DEFAULT_DIR = Path("results/.cache")
-LIBRARIES = ("numpy", "pandas", "scipy", "simpy", "networkx")
+LIBRARIES = ("numpy", "pandas", "pyarrow", "scipy", "simpy", "networkx")  # pyarrow: string columns pickle as Arrow
 Tables = dict[str, pd.DataFrame]
 
 
