@@ -30,7 +30,6 @@ import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import ExitStack
 from pathlib import Path
 
 import pandas as pd
@@ -164,22 +163,21 @@ def main() -> None:
     if args.scenario and not args.no_cli:
         pairs.append(("corridor-sim run (whole command)", lambda: wall(lambda: cli(args.scenario, n, 1)),
                       lambda: wall(lambda: cli(args.scenario, n, w))))
+    figures = measure(pairs, args.rounds)
     startup = float("nan")
-    with ExitStack() as stack:
-        if not args.no_dask:
-            from distributed import LocalCluster  # the same cluster `--dask` starts
+    if not args.no_dask:  # started only now: an idle cluster's scheduler thread and workers would tax the rows above
+        from distributed import LocalCluster  # the same cluster `--dask` starts
 
-            t0 = time.perf_counter()
-            cluster = stack.enter_context(LocalCluster(n_workers=w, threads_per_worker=1, processes=True,
-                                                       dashboard_address=":0"))
+        t0 = time.perf_counter()
+        with LocalCluster(n_workers=w, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
             address = cluster.scheduler_address
             run_many(task, replications=w, scheduler=address)  # each worker imports the simulator once
             startup = time.perf_counter() - t0
             identical.append(f"Dask {same(reference, run_many(task, replications=n, scheduler=address)[0])}")
-            pairs.append(("Dask LocalCluster (warm)", lambda: wall(lambda: run_many(task, replications=n,
-                                                                                    executor="serial")),
-                          lambda: wall(lambda: run_many(task, replications=n, scheduler=address))))
-        figures = measure(pairs, args.rounds)
+            figures |= measure([("Dask LocalCluster (warm)",
+                                 lambda: wall(lambda: run_many(task, replications=n, executor="serial")),
+                                 lambda: wall(lambda: run_many(task, replications=n, scheduler=address)))],
+                               args.rounds)
 
     print(f"{'':<34}{'1 worker':>9}{f'{w} workers':>10}{'speed-up':>9}   speed-up per round")
     print(f"{'':<34}{'s, median':>9}{'s, median':>10}{'median':>9}")
