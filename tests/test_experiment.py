@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -106,6 +107,43 @@ def test_execution_block_sends_every_run_many_to_its_executor_and_cache(tmp_path
     assert_same(serial, first + second)
     assert computed() - before == 9
     assert len(list(tmp_path.rglob("*.pkl"))) == 9
+
+
+_REAL_RUN_TO_FILE = experiment.run_to_file
+
+
+def _noting_run_to_file(*args: object) -> None:
+    """`run_to_file` that first notes its process id (module-level: jobs are pickled by reference)."""
+    with open(os.environ["CORRIDOR_SIM_TEST_PIDS"], "a") as fh:
+        fh.write(f"{os.getpid()}\n")
+    _REAL_RUN_TO_FILE(*args)
+
+
+def _worker_pids(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Make every replication run in a worker process note that process's id in a file; returns the file."""
+    log = tmp_path / "pids"
+    monkeypatch.setenv("CORRIDOR_SIM_TEST_PIDS", str(log))
+    monkeypatch.setattr(experiment, "run_to_file", _noting_run_to_file)
+    return log
+
+
+def test_execution_block_keeps_its_worker_processes_for_every_run_many(tmp_path: Path, tasks: list, serial: list,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    log = _worker_pids(tmp_path, monkeypatch)
+    with experiment.execution(workers=2, executor="processes"):
+        first = run_many(tasks[:2], replications=3, workers=2)
+        second = run_many(tasks[2:], replications=3, workers=2)
+    assert_same(serial, first + second)
+    pids = {int(line) for line in log.read_text().split()}
+    assert len(log.read_text().split()) == 9 and 1 <= len(pids) <= 2 and os.getpid() not in pids
+    for pid in pids:  # the block shut its pool down: the workers have exited
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+
+    log.unlink()  # outside a block, each call starts (and stops) workers of its own
+    run_many(tasks[:1], replications=3, workers=2)
+    run_many(tasks[:1], replications=3, workers=2)
+    assert len({int(line) for line in log.read_text().split()}) > 2
 
 
 def test_dask_workers_with_other_code_are_refused(dask_cluster, monkeypatch: pytest.MonkeyPatch) -> None:
