@@ -13,7 +13,8 @@ alternating (ABBA), and the median of the per-round ratios is printed. The rows:
 - a pure-Python loop as long as a replication, per job: the machine's own ceiling;
 - the simulation alone, its tables left in the worker: what the model gains, transport excluded;
 - `run_many`: replications per second of the experiment layer (what every command runs), tables returned to the
-  parent and concatenated;
+  parent and concatenated, in an `execution(...)` block as a command opens it (worker processes started once, like
+  the warm Dask cluster below; a pool forked afresh per call is a row of its own);
 - `corridor-sim run`: the whole command a planner types, start-up, summary, CSV tables and plot included;
 - Dask: cluster start-up with one warm-up replication per worker (what `--dask` costs once per command), then the
   runs on the warm cluster (what a long study pays per replication).
@@ -34,7 +35,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from corridor_sim.experiment import Tables, run_many, run_one
+from corridor_sim.experiment import Tables, execution, run_many, run_one
 from corridor_sim.loader import load_scenario, validate
 from corridor_sim.schema import Scenario
 
@@ -157,13 +158,22 @@ def main() -> None:
          lambda: pooled(w, spin, [per_rep] * n)),
         ("simulation only (tables kept)", lambda: wall(lambda: [simulate_only(scenario, r) for r in reps]),
          lambda: pooled(w, simulate_only, [scenario] * n, reps)),
-        ("run_many (tables returned)", lambda: wall(lambda: run_many(task, replications=n, executor="serial")),
+        ("run_many, pool forked per call", lambda: wall(lambda: run_many(task, replications=n, executor="serial")),
          lambda: wall(lambda: run_many(task, replications=n, workers=w, executor="processes"))),
     ]
     if args.scenario and not args.no_cli:
         pairs.append(("corridor-sim run (whole command)", lambda: wall(lambda: cli(args.scenario, n, 1)),
                       lambda: wall(lambda: cli(args.scenario, n, w))))
     figures = measure(pairs, args.rounds)
+    with execution(workers=w, executor="processes"):  # as a command runs it: one pool for every run_many
+        t0 = time.perf_counter()
+        run_many(task, replications=w, workers=w)
+        pool_startup = time.perf_counter() - t0 - per_rep
+        figures = {**dict(list(figures.items())[:2]),
+                   **measure([("run_many (tables returned)",
+                               lambda: wall(lambda: run_many(task, replications=n, executor="serial")),
+                               lambda: wall(lambda: run_many(task, replications=n, workers=w)))], args.rounds),
+                   **dict(list(figures.items())[2:])}
     startup = float("nan")
     if not args.no_dask:  # started only now: an idle cluster's scheduler thread and workers would tax the rows above
         from distributed import LocalCluster  # the same cluster `--dask` starts
@@ -188,6 +198,7 @@ def main() -> None:
               + " ".join(f"{x:.2f}" for x in ratios))
     if not args.no_dask:
         print(f"Dask local cluster start-up and worker warm-up: {startup:.2f} s (paid once per command)")
+    print(f"worker processes' start-up: {pool_startup:.2f} s (once per command)")
     print(f"tables identical to serial: {', '.join(identical)}; one replication {per_rep:.3f} s serially; "
           f"load average at the end {os.getloadavg()[0]:.1f}")
 
