@@ -186,6 +186,10 @@ class CorridorModel:
         rec, net = self.rec, self.scenario.network
         yards = [(net.segments[s].from_, s, yard, self.fleets[s]) for s, yard in self.yards.items()]
         handlers = list(self.handlers.items())
+        servers = [h.servers for _, h in handlers]  # read the slots directly: a property hop per series per tick
+        # only gates a disruption targets ever close: polling all of them every tick was a sixth of the monitor
+        disrupted = {d.target for d in self.scenario.disruptions.values()}
+        closable = [(name, gate) for name, gate in self.gates.items() if name in disrupted]
         lines = [(s, line) for s, line in self.lines.items() if line.headway > 0]
         rec.gauges = ([(port, "yard_containers") for port, _, _, _ in yards]
                       + [(s, "vessels_waiting_for_cargo") for _, s, _, _ in yards]
@@ -196,7 +200,7 @@ class CorridorModel:
         while True:
             day = self.env.now / 24.0
             rec.gauge(day, [yard.count for _, _, yard, _ in yards] + [fleet.at_origin for _, _, _, fleet in yards]
-                      + [h.waiting for _, h in handlers] + [h.busy for _, h in handlers]
+                      + [s.waiting for s in servers] + [s.busy for s in servers]
                       + [line.waiting for _, line in lines]
                       + [pool.sets.busy for pool in self.pools.values()]
                       + [pool.sets.waiting for pool in self.pools.values()])
@@ -205,7 +209,7 @@ class CorridorModel:
                 formed[node] = formed.get(node, 0) + q.count
             for node, count in formed.items():
                 sparse.append((day, node, "formation_containers", count))
-            for name, gate in self.gates.items():
+            for name, gate in closable:
                 if not gate.is_open:
                     sparse.append((day, name, "closed", 1))
             yield self.env.timeout(interval)
