@@ -97,21 +97,18 @@ class Recorder:
         delivered = ~np.isnan(end)
         measured = (start >= warmup_h) & (start < window_h)
 
-        if self.stages:
-            rows, m = self.stages, len(self.stages)
-            arrays = [r[0] for r in rows]
-            lengths = np.fromiter(map(len, arrays), np.int64, m)
-            cid = np.concatenate(arrays)
-            loc = np.repeat(np.fromiter(map(itemgetter(1), rows), np.int64, m), lengths)
-            state = np.repeat(np.fromiter(map(itemgetter(2), rows), np.int64, m), lengths)
-            t0 = np.repeat(np.fromiter(map(itemgetter(3), rows), float, m), lengths)
-            t1 = np.repeat(np.fromiter(map(itemgetter(4), rows), float, m), lengths)
-        else:
-            cid = loc = state = np.empty(0, np.int64)
-            t0 = t1 = np.empty(0)
-        dur = t1 - t0
-        cls = _STATE_CLASS[state] if len(state) else np.empty(0, np.int64)
-        by_class = np.bincount(cid * 3 + cls, weights=dur, minlength=3 * n).reshape(n, 3) / 24.0
+        # Stage rows stay one per batch; only what is summed per container is repeated out to one element per
+        # (container, stage): the element arrays are the bulk of a replication's memory traffic.
+        rows, m = self.stages, len(self.stages)
+        lengths = np.fromiter(map(len, (r[0] for r in rows)), np.int64, m)
+        cid = np.concatenate([r[0] for r in rows]) if rows else np.empty(0, np.int64)
+        loc = np.fromiter(map(itemgetter(1), rows), np.int64, m)
+        state = np.fromiter(map(itemgetter(2), rows), np.int64, m)
+        t0 = np.fromiter(map(itemgetter(3), rows), float, m)
+        t1 = np.fromiter(map(itemgetter(4), rows), float, m)
+        cls = _STATE_CLASS[state] if m else np.empty(0, np.int64)
+        dur = np.repeat(t1 - t0, lengths)
+        by_class = np.bincount(cid * 3 + np.repeat(cls, lengths), weights=dur, minlength=3 * n).reshape(n, 3) / 24.0
 
         containers = pd.DataFrame({
             "replication": replication,
@@ -129,14 +126,15 @@ class Recorder:
             "measured": measured,
         })
 
-        sec = self._sections(cid, loc, cls, dur, flow, delivered & measured, replication)
+        sec = self._sections(cid, lengths, loc, cls, dur, flow, delivered & measured, replication)
 
         sailings = pd.DataFrame(self.sailings, columns=[
             "segment", "vessel", "depart_day", "arrive_day", "containers", "capacity_containers", "teu"])
         sailings.insert(0, "replication", replication)
         occupancy = self._occupancy(replication)
 
-        tracks = self._tracks(cid, loc, state, t0, t1, delivered & measured, flow, replication, track_sample)
+        tracks = self._tracks(cid, lengths, loc, state, t0, t1, delivered & measured, flow, replication,
+                              track_sample)
         return {"containers": containers, "sections": sec, "sailings": sailings, "occupancy": occupancy,
                 "tracks": tracks}
 
@@ -155,9 +153,10 @@ class Recorder:
         return pd.DataFrame({"replication": replication, "day": day[order], "location": labels(location, series[order]),
                              "metric": labels(metric, series[order]), "value": value[order]})
 
-    def _sections(self, cid: np.ndarray, loc: np.ndarray, cls: np.ndarray, dur: np.ndarray, flow: np.ndarray,
-                  done: np.ndarray, replication: int) -> pd.DataFrame:
-        """Mean days per delivered, measured container by (destination, section, moving/handling/waiting).
+    def _sections(self, cid: np.ndarray, lengths: np.ndarray, loc: np.ndarray, cls: np.ndarray, dur: np.ndarray,
+                  flow: np.ndarray, done: np.ndarray, replication: int) -> pd.DataFrame:
+        """Mean days per delivered, measured container by (destination, section, moving/handling/waiting), from
+        element arrays `cid`, `dur` and stage arrays `loc`, `cls` (`lengths` elements per stage).
 
         The three labels are folded into one integer key and summed with `bincount`: a pandas groupby on millions of
         string rows costs more than the whole simulation of a year.
@@ -168,7 +167,8 @@ class Recorder:
         dest_of_flow = np.array([dests.index(d) for d in self.flow_destination], np.int64)
         keep = done[cid]
         width = len(sections) * len(CLASSES)
-        key = dest_of_flow[flow[cid[keep]]] * width + sec_of_loc[loc[keep]] * len(CLASSES) + cls[keep]
+        part = np.repeat(sec_of_loc[loc] * len(CLASSES) + cls, lengths)  # the same for every container of a stage
+        key = dest_of_flow[flow[cid[keep]]] * width + part[keep]
         size = len(dests) * width
         present = np.flatnonzero(np.bincount(key, minlength=size))
         days = np.bincount(key, weights=dur[keep], minlength=size)[present] / 24.0
@@ -185,9 +185,10 @@ class Recorder:
         })
         return out.sort_values(["destination", "section", "state"], ignore_index=True)
 
-    def _tracks(self, cid: np.ndarray, loc: np.ndarray, state: np.ndarray, t0: np.ndarray, t1: np.ndarray,
-                eligible: np.ndarray, flow: np.ndarray, replication: int, sample: int) -> pd.DataFrame:
-        """Stage-by-stage timelines of an evenly spaced sample of delivered, measured containers."""
+    def _tracks(self, cid: np.ndarray, lengths: np.ndarray, loc: np.ndarray, state: np.ndarray, t0: np.ndarray,
+                t1: np.ndarray, eligible: np.ndarray, flow: np.ndarray, replication: int, sample: int) -> pd.DataFrame:
+        """Stage-by-stage timelines of an evenly spaced sample of delivered, measured containers (`cid` per element,
+        the rest per stage)."""
         candidates = np.flatnonzero(eligible)
         if len(candidates) == 0 or sample <= 0:
             chosen = np.empty(0, np.int64)
@@ -195,19 +196,19 @@ class Recorder:
             chosen = candidates[np.linspace(0, len(candidates) - 1, min(sample, len(candidates))).astype(int)]
         picked = np.zeros(len(eligible), bool)
         picked[chosen] = True
-        mask = picked[cid]
-        order = np.lexsort((t0[mask], cid[mask]))
-        ids = cid[mask][order]
-        where = loc[mask][order]
+        elements = np.flatnonzero(picked[cid])
+        stage = np.searchsorted(np.cumsum(lengths), elements, side="right")  # the stage row of each element
+        order = np.lexsort((t0[stage], cid[elements]))
+        ids, stage = cid[elements][order], stage[order]
         return pd.DataFrame({
             "replication": replication,
             "container_id": ids,
             "flow": labels(self.flows, flow[ids]),
-            "location": labels(self.locations, where),
-            "section": labels(self.location_section, where),
-            "state": labels(list(STATES), state[mask][order]),
-            "start_day": t0[mask][order] / 24.0,
-            "end_day": t1[mask][order] / 24.0,
+            "location": labels(self.locations, loc[stage]),
+            "section": labels(self.location_section, loc[stage]),
+            "state": labels(list(STATES), state[stage]),
+            "start_day": t0[stage] / 24.0,
+            "end_day": t1[stage] / 24.0,
         })
 
 
