@@ -8,7 +8,7 @@ holds the distribution, so a duration distribution is in hours and a speed distr
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainSerializer, model_validator
@@ -113,37 +113,38 @@ class Dist(BaseModel):
             return lambda: v
         if d == "uniform":
             lo, hi = self.low, self.high
-            return lambda: float(rng.uniform(lo, hi))
+            return _blocks(lambda k: rng.uniform(lo, hi, k))
         if d == "triangular":
             lo, mo, hi = self.low, self.mode, self.high
             if lo == hi:
                 return lambda: lo
-            return lambda: float(rng.triangular(lo, mo, hi))
+            return _blocks(lambda k: rng.triangular(lo, mo, hi, k))
         if d == "normal":
             mu, sd = self.mean, self.sd
+            normals = _blocks(lambda k: rng.normal(mu, sd, k))
 
             def truncated_normal() -> float:
                 for _ in range(1000):  # rejection is exact; the cap only guards a mean far below zero
-                    x = rng.normal(mu, sd)
+                    x = normals()
                     if x >= 0:
-                        return float(x)
+                        return x
                 return 0.0
 
             return truncated_normal
         if d == "lognormal":
             sigma2 = math.log(1 + self.cv**2)
             mu_log, sigma = math.log(self.mean) - sigma2 / 2, math.sqrt(sigma2)
-            return lambda: float(rng.lognormal(mu_log, sigma))
+            return _blocks(lambda k: rng.lognormal(mu_log, sigma, k))
         if d == "exponential":
             scale = self.mean
-            return lambda: float(rng.exponential(scale))
+            return _blocks(lambda k: rng.exponential(scale, k))
         import numpy as np
 
         values = np.asarray(self.values, float)
         weights = np.ones(len(values)) if self.weights is None else np.asarray(self.weights, float)
         cdf = np.cumsum(weights) / weights.sum()  # once here: rng.choice(p=...) re-checks p on every draw, 50x slower
         last = len(values) - 1
-        return lambda: float(values[min(int(np.searchsorted(cdf, rng.random(), side="right")), last)])
+        return _blocks(lambda k: values[np.minimum(np.searchsorted(cdf, rng.random(k), side="right"), last)])
 
     def scaled(self, factor: float) -> Dist:
         """The same shape with every quantity multiplied (a sensitivity or sweep perturbation)."""
@@ -192,3 +193,14 @@ def _serialise(fmt: Callable[[float], str]) -> Callable[[Dist], Any]:
 
 DurationDist = Annotated[Dist, BeforeValidator(_coerce(parse_duration)), PlainSerializer(_serialise(format_hours))]
 SpeedDist = Annotated[Dist, BeforeValidator(_coerce(parse_speed)), PlainSerializer(_serialise(format_kmh))]
+
+
+def _blocks(draw: Callable[[int], Any], size: int = 256) -> Callable[[], float]:
+    """Next value of `draw(size)` blocks, one at a time. A scalar `Generator` call costs about as much as a block of
+    fifty draws; every method used here takes the stream in order, so the values are exactly those of drawing one at
+    a time (checked in the tests)."""
+    def values() -> Iterator[float]:
+        while True:
+            yield from draw(size).tolist()
+
+    return values().__next__

@@ -79,6 +79,34 @@ def test_sample_mean_matches_expected(spec: object, mean_h: float) -> None:
     assert x.min() >= 0
 
 
+@pytest.mark.parametrize(("spec", "one_draw"), [
+    ({"dist": "uniform", "low": "2h", "high": "5h"}, lambda r: r.uniform(2.0, 5.0)),
+    ({"dist": "triangular", "low": "1h", "mode": "2h", "high": "5h"}, lambda r: r.triangular(1.0, 2.0, 5.0)),
+    ({"dist": "exponential", "mean": "3h"}, lambda r: r.exponential(3.0)),
+    ({"dist": "lognormal", "mean": "4h", "cv": 0.5},
+     lambda r: r.lognormal(math.log(4.0) - math.log(1.25) / 2, math.sqrt(math.log(1.25)))),
+    ({"dist": "empirical", "values": ["1h", "2h", "7h"], "weights": [1, 2, 1]},
+     lambda r: [1.0, 2.0, 7.0][int(np.searchsorted([0.25, 0.75, 1.0], r.random(), side="right"))]),
+])
+def test_draws_are_those_of_one_generator_call_per_draw(spec: dict, one_draw) -> None:
+    """Samplers draw in blocks for speed; the values must be exactly those of drawing one at a time, in order (so a
+    block size never changes a result), across block boundaries."""
+    sampler = TypeAdapter(DurationDist).validate_python(spec).sampler(stream(5, 0, "x"))
+    reference = stream(5, 0, "x")
+    assert [sampler() for _ in range(700)] == [float(one_draw(reference)) for _ in range(700)]
+
+
+def test_truncated_normal_rejects_from_one_stream_in_order() -> None:
+    sampler = TypeAdapter(DurationDist).validate_python({"dist": "normal", "mean": "1h", "sd": "2h"}).sampler(
+        stream(5, 0, "x"))
+    reference, expected = stream(5, 0, "x"), []
+    while len(expected) < 700:
+        x = float(reference.normal(1.0, 2.0))
+        if x >= 0:
+            expected.append(x)
+    assert [sampler() for _ in range(700)] == expected
+
+
 def test_lognormal_by_mean_and_cv() -> None:
     _, x = sample({"dist": "lognormal", "mean": "2d", "cv": 0.8})
     assert x.mean() == pytest.approx(48, rel=0.01)
