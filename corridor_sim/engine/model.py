@@ -8,6 +8,7 @@ port they wait for an onward train (or are delivered).
 from __future__ import annotations
 
 from collections.abc import Callable, Generator
+from operator import attrgetter
 
 import numpy as np
 import pandas as pd
@@ -197,13 +198,16 @@ class CorridorModel:
                       + [(s, "waiting_trains") for s, _ in lines]
                       + [(p, "stock_in_use") for p in self.pools] + [(p, "waiting_trains") for p in self.pools])
         sparse = rec.occupancy
+        # one list display of attribute reads per tick, in the declared order (comprehensions and concatenations
+        # built a dozen lists per tick: the monitor was a sixth of a replication)
+        get_count, get_at_origin, get_waiting, get_busy = map(attrgetter, ("count", "at_origin", "waiting", "busy"))
+        yard_list, fleets = [y for _, _, y, _ in yards], [f for _, _, _, f in yards]
+        line_list, stock = [line for _, line in lines], [pool.sets for pool in self.pools.values()]
         while True:
             day = self.env.now / 24.0
-            rec.gauge(day, [yard.count for _, _, yard, _ in yards] + [fleet.at_origin for _, _, _, fleet in yards]
-                      + [s.waiting for s in servers] + [s.busy for s in servers]
-                      + [line.waiting for _, line in lines]
-                      + [pool.sets.busy for pool in self.pools.values()]
-                      + [pool.sets.waiting for pool in self.pools.values()])
+            rec.gauge(day, [*map(get_count, yard_list), *map(get_at_origin, fleets), *map(get_waiting, servers),
+                            *map(get_busy, servers), *map(get_waiting, line_list), *map(get_busy, stock),
+                            *map(get_waiting, stock)])
             formed: dict[str, int] = {}
             for (node, _), q in self.formation.items():
                 formed[node] = formed.get(node, 0) + q.count
