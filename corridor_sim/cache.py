@@ -61,15 +61,15 @@ class ReplicationCache:
     def get(self, key: str, seed: int, replication: int) -> Tables | None:
         """The stored tables, or None when absent or unreadable (then the replication is simply recomputed)."""
         try:
-            return read_tables(self.path(key, seed, replication))
+            return unpickle_tables(self.path(key, seed, replication))
         except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
             return None
 
     def put(self, key: str, seed: int, replication: int, tables: Tables) -> None:
-        write_tables(self.path(key, seed, replication), tables)
+        pickle_tables(self.path(key, seed, replication), tables)
 
 
-def write_tables(target: Path, tables: Tables) -> None:
+def pickle_tables(target: Path, tables: Tables) -> None:
     """Pickle `tables` to a temporary file beside `target`, then rename it into place: readers see all or nothing."""
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".pkl")
@@ -82,7 +82,8 @@ def write_tables(target: Path, tables: Tables) -> None:
         raise
 
 
-def read_tables(path: Path) -> Tables:
+def unpickle_tables(path: Path) -> Tables:
+    """The tables `pickle_tables` wrote (the CSV tables of a run are `workspace.write_tables`)."""
     with path.open("rb") as fh:
         return pickle.load(fh)
 

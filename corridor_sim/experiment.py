@@ -29,7 +29,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from corridor_sim.cache import ReplicationCache, code_fingerprint, read_tables, write_tables
+from corridor_sim.cache import ReplicationCache, code_fingerprint, pickle_tables, unpickle_tables
 from corridor_sim.engine import simulate
 from corridor_sim.errors import ScenarioError
 from corridor_sim.network import build_network
@@ -137,7 +137,7 @@ def run_many(tasks: Sequence[tuple[Scenario, int]], *, replications: int, worker
     if progress and results:
         progress(len(results))
 
-    def done(job: Job, tables: Tables, kept: bool = False) -> None:
+    def done(job: Job, tables: Tables, kept: bool = False) -> None:  # kept: a worker already wrote the cache entry
         results[job] = tables
         if cache and not kept:
             cache.put(keys[job[0]], tasks[job[0]][1], job[1], tables)
@@ -177,7 +177,7 @@ def run_to_file(scenario: Scenario, replication: int, seed: int, target: Path) -
     A reply through the pool's pipe (a few MB per replication) kept the worker blocked until the parent, which
     shares the cores with the workers, had read all of it; written to a file, the worker goes on at once.
     """
-    write_tables(target, run_one(scenario, replication, seed))
+    pickle_tables(target, run_one(scenario, replication, seed))
 
 
 def _run_processes(pool: ProcessPoolExecutor, workers: int, tasks: Sequence[tuple[Scenario, int]], todo: list[Job],
@@ -201,7 +201,7 @@ def _run_processes(pool: ProcessPoolExecutor, workers: int, tasks: Sequence[tupl
                 for fut in finished:
                     job, target = pending.pop(fut)
                     fut.result()
-                    done(job, read_tables(target), kept=True)
+                    done(job, unpickle_tables(target), kept=cache is not None)
                     if not cache:
                         target.unlink()
         finally:
