@@ -100,8 +100,9 @@ class Recorder:
         # Stage rows stay one per batch; only what is summed per container is repeated out to one element per
         # (container, stage): the element arrays are the bulk of a replication's memory traffic.
         rows, m = self.stages, len(self.stages)
-        lengths = np.fromiter(map(len, (r[0] for r in rows)), np.int64, m)
-        cid = np.concatenate([r[0] for r in rows]) if rows else np.empty(0, np.int64)
+        arrays = [r[0] for r in rows]
+        lengths = np.fromiter(map(len, arrays), np.int64, m)
+        cid = np.concatenate(arrays) if arrays else np.empty(0, np.int64)
         loc = np.fromiter(map(itemgetter(1), rows), np.int64, m)
         state = np.fromiter(map(itemgetter(2), rows), np.int64, m)
         t0 = np.fromiter(map(itemgetter(3), rows), float, m)
