@@ -9,12 +9,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import load, scenario_dict
+from conftest import load, run, scenario_dict
 
 from corridor_sim import analysis, experiment
 from corridor_sim.cache import ReplicationCache, resolve_cache
 from corridor_sim.errors import ScenarioError
 from corridor_sim.experiment import run_many, run_replications
+from corridor_sim.records import CLASSES, METRICS, STATES, STATUSES
 
 NODES = {
     "a": {"role": "terminal", "handling": {"servers": 1, "time": "2h"}},
@@ -375,3 +376,33 @@ def test_a_fully_cached_study_starts_no_dask_cluster(tmp_path: Path, tasks: list
     run_many(tasks, replications=3, cache=cache)
     with experiment.execution(scheduler="tcp://127.0.0.1:1", cache=cache):
         assert_same(serial, run_many(tasks, replications=3))
+
+
+def test_label_columns_are_categoricals_with_the_same_categories_in_every_replication() -> None:
+    """A replication without a closure has no `closed` rows, yet its `metric` column has the same categories as one
+    with: replications then concatenate as categoricals (mixed categories would silently become `object`), and the
+    categories are every name the scenario can produce, sorted."""
+    raw = small()
+    raw["disruptions"] = {"b_shut": {"target": "b", "every": {"dist": "exponential", "mean": "150d"},
+                                     "duration": "2d"}}
+    scenario = load(raw)
+    tables = run_replications(scenario, replications=6)
+    closed = tables["occupancy"].loc[tables["occupancy"]["metric"].eq("closed"), "replication"].unique()
+    assert 0 < len(closed) < 6  # the premise: some replications saw a closure, some did not
+
+    places = sorted([*NODES, *SEGMENTS])
+    expected = {
+        "containers": {"flow": ["f"], "origin": ["a"], "destination": ["z"], "status": list(STATUSES)},
+        "sections": {"destination": ["z"], "state": sorted(CLASSES)},
+        "occupancy": {"location": places, "metric": sorted(METRICS)},
+        "tracks": {"flow": ["f"], "location": places, "state": sorted(STATES)},
+    }
+    for table, columns in expected.items():
+        for column, categories in columns.items():
+            dtype = tables[table][column].dtype
+            assert isinstance(dtype, pd.CategoricalDtype), (table, column, dtype)
+            assert list(dtype.categories) == categories, (table, column)
+    quiet = run(scenario, replication=min(set(range(6)) - set(closed)))["occupancy"]  # alone, without a closure
+    assert not quiet["metric"].eq("closed").any()
+    for label in ("location", "metric"):
+        assert quiet[label].dtype == tables["occupancy"][label].dtype
