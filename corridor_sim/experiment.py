@@ -18,12 +18,14 @@ from __future__ import annotations
 
 import gc
 import os
+import pickle
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from contextlib import ExitStack, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -171,13 +173,24 @@ def run_replications(scenario: Scenario, replications: int | None = None, seed: 
     return run_many([(scenario, seed)], replications=n, workers=workers, progress=progress, **options)[0]
 
 
-def run_to_file(scenario: Scenario, replication: int, seed: int, target: Path) -> None:
+def run_to_file(scenario: bytes, replication: int, seed: int, target: Path) -> None:
     """One replication in a worker process, its tables pickled to `target` (the cache entry when the cache is on).
 
     A reply through the pool's pipe (a few MB per replication) kept the worker blocked until the parent, which
-    shares the cores with the workers, had read all of it; written to a file, the worker goes on at once.
+    shares the cores with the workers, had read all of it; written to a file, the worker goes on at once. The
+    scenario comes pickled, once per task, by the parent (see `_unpickled`).
     """
-    pickle_tables(target, run_one(scenario, replication, seed))
+    pickle_tables(target, run_one(_unpickled(scenario), replication, seed))
+
+
+@lru_cache(maxsize=4)
+def _unpickled(scenario: bytes) -> Scenario:
+    """The scenario a worker was sent, unpickled once per worker and task rather than once per replication.
+
+    Pickling the validated model for every job cost the parent (which shares the cores with the workers) about a
+    millisecond per replication, and each worker as much again to unpickle it; bytes pickle as a plain copy.
+    """
+    return pickle.loads(scenario)
 
 
 def _run_processes(pool: ProcessPoolExecutor, workers: int, tasks: Sequence[tuple[Scenario, int]], todo: list[Job],
@@ -186,13 +199,14 @@ def _run_processes(pool: ProcessPoolExecutor, workers: int, tasks: Sequence[tupl
     this call's jobs are cancelled or waited for (the pool may serve further calls), then the scratch files go."""
     pending: dict[Future[None], tuple[Job, Path]] = {}
     queue = iter(todo)
+    pickled = {t: pickle.dumps(tasks[t][0], protocol=pickle.HIGHEST_PROTOCOL) for t in sorted({t for t, _ in todo})}
     with tempfile.TemporaryDirectory(prefix="corridor-sim-") as scratch:
         try:
             while True:
                 for t, r in queue:
                     seed = tasks[t][1]
                     target = cache.path(keys[t], seed, r) if cache else Path(scratch) / f"{t}-{r}.pkl"
-                    pending[pool.submit(run_to_file, tasks[t][0], r, seed, target)] = ((t, r), target)
+                    pending[pool.submit(run_to_file, pickled[t], r, seed, target)] = ((t, r), target)
                     if len(pending) >= 2 * workers:
                         break
                 if not pending:
