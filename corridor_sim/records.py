@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from operator import itemgetter
 
 import numpy as np
@@ -228,8 +229,14 @@ def labels(names: Sequence[str], codes: np.ndarray, universe: Sequence[str] = ()
     about twenty as Arrow strings. That halves what a worker process hands back per replication (the cost that kept
     two workers from doubling the replication rate) and the memory of a long study's tables.
     """
-    distinct = sorted({*names, *universe})
-    position = {name: i for i, name in enumerate(distinct)}
-    remap = np.array([position[name] for name in names], np.int64)
-    return pd.Categorical.from_codes(remap[np.asarray(codes, np.int64)],
-                                     dtype=pd.CategoricalDtype(pd.Index(distinct, dtype="str")))
+    dtype, position = _categories(frozenset({*names, *universe}))
+    remap = np.fromiter(map(position.__getitem__, names), np.int64, len(names))
+    return pd.Categorical.from_codes(remap[np.asarray(codes, np.int64)], dtype=dtype, validate=False)
+
+
+@lru_cache(maxsize=64)
+def _categories(distinct: frozenset[str]) -> tuple[pd.CategoricalDtype, dict[str, int]]:
+    """The dtype of a label column and each name's code in it (read-only). Cached: every replication asks for the
+    same few, and building a categories index was a fifth of `tables()`."""
+    ordered = sorted(distinct)
+    return pd.CategoricalDtype(pd.Index(ordered, dtype="str")), {name: i for i, name in enumerate(ordered)}
