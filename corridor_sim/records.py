@@ -37,6 +37,7 @@ METRICS = ("busy_servers", "closed", "formation_containers", "queue_trains", "st
            "vessels_waiting_for_cargo", "waiting_trains", "yard_containers")
 CLASSES = ("moving", "handling", "waiting")
 _STATE_CLASS = np.array([CLASSES.index(c) for c in STATES.values()])
+_CLASS_RANK = np.argsort(np.argsort(CLASSES))  # a class's place among the class names in sorted order
 
 
 @dataclass
@@ -169,29 +170,30 @@ class Recorder:
         The three labels are folded into one integer key and summed with `bincount`: a pandas groupby on millions of
         string rows costs more than the whole simulation of a year.
         """
+        # every label in sorted order, so the folded keys come out of `bincount` already sorted as the labels are
         sections = sorted(set(self.location_section))
         sec_of_loc = np.array([sections.index(s) for s in self.location_section], np.int64)
         dests = sorted(set(self.flow_destination))
         dest_of_flow = np.array([dests.index(d) for d in self.flow_destination], np.int64)
+        states = sorted(CLASSES)
         keep = done[cid]
-        width = len(sections) * len(CLASSES)
-        part = np.repeat(sec_of_loc[loc] * len(CLASSES) + cls, lengths)  # the same for every container of a stage
-        key = dest_of_flow[flow[cid[keep]]] * width + part[keep]
+        width = len(sections) * len(states)
+        part = np.repeat(sec_of_loc[loc] * len(states) + _CLASS_RANK[cls], lengths)  # the same for a stage's containers
+        key = dest_of_flow[flow][cid[keep]] * width + part[keep]
         size = len(dests) * width
         present = np.flatnonzero(np.bincount(key, minlength=size))
         days = np.bincount(key, weights=dur[keep], minlength=size)[present] / 24.0
         counts = np.bincount(dest_of_flow[flow[done]], minlength=len(dests))
         d, rest = np.divmod(present, width)
-        s, c = np.divmod(rest, len(CLASSES))
-        out = pd.DataFrame({
+        s, c = np.divmod(rest, len(states))
+        return pd.DataFrame({
             "replication": replication,
             "destination": labels(dests, d),
             "section": labels(sections, s),
-            "state": labels(CLASSES, c),
+            "state": labels(states, c),
             "days": days / counts[d],
             "containers": counts[d].astype("int64"),
         })
-        return out.sort_values(["destination", "section", "state"], ignore_index=True)
 
     def _tracks(self, cid: np.ndarray, lengths: np.ndarray, loc: np.ndarray, state: np.ndarray, t0: np.ndarray,
                 t1: np.ndarray, eligible: np.ndarray, flow: np.ndarray, replication: int, sample: int) -> pd.DataFrame:
