@@ -103,19 +103,24 @@ class Recorder:
         delivered = ~np.isnan(end)
         measured = (start >= warmup_h) & (start < window_h)
 
-        # Stage rows stay one per batch; only what is summed per container is repeated out to one element per
-        # (container, stage): the element arrays are the bulk of a replication's memory traffic.
+        # A train's or vessel's load is one array of ids that rides through many stage rows. Sums run over the
+        # distinct loads (a fifth of the (container, stage) pairs in the 2023 scenario) and the stage rows, never over
+        # one element per pair: that element traffic was most of `tables()`, and what two workers competed for.
         rows, m = self.stages, len(self.stages)
-        arrays = [r[0] for r in rows]
-        lengths = np.fromiter(map(len, arrays), np.int64, m)
-        cid = np.concatenate(arrays) if arrays else np.empty(0, np.int64)
+        index: dict[int, int] = {}  # id of a load array -> its number (arrays are all alive, so ids are unique)
+        load = np.fromiter((index.setdefault(id(r[0]), len(index)) for r in rows), np.int64, m)
+        loads = list({id(r[0]): r[0] for r in rows}.values())  # in order of first use, matching `index`
+        sizes = np.fromiter(map(len, loads), np.int64, len(loads))
+        cid = np.concatenate(loads) if loads else np.empty(0, np.int64)  # every load's ids once
+        owner = np.repeat(np.arange(len(loads)), sizes)  # the load each of those ids belongs to
         loc = np.fromiter(map(itemgetter(1), rows), np.int64, m)
         state = np.fromiter(map(itemgetter(2), rows), np.int64, m)
         t0 = np.fromiter(map(itemgetter(3), rows), float, m)
         t1 = np.fromiter(map(itemgetter(4), rows), float, m)
         cls = _STATE_CLASS[state] if m else np.empty(0, np.int64)
-        dur = np.repeat(t1 - t0, lengths)
-        by_class = np.bincount(cid * 3 + np.repeat(cls, lengths), weights=dur, minlength=3 * n).reshape(n, 3) / 24.0
+        dur = t1 - t0
+        per_load = np.bincount(load * 3 + cls, weights=dur, minlength=3 * len(loads)).reshape(len(loads), 3)
+        by_class = np.stack([np.bincount(cid, weights=per_load[owner, k], minlength=n) for k in range(3)], axis=1) / 24
 
         containers = pd.DataFrame({
             "replication": replication,
@@ -133,15 +138,15 @@ class Recorder:
             "measured": measured,
         })
 
-        sec = self._sections(cid, lengths, loc, cls, dur, flow, delivered & measured, replication)
+        carried = _Loads(load, cid, owner, len(loads))
+        sec = self._sections(carried, loc, cls, dur, flow, delivered & measured, replication)
 
         sailings = pd.DataFrame(self.sailings, columns=[
             "segment", "vessel", "depart_day", "arrive_day", "containers", "capacity_containers", "teu"])
         sailings.insert(0, "replication", replication)
         occupancy = self._occupancy(replication)
 
-        tracks = self._tracks(cid, lengths, loc, state, t0, t1, delivered & measured, flow, replication,
-                              track_sample)
+        tracks = self._tracks(carried, loc, state, t0, t1, delivered & measured, flow, replication, track_sample)
         return {"containers": containers, "sections": sec, "sailings": sailings, "occupancy": occupancy,
                 "tracks": tracks}
 
@@ -162,13 +167,14 @@ class Recorder:
                              "location": labels(location, series[order], places),
                              "metric": labels(metric, series[order], METRICS), "value": value[order]})
 
-    def _sections(self, cid: np.ndarray, lengths: np.ndarray, loc: np.ndarray, cls: np.ndarray, dur: np.ndarray,
-                  flow: np.ndarray, done: np.ndarray, replication: int) -> pd.DataFrame:
+    def _sections(self, loads: _Loads, loc: np.ndarray, cls: np.ndarray, dur: np.ndarray, flow: np.ndarray,
+                  done: np.ndarray, replication: int) -> pd.DataFrame:
         """Mean days per delivered, measured container by (destination, section, moving/handling/waiting), from
-        element arrays `cid`, `dur` and stage arrays `loc`, `cls` (`lengths` elements per stage).
+        stage arrays `loc`, `cls`, `dur` and the containers of each stage's load.
 
         The three labels are folded into one integer key and summed with `bincount`: a pandas groupby on millions of
-        string rows costs more than the whole simulation of a year.
+        string rows costs more than the whole simulation of a year. A stage adds its duration once per counted
+        container of its load, so it is weighted by how many of them each destination has.
         """
         # every label in sorted order, so the folded keys come out of `bincount` already sorted as the labels are
         sections = sorted(set(self.location_section))
@@ -176,14 +182,16 @@ class Recorder:
         dests = sorted(set(self.flow_destination))
         dest_of_flow = np.array([dests.index(d) for d in self.flow_destination], np.int64)
         states = sorted(CLASSES)
-        keep = done[cid]
-        width = len(sections) * len(states)
-        part = np.repeat(sec_of_loc[loc] * len(states) + _CLASS_RANK[cls], lengths)  # the same for a stage's containers
-        key = dest_of_flow[flow][cid[keep]] * width + part[keep]
-        size = len(dests) * width
-        present = np.flatnonzero(np.bincount(key, minlength=size))
-        days = np.bincount(key, weights=dur[keep], minlength=size)[present] / 24.0
-        counts = np.bincount(dest_of_flow[flow[done]], minlength=len(dests))
+        width, nd = len(sections) * len(states), len(dests)
+        keep = done[loads.cid]
+        # counted containers per (stage row, destination): those of the stage's load
+        counted = np.bincount(loads.owner[keep] * nd + dest_of_flow[flow[loads.cid[keep]]],
+                              minlength=loads.count * nd).reshape(loads.count, nd)[loads.load]
+        key = (np.arange(nd) * width)[None, :] + (sec_of_loc[loc] * len(states) + _CLASS_RANK[cls])[:, None]
+        size = nd * width
+        present = np.flatnonzero(np.bincount(key.ravel(), weights=counted.ravel(), minlength=size))
+        days = np.bincount(key.ravel(), weights=(dur[:, None] * counted).ravel(), minlength=size)[present] / 24.0
+        counts = np.bincount(dest_of_flow[flow[done]], minlength=nd)
         d, rest = np.divmod(present, width)
         s, c = np.divmod(rest, len(states))
         return pd.DataFrame({
@@ -195,10 +203,10 @@ class Recorder:
             "containers": counts[d].astype("int64"),
         })
 
-    def _tracks(self, cid: np.ndarray, lengths: np.ndarray, loc: np.ndarray, state: np.ndarray, t0: np.ndarray,
-                t1: np.ndarray, eligible: np.ndarray, flow: np.ndarray, replication: int, sample: int) -> pd.DataFrame:
-        """Stage-by-stage timelines of an evenly spaced sample of delivered, measured containers (`cid` per element,
-        the rest per stage)."""
+    def _tracks(self, loads: _Loads, loc: np.ndarray, state: np.ndarray, t0: np.ndarray, t1: np.ndarray,
+                eligible: np.ndarray, flow: np.ndarray, replication: int, sample: int) -> pd.DataFrame:
+        """Stage-by-stage timelines of an evenly spaced sample of delivered, measured containers: every stage row of
+        every load that carried a sampled container, in time order per container."""
         candidates = np.flatnonzero(eligible)
         if len(candidates) == 0 or sample <= 0:
             chosen = np.empty(0, np.int64)
@@ -206,10 +214,16 @@ class Recorder:
             chosen = candidates[np.linspace(0, len(candidates) - 1, min(sample, len(candidates))).astype(int)]
         picked = np.zeros(len(eligible), bool)
         picked[chosen] = True
-        elements = np.flatnonzero(picked[cid])
-        stage = np.searchsorted(np.cumsum(lengths), elements, side="right")  # the stage row of each element
-        order = np.lexsort((t0[stage], cid[elements]))
-        ids, stage = cid[elements][order], stage[order]
+        found = np.flatnonzero(picked[loads.cid])  # a sampled container in one of the loads
+        stages_by_load = np.argsort(loads.load, kind="stable")  # stage rows grouped by load, in order within one
+        per_load = np.bincount(loads.load, minlength=loads.count)
+        first = np.cumsum(per_load) - per_load  # where each load's stage rows begin in `stages_by_load`
+        repeat = per_load[loads.owner[found]]
+        ids = np.repeat(loads.cid[found], repeat)
+        within = np.arange(len(ids)) - np.repeat(np.cumsum(repeat) - repeat, repeat)
+        stage = stages_by_load[np.repeat(first[loads.owner[found]], repeat) + within]
+        order = np.lexsort((stage, t0[stage], ids))
+        ids, stage = ids[order], stage[order]
         return pd.DataFrame({
             "replication": replication,
             "container_id": ids,
@@ -220,6 +234,17 @@ class Recorder:
             "start_day": t0[stage] / 24.0,
             "end_day": t1[stage] / 24.0,
         })
+
+
+@dataclass(frozen=True)
+class _Loads:
+    """Which load each stage row moved (`load`), and each load's container ids once (`cid`, with `owner`: the load
+    of each id)."""
+
+    load: np.ndarray
+    cid: np.ndarray
+    owner: np.ndarray
+    count: int
 
 
 def labels(names: Sequence[str], codes: np.ndarray, universe: Sequence[str] = ()) -> pd.Categorical:
