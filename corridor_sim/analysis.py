@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 PERCENTILES = (10, 50, 90, 95)
 ALL = "(all)"
@@ -26,7 +26,9 @@ def t_interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float]:
     values = values[~np.isnan(values)]
     if len(values) < 2:
         return (float("nan"), float("nan"))
-    half = stats.t.ppf((1 + level) / 2, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values))
+    # Student's t quantile; `scipy.stats.t.ppf` computes it with this same function, but importing scipy.stats
+    # cost every command 0.4 s
+    half = special.stdtrit(len(values) - 1, (1 + level) / 2) * values.std(ddof=1) / np.sqrt(len(values))
     return (float(values.mean() - half), float(values.mean() + half))
 
 
