@@ -29,7 +29,8 @@ def _run_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--replications", type=int, help="number of replications (default: the scenario's)")
     p.add_argument("--seed", type=int, help="random seed (default: the scenario's)")
     p.add_argument("--out", type=Path, help="new results directory (default results/<scenario>/<timestamp>)")
-    p.add_argument("--workers", type=int, default=1, help="worker processes for replications and sweep points")
+    p.add_argument("--workers", type=int, default=1,
+                   help="processes running replications and sweep points (this one among them)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     where = p.add_mutually_exclusive_group()
     where.add_argument("--dask", action="store_true", help="run on a local Dask cluster (--workers processes, "

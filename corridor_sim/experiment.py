@@ -6,9 +6,9 @@ nor in what order. Results are put back in task and replication order before con
 identical whatever the executor and the worker count. All jobs of all tasks share one pool, so a sweep of many points
 with few replications each still keeps every worker busy.
 
-Finished replications can be kept in a `ReplicationCache`; a re-run then only computes the missing ones. Local worker
-processes hand their tables over as files, the cache entry itself when the cache is on (so the parent, which shares
-the cores with them, only reads); entries from Dask workers are written here, so remote workers need no shared disk.
+With local processes, `workers` counts this process too: it runs replications itself beside `workers - 1` worker
+processes, which hand their tables over as files, the cache entry itself when the cache is on (so this process only
+reads them); entries from Dask workers are written here, so remote workers need no shared disk.
 
 A command sets its executor, cache and Dask client once with `execution(...)`; every `run_many` inside the block
 (a sweep or a calibration calls it many times) uses them unless told otherwise, and a Dask cluster is started once.
@@ -20,6 +20,7 @@ import gc
 import os
 import pickle
 import tempfile
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from contextlib import ExitStack, contextmanager
@@ -154,11 +155,12 @@ def run_many(tasks: Sequence[tuple[Scenario, int]], *, replications: int, worker
                 with dask_client(workers, scheduler) as own:
                     _run_dask(own, tasks, todo, done)
         elif executor == "processes" and workers > 1 and len(todo) > 1:
+            helpers = min(workers, len(todo)) - 1  # the parent is one of the workers
             if settings.pool is not None:
-                _run_processes(settings.pool(workers), workers, tasks, todo, done, cache, keys)
+                _run_processes(settings.pool(helpers), helpers, tasks, todo, done, cache, keys)
             else:
-                with ProcessPoolExecutor(min(workers, len(todo))) as pool:
-                    _run_processes(pool, workers, tasks, todo, done, cache, keys)
+                with ProcessPoolExecutor(helpers) as pool:
+                    _run_processes(pool, helpers, tasks, todo, done, cache, keys)
         else:
             for t, r in todo:
                 done((t, r), run_one(tasks[t][0], r, tasks[t][1]))
@@ -193,31 +195,48 @@ def _unpickled(scenario: bytes) -> Scenario:
     return pickle.loads(scenario)
 
 
-def _run_processes(pool: ProcessPoolExecutor, workers: int, tasks: Sequence[tuple[Scenario, int]], todo: list[Job],
+def _run_processes(pool: ProcessPoolExecutor, helpers: int, tasks: Sequence[tuple[Scenario, int]], todo: list[Job],
                    done: Callable[..., None], cache: ReplicationCache | None, keys: list[str]) -> None:
-    """At most 2 jobs per worker in flight, so an interrupt or error leaves little queued work to cancel; on leaving,
-    this call's jobs are cancelled or waited for (the pool may serve further calls), then the scratch files go."""
+    """Run `todo` on the pool's `helpers` processes and in this one, each taking the next job when free.
+
+    The parent is one of the workers: between its own replications it collects the files the pool's processes
+    wrote and tops up their queues. Its own replications need no hand-over at all, and with as many workers as
+    cores no worker waits for a core while the parent reads tables. A pool process keeps up to 4 jobs in flight, as
+    the parent tops it up only between replications (with 2 it ran dry: 1.45x against 1.65x for 2 workers); at the
+    end the parent takes back queued jobs no process has started, so neither waits long for the other. On leaving,
+    this call's jobs are cancelled or waited for (the pool may serve further calls), then the scratch files go.
+    """
     pending: dict[Future[None], tuple[Job, Path]] = {}
-    queue = iter(todo)
+    jobs = deque(todo)
     pickled = {t: pickle.dumps(tasks[t][0], protocol=pickle.HIGHEST_PROTOCOL) for t in sorted({t for t, _ in todo})}
+
+    def collect(timeout: float | None) -> None:
+        finished, _ = wait(pending, timeout=timeout, return_when=FIRST_COMPLETED)
+        for fut in finished:
+            job, target = pending.pop(fut)
+            fut.result()
+            done(job, unpickle_tables(target), kept=cache is not None)
+            if not cache:
+                target.unlink()
+
     with tempfile.TemporaryDirectory(prefix="corridor-sim-") as scratch:
         try:
-            while True:
-                for t, r in queue:
+            while jobs or pending:
+                while jobs and len(pending) < 4 * helpers:
+                    t, r = jobs.popleft()
                     seed = tasks[t][1]
                     target = cache.path(keys[t], seed, r) if cache else Path(scratch) / f"{t}-{r}.pkl"
                     pending[pool.submit(run_to_file, pickled[t], r, seed, target)] = ((t, r), target)
-                    if len(pending) >= 2 * workers:
-                        break
-                if not pending:
-                    break
-                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for fut in finished:
-                    job, target = pending.pop(fut)
-                    fut.result()
-                    done(job, unpickle_tables(target), kept=cache is not None)
-                    if not cache:
-                        target.unlink()
+                collect(timeout=0)
+                if not jobs:  # the rest is queued in the pool: take back the last one no process has started
+                    last = next(reversed(pending), None)
+                    if last is not None and last.cancel():
+                        jobs.append(pending.pop(last)[0])
+                if jobs:
+                    t, r = jobs.popleft()
+                    done((t, r), run_one(tasks[t][0], r, tasks[t][1]))
+                elif pending:
+                    collect(timeout=None)
         finally:
             for fut in pending:
                 fut.cancel()
