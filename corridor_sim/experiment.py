@@ -155,10 +155,11 @@ def run_many(tasks: Sequence[tuple[Scenario, int]], *, replications: int, worker
                 with dask_client(workers, scheduler) as own:
                     _run_dask(own, tasks, todo, done)
         elif executor == "processes" and workers > 1 and len(todo) > 1:
-            helpers = min(workers, len(todo)) - 1  # the parent is one of the workers
+            helpers = workers - 1  # the parent is one of the workers
             if settings.pool is not None:
                 _run_processes(settings.pool(helpers), helpers, tasks, todo, done, cache, keys)
             else:
+                helpers = min(helpers, len(todo) - 1)  # a pool of its own: no process that would find no job
                 with ProcessPoolExecutor(helpers) as pool:
                     _run_processes(pool, helpers, tasks, todo, done, cache, keys)
         else:
