@@ -44,10 +44,16 @@ def unique_names(scenarios: Sequence[Scenario]) -> list[str]:
 def _per_replication(containers: pd.DataFrame) -> pd.DataFrame:
     """Mean, p50 and p90 transit per (replication, destination), plus the all-destinations row."""
     m = analysis.measured(containers)
-    frames = [m.assign(destination=analysis.ALL), m]
-    both = pd.concat(frames, ignore_index=True)
-    g = both.groupby(["destination", "replication"])["transit_days"]
-    return pd.DataFrame({"mean": g.mean(), "p50": g.quantile(0.5), "p90": g.quantile(0.9)}).reset_index()
+
+    def stats(g: pd.core.groupby.SeriesGroupBy) -> pd.DataFrame:
+        return pd.DataFrame({"mean": g.mean(), "p50": g.quantile(0.5), "p90": g.quantile(0.9)}).reset_index()
+
+    # grouped apart and joined after: the row tables, not a copy of every container relabelled "(all)"
+    overall = stats(m.groupby("replication")["transit_days"]).assign(destination=analysis.ALL)
+    each = stats(m.groupby(["destination", "replication"])["transit_days"])
+    each["destination"] = each["destination"].astype(str)
+    both = pd.concat([overall, each], ignore_index=True)[["destination", "replication", "mean", "p50", "p90"]]
+    return both.sort_values(["destination", "replication"], ignore_index=True)
 
 
 def comparison_table(name: str, scenario: Scenario, tables: Tables) -> pd.DataFrame:
