@@ -107,9 +107,9 @@ class Recorder:
         # distinct loads (a fifth of the (container, stage) pairs in the 2023 scenario) and the stage rows, never over
         # one element per pair: that element traffic was most of `tables()`, and what two workers competed for.
         rows, m = self.stages, len(self.stages)
-        index: dict[int, int] = {}  # id of a load array -> its number (arrays are all alive, so ids are unique)
-        load = np.fromiter((index.setdefault(id(r[0]), len(index)) for r in rows), np.int64, m)
-        loads = list({id(r[0]): r[0] for r in rows}.values())  # in order of first use, matching `index`
+        loads = list({id(r[0]): r[0] for r in rows}.values())  # in order of first use (all alive: ids are unique)
+        number = {id(a): i for i, a in enumerate(loads)}
+        load = np.fromiter((number[id(r[0])] for r in rows), np.int64, m)  # the load each stage row moved
         sizes = np.fromiter(map(len, loads), np.int64, len(loads))
         cid = np.concatenate(loads) if loads else np.empty(0, np.int64)  # every load's ids once
         owner = np.repeat(np.arange(len(loads)), sizes)  # the load each of those ids belongs to
@@ -177,10 +177,8 @@ class Recorder:
         container of its load, so it is weighted by how many of them each destination has.
         """
         # every label in sorted order, so the folded keys come out of `bincount` already sorted as the labels are
-        sections = sorted(set(self.location_section))
-        sec_of_loc = np.array([sections.index(s) for s in self.location_section], np.int64)
-        dests = sorted(set(self.flow_destination))
-        dest_of_flow = np.array([dests.index(d) for d in self.flow_destination], np.int64)
+        sections, sec_of_loc = _coded(self.location_section)
+        dests, dest_of_flow = _coded(self.flow_destination)
         states = sorted(CLASSES)
         width, nd = len(sections) * len(states), len(dests)
         keep = done[loads.cid]
@@ -256,14 +254,24 @@ def labels(names: Sequence[str], codes: np.ndarray, universe: Sequence[str] = ()
     about twenty as Arrow strings. That halves what a worker process hands back per replication (the cost that kept
     two workers from doubling the replication rate) and the memory of a long study's tables.
     """
-    dtype, position = _categories(frozenset({*names, *universe}))
-    remap = np.fromiter(map(position.__getitem__, names), np.int64, len(names))
-    return pd.Categorical.from_codes(remap[np.asarray(codes, np.int64)], dtype=dtype, validate=False)
+    distinct, remap = _coded(names, universe)
+    return pd.Categorical.from_codes(remap[np.asarray(codes, np.int64)], dtype=_dtype(distinct), validate=False)
+
+
+def _coded(names: Sequence[str], universe: Sequence[str] = ()) -> tuple[tuple[str, ...], np.ndarray]:
+    """The distinct `names` and `universe`, sorted, and each of `names` as its place among them."""
+    distinct, position = _sorted(frozenset({*names, *universe}))
+    return distinct, np.fromiter(map(position.__getitem__, names), np.int64, len(names))
 
 
 @lru_cache(maxsize=64)
-def _categories(distinct: frozenset[str]) -> tuple[pd.CategoricalDtype, dict[str, int]]:
-    """The dtype of a label column and each name's code in it (read-only). Cached: every replication asks for the
-    same few, and building a categories index was a fifth of `tables()`."""
-    ordered = sorted(distinct)
-    return pd.CategoricalDtype(pd.Index(ordered, dtype="str")), {name: i for i, name in enumerate(ordered)}
+def _sorted(distinct: frozenset[str]) -> tuple[tuple[str, ...], dict[str, int]]:
+    """Names in sorted order and each name's place (read-only). Cached: every replication asks for the same few."""
+    ordered = tuple(sorted(distinct))
+    return ordered, {name: i for i, name in enumerate(ordered)}
+
+
+@lru_cache(maxsize=64)
+def _dtype(categories: tuple[str, ...]) -> pd.CategoricalDtype:
+    """Cached: building a categories index for every label column was a fifth of `tables()`."""
+    return pd.CategoricalDtype(pd.Index(categories, dtype="str"))
