@@ -20,9 +20,8 @@ import gc
 import os
 import pickle
 import tempfile
-from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import ProcessPoolExecutor, wait
 from contextlib import ExitStack, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -196,52 +195,67 @@ def _unpickled(scenario: bytes) -> Scenario:
     return pickle.loads(scenario)
 
 
+def _claim(scratch: Path, job: int) -> bool:
+    """Claim job number `job` of a call for this process: whoever creates its marker first runs it (an exclusive
+    create is atomic on every operating system, so no lock and no process to hold one)."""
+    try:
+        os.close(os.open(scratch / f"{job}.claimed", os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+    except FileExistsError:
+        return False
+    return True
+
+
+def run_claimed(scratch: Path, scenarios: dict[int, bytes], jobs: list[tuple[int, int, int, Path]]) -> None:
+    """A worker process's share of a call: each job, in order, that it claims before anyone else, until none is
+    left; `<job>.done` says the job's tables are in its target."""
+    for i, (t, r, seed, target) in enumerate(jobs):
+        if _claim(scratch, i):
+            run_to_file(scenarios[t], r, seed, target)
+            (scratch / f"{i}.done").touch()
+
+
 def _run_processes(pool: ProcessPoolExecutor, helpers: int, tasks: Sequence[tuple[Scenario, int]], todo: list[Job],
                    done: Callable[..., None], cache: ReplicationCache | None, keys: list[str]) -> None:
-    """Run `todo` on the pool's `helpers` processes and in this one, each taking the next job when free.
+    """Run `todo` on the pool's `helpers` processes and in this one, each claiming the next unclaimed job when free.
 
-    The parent is one of the workers: between its own replications it collects the files the pool's processes
-    wrote and tops up their queues. Its own replications need no hand-over at all, and with as many workers as
-    cores no worker waits for a core while the parent reads tables. A pool process keeps up to 4 jobs in flight, as
-    the parent tops it up only between replications (with 2 it ran dry: 1.45x against 1.65x for 2 workers); at the
-    end the parent takes back queued jobs no process has started, so neither waits long for the other. On leaving,
-    this call's jobs are cancelled or waited for (the pool may serve further calls), then the scratch files go.
+    The parent is one of the workers: its own replications need no hand-over at all, and between them it collects
+    the files the pool's processes wrote. Jobs are claimed one at a time from a shared list (self-scheduling), so
+    every process works until no job is left and the last to finish waits for at most the one replication another
+    has in hand. Jobs queued ahead in the pool could not be taken back once a process held them: the parent waited
+    for up to two replications at the end of every call. On leaving, even on an error or an interrupt, the parent
+    claims whatever is left, so the pool's processes stop after the job in hand (the pool may serve further calls).
     """
-    pending: dict[Future[None], tuple[Job, Path]] = {}
-    jobs = deque(todo)
     pickled = {t: pickle.dumps(tasks[t][0], protocol=pickle.HIGHEST_PROTOCOL) for t in sorted({t for t, _ in todo})}
+    with tempfile.TemporaryDirectory(prefix="corridor-sim-") as tmp:
+        scratch = Path(tmp)
+        targets = [cache.path(keys[t], tasks[t][1], r) if cache else scratch / f"{t}-{r}.pkl" for t, r in todo]
+        jobs = [(t, r, tasks[t][1], target) for (t, r), target in zip(todo, targets, strict=True)]
+        workers = [pool.submit(run_claimed, scratch, pickled, jobs) for _ in range(helpers)]
+        theirs: list[int] = []  # jobs a pool process claimed whose tables are not collected yet
 
-    def collect(timeout: float | None) -> None:
-        finished, _ = wait(pending, timeout=timeout, return_when=FIRST_COMPLETED)
-        for fut in finished:
-            job, target = pending.pop(fut)
-            fut.result()
-            done(job, unpickle_tables(target), kept=cache is not None)
-            if not cache:
-                target.unlink()
+        def collect() -> None:
+            for i in [i for i in theirs if (scratch / f"{i}.done").exists()]:
+                theirs.remove(i)
+                done(todo[i], unpickle_tables(targets[i]), kept=cache is not None)
+                if not cache:
+                    targets[i].unlink()
 
-    with tempfile.TemporaryDirectory(prefix="corridor-sim-") as scratch:
         try:
-            while jobs or pending:
-                while jobs and len(pending) < 4 * helpers:
-                    t, r = jobs.popleft()
-                    seed = tasks[t][1]
-                    target = cache.path(keys[t], seed, r) if cache else Path(scratch) / f"{t}-{r}.pkl"
-                    pending[pool.submit(run_to_file, pickled[t], r, seed, target)] = ((t, r), target)
-                collect(timeout=0)
-                if not jobs:  # the rest is queued in the pool: take back the last one no process has started
-                    last = next(reversed(pending), None)
-                    if last is not None and last.cancel():
-                        jobs.append(pending.pop(last)[0])
-                if jobs:
-                    t, r = jobs.popleft()
+            for i, (t, r) in enumerate(todo):
+                if _claim(scratch, i):
                     done((t, r), run_one(tasks[t][0], r, tasks[t][1]))
-                elif pending:
-                    collect(timeout=None)
+                else:
+                    theirs.append(i)
+                collect()
+                if any(w.done() and w.exception() for w in workers):
+                    break  # a pool process failed: its error is raised below, not after the remaining jobs
         finally:
-            for fut in pending:
-                fut.cancel()
-            wait(pending)
+            for i in range(len(todo)):  # nothing left to claim: the pool's processes stop after the job in hand
+                _claim(scratch, i)
+            wait(workers)
+        for w in workers:
+            w.result()  # a pool process's error, if any
+        collect()
 
 
 def _run_dask(client: Any, tasks: Sequence[tuple[Scenario, int]], todo: list[Job],

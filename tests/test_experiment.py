@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -151,6 +152,33 @@ def test_execution_block_keeps_its_worker_processes_for_every_run_many(tmp_path:
     run_many(tasks[:1], replications=3, workers=2)
     pids = {int(line) for line in log.read_text().split()}
     assert len(pids) == 2 and os.getpid() not in pids
+
+
+def _failing_run_to_file(*args: object) -> None:
+    raise RuntimeError("replication failed in a worker process")
+
+
+_REAL_RUN_ONE = experiment.run_one
+
+
+def _slow_run_one(*args: object) -> dict[str, pd.DataFrame]:
+    """The parent's own replications, slowed so the pool process surely claims a job while the parent is busy."""
+    with open(os.environ["CORRIDOR_SIM_TEST_PARENT_RUNS"], "a") as fh:
+        fh.write("run\n")
+    time.sleep(0.5)
+    return _REAL_RUN_ONE(*args)
+
+
+def test_a_worker_process_error_is_raised_and_ends_the_call_early(tmp_path: Path, tasks: list,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """The parent stops at its next job boundary and raises the worker's error, not after running every job."""
+    runs = tmp_path / "parent-runs"
+    monkeypatch.setenv("CORRIDOR_SIM_TEST_PARENT_RUNS", str(runs))
+    monkeypatch.setattr(experiment, "run_to_file", _failing_run_to_file)
+    monkeypatch.setattr(experiment, "run_one", _slow_run_one)
+    with pytest.raises(RuntimeError, match="replication failed in a worker process"):
+        run_many(tasks[:1], replications=8, workers=2)
+    assert 1 <= len(runs.read_text().split()) < 4  # of 8 jobs: the parent went on for at most a job or two
 
 
 def test_dask_workers_with_other_code_are_refused(dask_cluster, monkeypatch: pytest.MonkeyPatch) -> None:
