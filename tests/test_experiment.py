@@ -129,10 +129,32 @@ def _worker_pids(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return log
 
 
+_REAL_RUN_ONE = experiment.run_one
+
+
+def _run_one_slowly_in_the_parent(*args: object) -> dict[str, pd.DataFrame]:
+    """`run_one` that, in the test's own process, notes the run and takes half a second longer."""
+    if os.getpid() == int(os.environ["CORRIDOR_SIM_TEST_PARENT"]):
+        with open(os.environ["CORRIDOR_SIM_TEST_PARENT_RUNS"], "a") as fh:
+            fh.write("run\n")
+        time.sleep(0.5)
+    return _REAL_RUN_ONE(*args)
+
+
+def _slow_parent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Slow the parent's own replications, so a pool process surely claims jobs (it starts while the parent runs
+    its first one) whatever the machine's speed; returns the file where the parent notes each of its runs."""
+    monkeypatch.setenv("CORRIDOR_SIM_TEST_PARENT", str(os.getpid()))
+    monkeypatch.setenv("CORRIDOR_SIM_TEST_PARENT_RUNS", str(tmp_path / "parent-runs"))
+    monkeypatch.setattr(experiment, "run_one", _run_one_slowly_in_the_parent)
+    return tmp_path / "parent-runs"
+
+
 def test_execution_block_keeps_its_worker_processes_for_every_run_many(tmp_path: Path, tasks: list, serial: list,
                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     """With 2 workers the parent runs replications itself beside one pool process, kept for the whole block."""
     log = _worker_pids(tmp_path, monkeypatch)
+    parent_runs = _slow_parent(tmp_path, monkeypatch)
     with experiment.execution(workers=2, executor="processes"):
         first = run_many(tasks[:2], replications=3, workers=2)
         by_first = log.read_text().split()
@@ -141,6 +163,7 @@ def test_execution_block_keeps_its_worker_processes_for_every_run_many(tmp_path:
     lines = log.read_text().split()
     assert 1 <= len(by_first) < 6  # the pool process ran some of the first call's 6 jobs, the parent the others
     assert len(by_first) < len(lines) < 9  # and some of the second call's 3, as did the parent
+    assert len(lines) + len(parent_runs.read_text().split()) == 9  # every job ran once, in one process or the other
     pids = {int(line) for line in lines}
     assert len(pids) == 1 and os.getpid() not in pids  # one pool process for both calls
     for pid in pids:  # the block shut its pool down: the workers have exited
@@ -158,27 +181,14 @@ def _failing_run_to_file(*args: object) -> None:
     raise RuntimeError("replication failed in a worker process")
 
 
-_REAL_RUN_ONE = experiment.run_one
-
-
-def _slow_run_one(*args: object) -> dict[str, pd.DataFrame]:
-    """The parent's own replications, slowed so the pool process surely claims a job while the parent is busy."""
-    with open(os.environ["CORRIDOR_SIM_TEST_PARENT_RUNS"], "a") as fh:
-        fh.write("run\n")
-    time.sleep(0.5)
-    return _REAL_RUN_ONE(*args)
-
-
 def test_a_worker_process_error_is_raised_and_ends_the_call_early(tmp_path: Path, tasks: list,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     """The parent stops at its next job boundary and raises the worker's error, not after running every job."""
-    runs = tmp_path / "parent-runs"
-    monkeypatch.setenv("CORRIDOR_SIM_TEST_PARENT_RUNS", str(runs))
+    parent_runs = _slow_parent(tmp_path, monkeypatch)
     monkeypatch.setattr(experiment, "run_to_file", _failing_run_to_file)
-    monkeypatch.setattr(experiment, "run_one", _slow_run_one)
     with pytest.raises(RuntimeError, match="replication failed in a worker process"):
         run_many(tasks[:1], replications=8, workers=2)
-    assert 1 <= len(runs.read_text().split()) < 4  # of 8 jobs: the parent went on for at most a job or two
+    assert 1 <= len(parent_runs.read_text().split()) < 4  # of 8 jobs: the parent went on for at most a job or two
 
 
 def test_dask_workers_with_other_code_are_refused(dask_cluster, monkeypatch: pytest.MonkeyPatch) -> None:
