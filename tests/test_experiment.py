@@ -254,7 +254,7 @@ def test_t_interval_over_simulated_mm1_replications_covers_the_sojourn_time() ->
     assert lo <= truth <= hi and hi - lo < 0.2 * truth
 
 
-def test_bootstrap_percentile_equals_percentiles_of_concatenated_picks() -> None:
+def test_bootstrap_percentiles_equal_percentiles_of_concatenated_picks() -> None:
     """The search over multiplicities gives what the definition gives: for each resample, draw replications with
     replacement, concatenate their values, take numpy's percentile. Ties, single-value replications, q = 0 and 100."""
     rng = np.random.default_rng(11)
@@ -264,13 +264,14 @@ def test_bootstrap_percentile_equals_percentiles_of_concatenated_picks() -> None
                                  for r, n in enumerate(sizes)])
         frame = pd.DataFrame({"replication": np.repeat(np.arange(len(sizes)), sizes), "transit_days": values})
         groups = [values[frame["replication"].to_numpy() == r] for r in range(len(sizes))]
-        for q in (0, 10, 50, 90, 100, float(rng.uniform(0, 100))):
+        qs = (0, 10, 50, 90, 100, float(rng.uniform(0, 100)))
+        intervals = analysis.bootstrap_percentiles(frame, qs, n_boot=30, seed=trial)  # all from the same resamples
+        for q, interval in zip(qs, intervals, strict=True):
             draws = np.random.default_rng(trial)
             est = [np.percentile(np.concatenate([groups[i] for i in draws.integers(0, len(sizes), len(sizes))]), q)
                    for _ in range(30)]
             expected = (np.percentile(est, 2.5), np.percentile(est, 97.5))
-            np.testing.assert_allclose(analysis.bootstrap_percentile(frame, q, n_boot=30, seed=trial), expected,
-                                       rtol=1e-12, atol=1e-12)
+            np.testing.assert_allclose(interval, expected, rtol=1e-12, atol=1e-12)
 
 
 def test_bootstrap_percentile_interval_shrinks_with_more_replications() -> None:
@@ -286,13 +287,13 @@ def test_bootstrap_percentile_interval_shrinks_with_more_replications() -> None:
         return pd.DataFrame({"replication": np.repeat(np.arange(reps), 20), "transit_days": values.ravel()})
 
     def width(reps: int) -> float:  # averaged over a few studies: one interval's width is itself noisy
-        intervals = [analysis.bootstrap_percentile(frame(reps), 90) for _ in range(4)]
+        intervals = [analysis.bootstrap_percentiles(frame(reps), [90])[0] for _ in range(4)]
         return float(np.mean([hi - lo for lo, hi in intervals]))
 
     widths = {reps: width(reps) for reps in (8, 32, 128)}
     assert widths[8] > widths[32] > widths[128]
     assert 2.0 < widths[8] / widths[128] < 6.5, widths
-    lo, hi = analysis.bootstrap_percentile(frame(128), 90)
+    [(lo, hi)] = analysis.bootstrap_percentiles(frame(128), [90])
     assert lo <= 1.2816 * np.sqrt(2) <= hi  # pooled N(0, 2): its 90th percentile
 
 
