@@ -196,8 +196,9 @@ def _unpickled(scenario: bytes) -> Scenario:
 
 
 def _claim(scratch: Path, job: int) -> bool:
-    """Claim job number `job` of a call for this process: whoever creates its marker first runs it (an exclusive
-    create is atomic on every operating system, so no lock and no process to hold one)."""
+    """Claim job number `job` of a call for this process: whoever creates its marker first runs it. An exclusive
+    create is atomic on a local file system on every operating system (the scratch directory is the local temporary
+    one), so no lock is needed and no process to hold one."""
     try:
         os.close(os.open(scratch / f"{job}.claimed", os.O_CREAT | os.O_EXCL | os.O_WRONLY))
     except FileExistsError:
