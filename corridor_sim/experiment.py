@@ -92,11 +92,17 @@ def run_one(scenario: Scenario, replication: int, seed: int) -> Tables:
     a replication allocates enough tracked objects (stage rows, events) to trigger dozens of collections, and a full
     one rescanned that whole long-lived heap every time (about 15 % of a replication, and memory traffic that two
     workers then compete for). New objects are still collected; nothing else changes.
+
+    The finished model is collected before the heap thaws. Its SimPy processes and events hold it in reference
+    cycles, so only the collector frees it; left for later, the next replication froze it with the rest of the heap
+    and memory grew by about 3 MB per replication of the 2023 scenario, without end (870 MB after 300). Collected
+    here, with only this replication's objects to scan, it costs about 2.5 ms.
     """
     gc.freeze()
     try:
         return simulate(scenario, build_network(scenario), replication, seed)
     finally:
+        gc.collect()
         gc.unfreeze()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import time
@@ -10,10 +11,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import simpy
 from conftest import load, run, scenario_dict
 
 from corridor_sim import analysis, experiment
 from corridor_sim.cache import ReplicationCache, resolve_cache
+from corridor_sim.engine.model import CorridorModel
 from corridor_sim.errors import ScenarioError
 from corridor_sim.experiment import run_many, run_replications
 from corridor_sim.records import CLASSES, METRICS, STATES, STATUSES
@@ -201,6 +204,18 @@ def test_dask_workers_with_other_code_are_refused(dask_cluster, monkeypatch: pyt
     with pytest.raises(ScenarioError, match="2 Dask worker"), \
             experiment.dask_client(scheduler=dask_cluster.scheduler_address):
         pass
+
+
+def test_a_replication_leaves_no_model_behind(tasks: list) -> None:
+    """A finished replication's model (its SimPy processes and events hold it in reference cycles) is freed before
+    the next one starts. Left to the collector, the next replication froze it with the rest of the heap and memory
+    grew by about 3 MB per replication of the 2023 scenario, without end."""
+    scenario, seed = tasks[0]
+    gc.collect()
+    for r in range(3):
+        experiment.run_one(scenario, r, seed)
+    alive = [o for o in gc.get_objects() if isinstance(o, (CorridorModel, simpy.Environment))]
+    assert alive == []
 
 
 def test_run_replications_is_run_many_of_one_task(tasks: list, serial: list) -> None:
