@@ -48,12 +48,13 @@ def main() -> None:
     per_customer = tb / nb * 1e6
     ratio = statistics.median(ratios)
     print(f"corridor: {corridor_path().relative_to(corridor_path().parent.parent)}, {args.repeat} rounds")
-    print(f"  1 replication {t1:.2f} s ({delivered(tab1)} delivered), 5 replications {t5:.2f} s "
-          f"({delivered(tab5)} delivered)")
+    print(
+        f"  1 replication {t1:.2f} s ({delivered(tab1)} delivered), 5 replications {t5:.2f} s "
+        f"({delivered(tab5)} delivered)"
+    )
     print(f"  marginal: {t5 - t1:.2f} s for {extra} containers = {marginal:.2f} us/container")
     print(f"  bare SimPy tandem: {per_customer:.1f} us/customer ({nb} customers in {tb:.2f} s)")
-    print(f"  ratio of the best times {marginal / per_customer:.3f}; per round "
-          + " ".join(f"{r:.3f}" for r in ratios))
+    print(f"  ratio of the best times {marginal / per_customer:.3f}; per round " + " ".join(f"{r:.3f}" for r in ratios))
     print(f"  median ratio {ratio:.3f} = 1/{1 / ratio:.0f} (target <= 1/10: {'met' if ratio <= 0.1 else 'NOT met'})")
 
 

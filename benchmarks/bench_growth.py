@@ -43,8 +43,10 @@ def main() -> None:
     ratios = [r[-1][0] / r[0][0] for r in rounds]
 
     print(f"linear growth: {corridor_path().name}, one replication per factor, {args.repeat} rounds")
-    print(f"{'factor':>6} {'delivered':>10} {'seconds':>8} {'us/container':>13} {'time/time(1x)':>14} "
-          f"{'peak MiB':>9} {'bytes/container':>16} {'events/container':>17}")
+    print(
+        f"{'factor':>6} {'delivered':>10} {'seconds':>8} {'us/container':>13} {'time/time(1x)':>14} "
+        f"{'peak MiB':>9} {'bytes/container':>16} {'events/container':>17}"
+    )
     base = timed[0][0]
     for (factor, scenario), (seconds, tables) in zip(cases, timed, strict=True):
         tracemalloc.start()
@@ -53,14 +55,20 @@ def main() -> None:
         tracemalloc.stop()
         events = count_events(lambda s=scenario: simulate(s, build_network(s)))
         n = delivered(tables)
-        print(f"{factor:>6} {n:>10} {seconds:>8.2f} {seconds / n * 1e6:>13.2f} {seconds / base:>14.2f} "
-              f"{peak / 2**20:>9.1f} {peak / n:>16.0f} {events / n:>17.3f}")
+        print(
+            f"{factor:>6} {n:>10} {seconds:>8.2f} {seconds / n * 1e6:>13.2f} {seconds / base:>14.2f} "
+            f"{peak / 2**20:>9.1f} {peak / n:>16.0f} {events / n:>17.3f}"
+        )
     ratio = statistics.median(ratios)
     top = args.factors[-1]
-    print(f"time({top}x)/time(1x): best times {timed[-1][0] / base:.2f}; per round "
-          + " ".join(f"{r:.2f}" for r in ratios))
-    print(f"median time({top}x)/time(1x) = {ratio:.2f} (target <= {top + 1} for {top}x: "
-          f"{'met' if ratio <= top + 1 else 'NOT met'})")
+    print(
+        f"time({top}x)/time(1x): best times {timed[-1][0] / base:.2f}; per round "
+        + " ".join(f"{r:.2f}" for r in ratios)
+    )
+    print(
+        f"median time({top}x)/time(1x) = {ratio:.2f} (target <= {top + 1} for {top}x: "
+        f"{'met' if ratio <= top + 1 else 'NOT met'})"
+    )
 
 
 if __name__ == "__main__":

@@ -54,16 +54,26 @@ BUILT_IN = {
         },
         "segments": {
             "ab": {"from": "a", "to": "b", "distance": "1500km", "speed": "800km/d", "trains_per_day": 6},
-            "bp": {"from": "b", "to": "p", "distance": "1200km",
-                   "speed": {"dist": "uniform", "low": "500km/d", "high": "900km/d"}},
-            "pq": {"from": "p", "to": "q", "mode": "ferry", "vessels": [{"capacity_teu": 200, "count": 3}],
-                   "crossing_time": "20h", "load_time": "6h", "unload_time": "6h",
-                   "departure": {"rule": "when_full", "max_wait": "72h"}},
+            "bp": {
+                "from": "b",
+                "to": "p",
+                "distance": "1200km",
+                "speed": {"dist": "uniform", "low": "500km/d", "high": "900km/d"},
+            },
+            "pq": {
+                "from": "p",
+                "to": "q",
+                "mode": "ferry",
+                "vessels": [{"capacity_teu": 200, "count": 3}],
+                "crossing_time": "20h",
+                "load_time": "6h",
+                "unload_time": "6h",
+                "departure": {"rule": "when_full", "max_wait": "72h"},
+            },
             "qz": {"from": "q", "to": "z", "distance": "300km", "speed": "40km/h"},
         },
     },
-    "demand": {"flows": {"f": {"origin": "a", "destination": "z", "teu_per_year": 20000,
-                               "containers_per_train": 50}}},
+    "demand": {"flows": {"f": {"origin": "a", "destination": "z", "teu_per_year": 20000, "containers_per_train": 50}}},
 }
 
 
@@ -107,9 +117,25 @@ def pooled(workers: int, job: Callable[..., object], *arguments: list) -> float:
 def cli(scenario: Path, n: int, workers: int) -> None:
     """`corridor-sim run` in a fresh interpreter, writing a new workspace, no cache."""
     with tempfile.TemporaryDirectory() as tmp:
-        proc = subprocess.run([sys.executable, "-m", "corridor_sim.cli", "run", str(scenario), "--replications",
-                               str(n), "--workers", str(workers), "--no-cache", "--quiet", "--out",
-                               str(Path(tmp) / "run")], capture_output=True, text=True)
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "corridor_sim.cli",
+                "run",
+                str(scenario),
+                "--replications",
+                str(n),
+                "--workers",
+                str(workers),
+                "--no-cache",
+                "--quiet",
+                "--out",
+                str(Path(tmp) / "run"),
+            ],
+            capture_output=True,
+            text=True,
+        )
     if proc.returncode != 0:
         raise SystemExit(f"corridor-sim run failed: {proc.stderr.strip()}")
 
@@ -145,8 +171,10 @@ def main() -> None:
     scenario: Scenario = load_scenario(args.scenario) if args.scenario else validate(BUILT_IN)
     n, w, seed = args.replications, args.workers, scenario.simulation.seed
     task = [(scenario, seed)]
-    print(f"scenario {scenario.name} ({args.scenario or 'built-in'}), {n} replications, {w} workers, "
-          f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}, {args.rounds} rounds (ABBA)")
+    print(
+        f"scenario {scenario.name} ({args.scenario or 'built-in'}), {n} replications, {w} workers, "
+        f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}, {args.rounds} rounds (ABBA)"
+    )
 
     run_many(task, replications=1)  # warm imports and caches outside the timings
     reference = run_many(task, replications=n, executor="serial")[0]
@@ -155,26 +183,49 @@ def main() -> None:
     reps = list(range(n))
 
     pairs: list[Pair] = [
-        ("pure-Python loop (the ceiling)", lambda: wall(lambda: [spin(per_rep) for _ in reps]),
-         lambda: pooled(w, spin, [per_rep] * n)),
-        ("simulation only (tables kept)", lambda: wall(lambda: [simulate_only(scenario, r) for r in reps]),
-         lambda: pooled(w, simulate_only, [scenario] * n, reps)),
-        ("run_many, pool forked per call", lambda: wall(lambda: run_many(task, replications=n, executor="serial")),
-         lambda: wall(lambda: run_many(task, replications=n, workers=w, executor="processes"))),
+        (
+            "pure-Python loop (the ceiling)",
+            lambda: wall(lambda: [spin(per_rep) for _ in reps]),
+            lambda: pooled(w, spin, [per_rep] * n),
+        ),
+        (
+            "simulation only (tables kept)",
+            lambda: wall(lambda: [simulate_only(scenario, r) for r in reps]),
+            lambda: pooled(w, simulate_only, [scenario] * n, reps),
+        ),
+        (
+            "run_many, pool forked per call",
+            lambda: wall(lambda: run_many(task, replications=n, executor="serial")),
+            lambda: wall(lambda: run_many(task, replications=n, workers=w, executor="processes")),
+        ),
     ]
     if args.scenario and not args.no_cli:
-        pairs.append(("corridor-sim run (whole command)", lambda: wall(lambda: cli(args.scenario, n, 1)),
-                      lambda: wall(lambda: cli(args.scenario, n, w))))
+        pairs.append(
+            (
+                "corridor-sim run (whole command)",
+                lambda: wall(lambda: cli(args.scenario, n, 1)),
+                lambda: wall(lambda: cli(args.scenario, n, w)),
+            )
+        )
     figures = measure(pairs, args.rounds)
     with execution(workers=w, executor="processes"):  # as a command runs it: one pool for every run_many
         t0 = time.perf_counter()
         run_many(task, replications=w, workers=w)
         pool_startup = time.perf_counter() - t0 - per_rep
-        figures = {**dict(list(figures.items())[:2]),
-                   **measure([("run_many (tables returned)",
-                               lambda: wall(lambda: run_many(task, replications=n, executor="serial")),
-                               lambda: wall(lambda: run_many(task, replications=n, workers=w)))], args.rounds),
-                   **dict(list(figures.items())[2:])}
+        figures = {
+            **dict(list(figures.items())[:2]),
+            **measure(
+                [
+                    (
+                        "run_many (tables returned)",
+                        lambda: wall(lambda: run_many(task, replications=n, executor="serial")),
+                        lambda: wall(lambda: run_many(task, replications=n, workers=w)),
+                    )
+                ],
+                args.rounds,
+            ),
+            **dict(list(figures.items())[2:]),
+        }
     startup = float("nan")
     if not args.no_dask:  # started only now: an idle cluster's scheduler thread and workers would tax the rows above
         from distributed import LocalCluster  # the same cluster `--dask` starts
@@ -185,23 +236,33 @@ def main() -> None:
             run_many(task, replications=w, scheduler=address)  # each worker imports the simulator once
             startup = time.perf_counter() - t0
             identical.append(f"Dask {same(reference, run_many(task, replications=n, scheduler=address)[0])}")
-            figures |= measure([("Dask LocalCluster (warm)",
-                                 lambda: wall(lambda: run_many(task, replications=n, executor="serial")),
-                                 lambda: wall(lambda: run_many(task, replications=n, scheduler=address)))],
-                               args.rounds)
+            figures |= measure(
+                [
+                    (
+                        "Dask LocalCluster (warm)",
+                        lambda: wall(lambda: run_many(task, replications=n, executor="serial")),
+                        lambda: wall(lambda: run_many(task, replications=n, scheduler=address)),
+                    )
+                ],
+                args.rounds,
+            )
 
     print(f"{'':<34}{'1 worker':>9}{f'{w} workers':>10}{'speed-up':>9}   speed-up per round")
     print(f"{'':<34}{'s, median':>9}{'s, median':>10}{'median':>9}")
     for label, times in figures.items():
         ratios = [a / b for a, b in times]
         one, many = statistics.median(a for a, _ in times), statistics.median(b for _, b in times)
-        print(f"{label:<34}{one:>9.2f}{many:>10.2f}{statistics.median(ratios):>9.2f}   "
-              + " ".join(f"{x:.2f}" for x in ratios))
+        print(
+            f"{label:<34}{one:>9.2f}{many:>10.2f}{statistics.median(ratios):>9.2f}   "
+            + " ".join(f"{x:.2f}" for x in ratios)
+        )
     if not args.no_dask:
         print(f"Dask local cluster start-up and worker warm-up: {startup:.2f} s (paid once per command)")
     print(f"worker processes' start-up: {pool_startup:.2f} s (once per command)")
-    print(f"tables identical to serial: {', '.join(identical)}; one replication {per_rep:.3f} s serially; "
-          f"load average at the end {os.getloadavg()[0]:.1f}")
+    print(
+        f"tables identical to serial: {', '.join(identical)}; one replication {per_rep:.3f} s serially; "
+        f"load average at the end {os.getloadavg()[0]:.1f}"
+    )
 
 
 if __name__ == "__main__":

@@ -38,10 +38,15 @@ def main() -> None:
         best_v = min(best_v, wall(validate))
         best_i = min(best_i, wall(imports))
 
-    trace = subprocess.run([sys.executable, "-X", "importtime", "-c", VALIDATE, "validate", str(args.scenario)],
-                           capture_output=True, text=True, cwd=ROOT).stderr
-    loaded = sorted({line.split("|")[-1].strip().split(".")[0] for line in trace.splitlines() if "|" in line}
-                    & set(HEAVY))
+    trace = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", VALIDATE, "validate", str(args.scenario)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    ).stderr
+    loaded = sorted(
+        {line.split("|")[-1].strip().split(".")[0] for line in trace.splitlines() if "|" in line} & set(HEAVY)
+    )
     ratio = best_v / best_i
     print(f"start-up: best of {args.repeat}")
     print(f"  corridor-sim validate {args.scenario.name}: {best_v:.3f} s")

@@ -56,7 +56,7 @@ def main() -> None:
 
     scenario = tandem_scenario(STATIONS, SERVERS, LAM, MU, args.days, WARMUP_DAYS)
     network = build_network(scenario)
-    horizon = (scenario.simulation.duration + scenario.simulation.cooldown)
+    horizon = scenario.simulation.duration + scenario.simulation.cooldown
     warmup = scenario.simulation.warmup
 
     def engine() -> Any:
@@ -76,17 +76,24 @@ def main() -> None:
     per_engine, per_bare = t_engine / n_engine * 1e6, t_bare / n_bare * 1e6
     ev_engine = count_events(engine) / n_engine
     ev_bare = count_events(bare) / n_bare
-    print(f"tandem: {STATIONS} stations x M/M/{SERVERS}, lambda={LAM}/h, mu={MU}/h, {args.days} days, "
-          f"best of {args.repeat}")
-    print(f"  mean sojourn (h)   analytic {analytic:.3f} | engine {m_engine:.3f} ± {h_engine:.3f} | "
-          f"bare SimPy {m_bare:.3f} ± {h_bare:.3f}")
+    print(
+        f"tandem: {STATIONS} stations x M/M/{SERVERS}, lambda={LAM}/h, mu={MU}/h, {args.days} days, "
+        f"best of {args.repeat}"
+    )
+    print(
+        f"  mean sojourn (h)   analytic {analytic:.3f} | engine {m_engine:.3f} ± {h_engine:.3f} | "
+        f"bare SimPy {m_bare:.3f} ± {h_bare:.3f}"
+    )
     for name, m, h in (("engine", m_engine, h_engine), ("bare SimPy", m_bare, h_bare)):
         verdict = "agrees" if abs(m - analytic) <= h else "DISAGREES"
         print(f"  {name} {verdict} with Jackson (|{m:.3f} - {analytic:.3f}| vs half-width {h:.3f})")
-    print(f"  engine     {n_engine} customers in {t_engine:.2f} s: {per_engine:.1f} us/customer, "
-          f"{ev_engine:.1f} events/customer")
-    print(f"  bare SimPy {n_bare} customers in {t_bare:.2f} s: {per_bare:.1f} us/customer, "
-          f"{ev_bare:.1f} events/customer")
+    print(
+        f"  engine     {n_engine} customers in {t_engine:.2f} s: {per_engine:.1f} us/customer, "
+        f"{ev_engine:.1f} events/customer"
+    )
+    print(
+        f"  bare SimPy {n_bare} customers in {t_bare:.2f} s: {per_bare:.1f} us/customer, {ev_bare:.1f} events/customer"
+    )
     ratio = per_engine / per_bare
     verdict = "met" if ratio <= 1.3 else "NOT met"
     print(f"  ratio engine / bare SimPy per customer: {ratio:.2f} (target <= 1.3: {verdict})")

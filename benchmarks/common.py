@@ -52,26 +52,43 @@ def jackson_sojourn(stations: int, servers: int, lam: float, mu: float) -> float
     return stations * (wait + 1 / mu)
 
 
-def tandem_scenario(stations: int, servers: int, lam: float, mu: float, days: float, warmup_days: float,
-                    seed: int = 1) -> Scenario:
+def tandem_scenario(
+    stations: int, servers: int, lam: float, mu: float, days: float, warmup_days: float, seed: int = 1
+) -> Scenario:
     """The tandem network as an ordinary scenario: one-container trains, exponential handling, zero-time links."""
-    nodes: dict[str, Any] = {f"n{i}": {"role": "junction", "handling": {
-        "servers": servers, "time": {"dist": "exponential", "mean": f"{60 / mu}min"}}} for i in range(stations)}
+    nodes: dict[str, Any] = {
+        f"n{i}": {
+            "role": "junction",
+            "handling": {"servers": servers, "time": {"dist": "exponential", "mean": f"{60 / mu}min"}},
+        }
+        for i in range(stations)
+    }
     nodes["out"] = {"role": "terminal"}
     names = list(nodes)
     segments = {f"s{i}": {"from": names[i], "to": names[i + 1], "travel_time": "0h"} for i in range(stations)}
-    return validate({
-        "name": "tandem",
-        "simulation": {"duration": f"{days}d", "warmup": f"{warmup_days}d", "cooldown": "2d", "seed": seed,
-                       "replications": 1},
-        "network": {"nodes": nodes, "segments": segments},
-        "demand": {"flows": {"f": {"origin": "n0", "destination": "out", "trains_per_week": lam * 168,
-                                   "containers_per_train": 1}}},
-    })
+    return validate(
+        {
+            "name": "tandem",
+            "simulation": {
+                "duration": f"{days}d",
+                "warmup": f"{warmup_days}d",
+                "cooldown": "2d",
+                "seed": seed,
+                "replications": 1,
+            },
+            "network": {"nodes": nodes, "segments": segments},
+            "demand": {
+                "flows": {
+                    "f": {"origin": "n0", "destination": "out", "trains_per_week": lam * 168, "containers_per_train": 1}
+                }
+            },
+        }
+    )
 
 
-def bare_simpy_tandem(stations: int, servers: int, lam: float, mu: float, horizon_h: float, warmup_h: float,
-                      seed: int = 1) -> tuple[int, np.ndarray]:
+def bare_simpy_tandem(
+    stations: int, servers: int, lam: float, mu: float, horizon_h: float, warmup_h: float, seed: int = 1
+) -> tuple[int, np.ndarray]:
     """Idiomatic SimPy: one process per customer, one `simpy.Resource` per station.
 
     Returns the number of customers through and the sojourns of those that arrived after the warm-up, in order.

@@ -35,8 +35,9 @@ def t_interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float]:
     return (float(values.mean() - half), float(values.mean() + half))
 
 
-def bootstrap_percentiles(frame: pd.DataFrame, qs: Sequence[float], level: float = 0.95, n_boot: int = 400,
-                          seed: int = 0) -> list[tuple[float, float]]:
+def bootstrap_percentiles(
+    frame: pd.DataFrame, qs: Sequence[float], level: float = 0.95, n_boot: int = 400, seed: int = 0
+) -> list[tuple[float, float]]:
     """CIs of pooled percentiles `qs` by resampling whole replications (containers within one are not independent).
 
     A resample is only a multiplicity per replication, so its pooled percentile is found without building the pooled
@@ -64,8 +65,9 @@ def bootstrap_percentiles(frame: pd.DataFrame, qs: Sequence[float], level: float
     a, b = _order_statistic(groups, pooled, np.tile(mult, (len(ranks), 1)), ranks.ravel()).reshape(2, len(qs), -1)
     diff = b - a
     est = np.where(gamma >= 0.5, b - diff * (1 - gamma), a + diff * gamma)  # numpy's _lerp
-    return [(float(np.percentile(e, 100 * (1 - level) / 2)), float(np.percentile(e, 100 * (1 + level) / 2)))
-            for e in est]
+    return [
+        (float(np.percentile(e, 100 * (1 - level) / 2)), float(np.percentile(e, 100 * (1 + level) / 2))) for e in est
+    ]
 
 
 def _order_statistic(groups: list[np.ndarray], pooled: np.ndarray, mult: np.ndarray, rank: np.ndarray) -> np.ndarray:
@@ -122,12 +124,12 @@ def section_means(sections: pd.DataFrame, by_state: bool = False) -> pd.DataFram
     keys = ["destination", "section", *(["state"] if by_state else [])]
     per_rep = sections.groupby(["replication", *keys], as_index=False)["days"].sum()
     reps = sections["replication"].nunique() or 1
-    return (per_rep.groupby(keys, as_index=False)["days"].sum()
-            .assign(days=lambda d: d["days"] / reps))
+    return per_rep.groupby(keys, as_index=False)["days"].sum().assign(days=lambda d: d["days"] / reps)
 
 
-def throughput_teu_per_day(containers: pd.DataFrame, window: tuple[float, float],
-                           teu_per_container: float) -> dict[str, float]:
+def throughput_teu_per_day(
+    containers: pd.DataFrame, window: tuple[float, float], teu_per_container: float
+) -> dict[str, float]:
     """TEU delivered per day inside the measurement window `(start_day, end_day)`, per destination and overall.
 
     Counted by delivery time, not start time: on a saturated corridor deliveries lag arrivals, and counting

@@ -20,8 +20,14 @@ from corridor_sim.errors import ScenarioError
 
 
 def _scenario_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY.PATH=VALUE",
-                   help="override a scenario value (repeatable), e.g. --set simulation.seed=7")
+    p.add_argument(
+        "--set",
+        dest="sets",
+        action="append",
+        default=[],
+        metavar="KEY.PATH=VALUE",
+        help="override a scenario value (repeatable), e.g. --set simulation.seed=7",
+    )
 
 
 def _run_args(p: argparse.ArgumentParser) -> None:
@@ -29,15 +35,23 @@ def _run_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--replications", type=int, help="number of replications (default: the scenario's)")
     p.add_argument("--seed", type=int, help="random seed (default: the scenario's)")
     p.add_argument("--out", type=Path, help="new results directory (default results/<scenario>/<timestamp>)")
-    p.add_argument("--workers", type=int, default=1,
-                   help="processes running replications and sweep points (this one among them)")
+    p.add_argument(
+        "--workers", type=int, default=1, help="processes running replications and sweep points (this one among them)"
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     where = p.add_mutually_exclusive_group()
-    where.add_argument("--dask", action="store_true", help="run on a local Dask cluster (--workers processes, "
-                       "default all cores); needs corridor-sim[dask]")
+    where.add_argument(
+        "--dask",
+        action="store_true",
+        help="run on a local Dask cluster (--workers processes, default all cores); needs corridor-sim[dask]",
+    )
     where.add_argument("--scheduler", metavar="ADDRESS", help="run on the Dask cluster at ADDRESS (tcp://host:8786)")
-    p.add_argument("--cache", type=Path, metavar="DIR", help="reuse finished replications kept in DIR "
-                   "(default $CORRIDOR_SIM_CACHE or results/.cache)")
+    p.add_argument(
+        "--cache",
+        type=Path,
+        metavar="DIR",
+        help="reuse finished replications kept in DIR (default $CORRIDOR_SIM_CACHE or results/.cache)",
+    )
     p.add_argument("--no-cache", action="store_true", help="neither reuse nor keep finished replications")
 
 
@@ -54,8 +68,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="simulate a scenario and write a new results directory")
     p.add_argument("scenario", type=Path)
     _run_args(p)
-    p.add_argument("--check", action="store_true",
-                   help="check invariants (conservation, timelines, capacities) on the tables; exit 1 if any fail")
+    p.add_argument(
+        "--check",
+        action="store_true",
+        help="check invariants (conservation, timelines, capacities) on the tables; exit 1 if any fail",
+    )
     p = sub.add_parser("compare", help="run several scenarios on common random numbers and compare them")
     p.add_argument("scenarios", type=Path, nargs="+")
     _run_args(p)
@@ -67,8 +84,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("results", type=Path, metavar="RESULTS_DIR")
     p = sub.add_parser("report", help="one self-contained HTML report (figures, tables, parameters side by side)")
     p.add_argument("results", type=Path, nargs="+", metavar="RESULTS_DIR")
-    p.add_argument("--out", type=Path, metavar="FILE.html", help="report file, never overwritten "
-                   "(default RESULTS_DIR/report.html of the first directory)")
+    p.add_argument(
+        "--out",
+        type=Path,
+        metavar="FILE.html",
+        help="report file, never overwritten (default RESULTS_DIR/report.html of the first directory)",
+    )
     return parser
 
 
@@ -77,32 +98,58 @@ def _tuning_parsers(sub: argparse._SubParsersAction) -> None:
         p = sub.add_parser(name, help=text)
         p.add_argument("scenario", type=Path)
         _run_args(p)
-        p.add_argument("--destination", help="destination whose transit is measured, or 'all' "
-                       "(default: the first published band's destination, else all)")
+        p.add_argument(
+            "--destination",
+            help="destination whose transit is measured, or 'all' "
+            "(default: the first published band's destination, else all)",
+        )
         return p
 
     p = tuning("sweep", "transit and throughput over a grid of parameter values (common random numbers)")
-    p.add_argument("--param", action="append", required=True, metavar="KEY.PATH=V1,V2,...",
-                   help="values of one parameter (repeatable: the grid is their cartesian product); a "
-                        "distribution keeps its shape and takes the value as its mean")
+    p.add_argument(
+        "--param",
+        action="append",
+        required=True,
+        metavar="KEY.PATH=V1,V2,...",
+        help="values of one parameter (repeatable: the grid is their cartesian product); a "
+        "distribution keeps its shape and takes the value as its mean",
+    )
     p = tuning("sensitivity", "one-at-a-time low/high change of each parameter: a tornado of p50/p90 effects")
-    p.add_argument("--params", nargs="+", metavar="KEY.PATH", help="parameters to vary (default: every numeric "
-                   "node, segment and rolling-stock parameter)")
+    p.add_argument(
+        "--params",
+        nargs="+",
+        metavar="KEY.PATH",
+        help="parameters to vary (default: every numeric node, segment and rolling-stock parameter)",
+    )
     p.add_argument("--delta", default="20%", help="relative change down and up (default 20%%)")
     p = tuning("calibrate", "find parameter values that meet transit targets; write the calibrated scenario")
-    p.add_argument("--target", action="append", required=True, metavar="METRIC=DURATION",
-                   help="p50=20d, p90=…, mean=… (repeatable)")
-    p.add_argument("--param", action="append", required=True, metavar="KEY.PATH=LO..HI",
-                   help="a parameter and its search range, e.g. network.nodes.dostyk.handling.time=12h..72h")
+    p.add_argument(
+        "--target",
+        action="append",
+        required=True,
+        metavar="METRIC=DURATION",
+        help="p50=20d, p90=…, mean=… (repeatable)",
+    )
+    p.add_argument(
+        "--param",
+        action="append",
+        required=True,
+        metavar="KEY.PATH=LO..HI",
+        help="a parameter and its search range, e.g. network.nodes.dostyk.handling.time=12h..72h",
+    )
     p.add_argument("--grid", type=int, default=5, help="grid points per parameter before refinement (default 5)")
     p.add_argument("--max-evals", type=int, default=30, help="evaluations at most, grid included (default 30)")
     p = tuning("interventions", "rank the scenario's interventions by days saved at p50 and p90")
     p.add_argument("--only", metavar="NAME,NAME", help="rank only these interventions")
     p = tuning("capacity", "transit and throughput against a demand multiplier; saturation and the bottleneck")
     p.add_argument("--demand", default="0.5,1,1.5,2,3", help="demand multipliers (default 0.5,1,1.5,2,3)")
-    p.add_argument("--interventions", default=None, metavar="NAME,NAME|none",
-                   help="interventions added one after another to show the bottleneck migrate "
-                        "(default: all the scenario lists, in file order)")
+    p.add_argument(
+        "--interventions",
+        default=None,
+        metavar="NAME,NAME|none",
+        help="interventions added one after another to show the bottleneck migrate "
+        "(default: all the scenario lists, in file order)",
+    )
 
 
 def _overrides(args: argparse.Namespace) -> list[str]:
@@ -125,8 +172,12 @@ def _execution(args: argparse.Namespace):
 
     if args.workers < 1:
         raise ScenarioError("must be at least 1", key="--workers")
-    return execution(workers=args.workers, executor="dask" if args.dask else None, scheduler=args.scheduler,
-                     cache=resolve_cache(args.cache, enabled=not args.no_cache))
+    return execution(
+        workers=args.workers,
+        executor="dask" if args.dask else None,
+        scheduler=args.scheduler,
+        cache=resolve_cache(args.cache, enabled=not args.no_cache),
+    )
 
 
 def _progress(total: int, quiet: bool, desc: str):
@@ -254,8 +305,10 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         table = sweep(study, params)
     write_sweep(out, study, params, table)
     print(format_table(table))
-    print(f"sweep ({study.replications} replications per point, seed {study.seed}, to {study.target_label}) "
-          f"written to {out}")
+    print(
+        f"sweep ({study.replications} replications per point, seed {study.seed}, to {study.target_label}) "
+        f"written to {out}"
+    )
     return 0
 
 
@@ -271,8 +324,10 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
         table = sensitivity(study, args.params, delta)
     write_sensitivity(out, study, table, delta)
     print(format_table(table, ["parameter", "base", "dp50_low", "dp50_high", "dp90_low", "dp90_high"]))
-    print(f"sensitivity (±{delta:.0%}, to {study.target_label}, base p50 {table['p50_base'].iloc[0]:.2f} d, "
-          f"p90 {table['p90_base'].iloc[0]:.2f} d) written to {out}")
+    print(
+        f"sensitivity (±{delta:.0%}, to {study.target_label}, base p50 {table['p50_base'].iloc[0]:.2f} d, "
+        f"p90 {table['p90_base'].iloc[0]:.2f} d) written to {out}"
+    )
     return 0
 
 
@@ -292,8 +347,10 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     for b in bounds:
         print(f"{b.key} = {best[b.key]}")
     for t in targets:
-        print(f"{t.metric}: {best[t.column]:.2f} d (target {t.days:g} d, residual "
-              f"{best[f'residual_{t.metric}_days']:+.2f} d)")
+        print(
+            f"{t.metric}: {best[t.column]:.2f} d (target {t.days:g} d, residual "
+            f"{best[f'residual_{t.metric}_days']:+.2f} d)"
+        )
     print(f"{len(result.evaluations)} evaluations; calibrated scenario: {path}")
     return 0
 
@@ -307,10 +364,24 @@ def cmd_interventions(args: argparse.Namespace) -> int:
         out = _tuning_out(args, study, "interventions")
         table = rank(study, _names(args.only))
     write_interventions(out, study, table)
-    print(format_table(table, ["intervention", "cost", "cost_unit", *KPI_COLUMNS[:3], "saved_p50_days",
-                               "saved_p90_days", "saved_p50_days_per_cost"]))
-    print(f"interventions (to {study.target_label}, {study.replications} replications, seed {study.seed}) "
-          f"written to {out}")
+    print(
+        format_table(
+            table,
+            [
+                "intervention",
+                "cost",
+                "cost_unit",
+                *KPI_COLUMNS[:3],
+                "saved_p50_days",
+                "saved_p90_days",
+                "saved_p50_days_per_cost",
+            ],
+        )
+    )
+    print(
+        f"interventions (to {study.target_label}, {study.replications} replications, seed {study.seed}) "
+        f"written to {out}"
+    )
     return 0
 
 
@@ -324,9 +395,24 @@ def cmd_capacity(args: argparse.Namespace) -> int:
         out = _tuning_out(args, study, "capacity")
         curve, res = capacity(study, multipliers, _names(args.interventions))
     write_capacity(out, study, curve, res)
-    print(format_table(curve, ["stage", "demand_multiplier", "offered_teu_per_day", "carried_teu_per_day",
-                               "p50_days", "p90_days", "in_flight_share", "saturated", "binding",
-                               "binding_utilisation", "saturated_resources"]))
+    print(
+        format_table(
+            curve,
+            [
+                "stage",
+                "demand_multiplier",
+                "offered_teu_per_day",
+                "carried_teu_per_day",
+                "p50_days",
+                "p90_days",
+                "in_flight_share",
+                "saturated",
+                "binding",
+                "binding_utilisation",
+                "saturated_resources",
+            ],
+        )
+    )
     print("\n".join(migration(curve)))
     if curve["stage"].nunique() > 1:
         print("(each +stage adds its intervention to all those above it, in the scenario's order)")
@@ -334,9 +420,18 @@ def cmd_capacity(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"run": cmd_run, "compare": cmd_compare, "validate": cmd_validate, "sweep": cmd_sweep,
-            "sensitivity": cmd_sensitivity, "calibrate": cmd_calibrate, "interventions": cmd_interventions,
-            "capacity": cmd_capacity, "plot": cmd_plot, "report": cmd_report}
+COMMANDS = {
+    "run": cmd_run,
+    "compare": cmd_compare,
+    "validate": cmd_validate,
+    "sweep": cmd_sweep,
+    "sensitivity": cmd_sensitivity,
+    "calibrate": cmd_calibrate,
+    "interventions": cmd_interventions,
+    "capacity": cmd_capacity,
+    "plot": cmd_plot,
+    "report": cmd_report,
+}
 
 
 def _terminate(signum: int, frame: object) -> None:

@@ -60,8 +60,9 @@ def comparison_table(name: str, scenario: Scenario, tables: Tables) -> pd.DataFr
     """One row per destination (and all): percentiles, CIs, deliveries, throughput and days per section."""
     sim = scenario.simulation
     summary = analysis.transit_summary(tables["containers"])
-    throughput = analysis.throughput_teu_per_day(tables["containers"], (sim.warmup / 24, sim.duration / 24),
-                                                 sim.teu_per_container)
+    throughput = analysis.throughput_teu_per_day(
+        tables["containers"], (sim.warmup / 24, sim.duration / 24), sim.teu_per_container
+    )
     sections = analysis.section_means(tables["sections"])
     reps = tables["containers"]["replication"].nunique()
     rows = []
@@ -92,28 +93,57 @@ def paired_differences(reference: str, per_rep: dict[str, pd.DataFrame]) -> pd.D
             for metric in METRICS:
                 diff = (g[metric] - g[f"{metric}_ref"]).to_numpy()
                 low, high = analysis.t_interval(diff)
-                rows.append({"scenario": name, "reference": reference, "destination": dest, "metric": metric,
-                             "difference_days": float(diff.mean()), "ci_low": low, "ci_high": high,
-                             "replications": len(diff)})
-    return pd.DataFrame(rows, columns=["scenario", "reference", "destination", "metric", "difference_days",
-                                       "ci_low", "ci_high", "replications"])
+                rows.append(
+                    {
+                        "scenario": name,
+                        "reference": reference,
+                        "destination": dest,
+                        "metric": metric,
+                        "difference_days": float(diff.mean()),
+                        "ci_low": low,
+                        "ci_high": high,
+                        "replications": len(diff),
+                    }
+                )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "scenario",
+            "reference",
+            "destination",
+            "metric",
+            "difference_days",
+            "ci_low",
+            "ci_high",
+            "replications",
+        ],
+    )
 
 
-def compare(scenarios: Sequence[Scenario], replications: int, seed: int, workers: int = 1,
-            progress: Callable[[int], None] | None = None) -> Comparison:
+def compare(
+    scenarios: Sequence[Scenario],
+    replications: int,
+    seed: int,
+    workers: int = 1,
+    progress: Callable[[int], None] | None = None,
+) -> Comparison:
     """Run every scenario with the same seed and replications and tabulate the results side by side."""
     names = unique_names(scenarios)
     for s in scenarios:
         build_network(s)
     runs = run_many([(s, seed) for s in scenarios], replications=replications, workers=workers, progress=progress)
     tables = dict(zip(names, runs, strict=True))
-    table = pd.concat([comparison_table(n, s, tables[n]) for n, s in zip(names, scenarios, strict=True)],
-                      ignore_index=True)
+    table = pd.concat(
+        [comparison_table(n, s, tables[n]) for n, s in zip(names, scenarios, strict=True)], ignore_index=True
+    )
     per_rep = {n: _per_replication(tables[n]["containers"]) for n in names}
-    means = pd.concat([analysis.section_means(tables[n]["sections"], by_state=True).assign(scenario=n)
-                       for n in names], ignore_index=True)
-    return Comparison(table=table, differences=paired_differences(names[0], per_rep), section_means=means,
-                      tables=tables)
+    means = pd.concat(
+        [analysis.section_means(tables[n]["sections"], by_state=True).assign(scenario=n) for n in names],
+        ignore_index=True,
+    )
+    return Comparison(
+        table=table, differences=paired_differences(names[0], per_rep), section_means=means, tables=tables
+    )
 
 
 def headline_destination(scenarios: Sequence[Scenario]) -> str | None:
@@ -132,15 +162,24 @@ def _busiest_destination(table: pd.DataFrame) -> str | None:
 
 
 def format_table(table: pd.DataFrame) -> str:
-    cols = ["scenario", "destination", "containers_delivered", "p10_days", "p50_days", "p90_days", "mean_days",
-            "throughput_teu_per_day"]
+    cols = [
+        "scenario",
+        "destination",
+        "containers_delivered",
+        "p10_days",
+        "p50_days",
+        "p90_days",
+        "mean_days",
+        "throughput_teu_per_day",
+    ]
     groups = [c for c in table.columns if c.endswith("(group)")]
     view = table[cols + groups].rename(columns=lambda c: c.replace("_days", "").replace("days ", ""))
     return view.to_string(index=False, float_format=lambda v: f"{v:.1f}")
 
 
-def write_comparison(directory: Path, result: Comparison, scenarios: Sequence[Scenario], replications: int,
-                     seed: int) -> None:
+def write_comparison(
+    directory: Path, result: Comparison, scenarios: Sequence[Scenario], replications: int, seed: int
+) -> None:
     """The comparison files plus one ordinary run directory per scenario."""
     from corridor_sim import plots
     from corridor_sim.runner import bands_table, write_run
@@ -151,12 +190,15 @@ def write_comparison(directory: Path, result: Comparison, scenarios: Sequence[Sc
     result.table.to_csv(directory / "comparison.csv", index=False, float_format="%.4g")
     result.differences.to_csv(directory / "differences.csv", index=False, float_format="%.4g")
     result.section_means.to_csv(directory / "section_means.csv", index=False, float_format="%.4g")
-    bands = pd.concat([bands_table(s).assign(scenario=n) for n, s in zip(names, scenarios, strict=True)],
-                      ignore_index=True)
+    bands = pd.concat(
+        [bands_table(s).assign(scenario=n) for n, s in zip(names, scenarios, strict=True)], ignore_index=True
+    )
     containers = {n: result.tables[n]["containers"] for n in names}
     dest = headline_destination(scenarios) or _busiest_destination(result.table)
     plots.compare_distributions(containers, bands, dest, directory / "transit_compare.png")
     means = result.section_means[result.section_means["destination"].eq(dest)]
-    plots.section_bars(means.groupby(["scenario", "section", "state"], as_index=False, sort=False)["days"].sum(),
-                       directory / "sections_compare.png",
-                       title=f"Where the days go (to {dest})")
+    plots.section_bars(
+        means.groupby(["scenario", "section", "state"], as_index=False, sort=False)["days"].sum(),
+        directory / "sections_compare.png",
+        title=f"Where the days go (to {dest})",
+    )

@@ -10,19 +10,27 @@ from corridor_sim.units import format_hours
 
 
 def transit_table(summary: dict[str, Any]) -> str:
-    rows = [f"{'destination':<22}{'delivered':>10}{'p10':>8}{'p50':>8}{'p90':>8}{'p95':>8}{'mean':>8}"
-            f"{'mean 95% CI':>16}"]
+    rows = [
+        f"{'destination':<22}{'delivered':>10}{'p10':>8}{'p50':>8}{'p90':>8}{'p95':>8}{'mean':>8}{'mean 95% CI':>16}"
+    ]
     for dest, s in summary["transit_days"].items():
         if not s.get("containers"):
             rows.append(f"{dest:<22}{0:>10}   (no container delivered in the window)")
             continue
-        ci = f"{s['mean_ci_low']:.1f}–{s['mean_ci_high']:.1f}" if s.get("mean_ci_low") == s.get("mean_ci_low") \
-            and "mean_ci_low" in s else "n/a"
-        rows.append(f"{dest:<22}{s['containers']:>10}{s['p10']:>8.1f}{s['p50']:>8.1f}{s['p90']:>8.1f}"
-                    f"{s['p95']:>8.1f}{s['mean']:>8.1f}{ci:>16}")
+        ci = (
+            f"{s['mean_ci_low']:.1f}–{s['mean_ci_high']:.1f}"
+            if s.get("mean_ci_low") == s.get("mean_ci_low") and "mean_ci_low" in s
+            else "n/a"
+        )
+        rows.append(
+            f"{dest:<22}{s['containers']:>10}{s['p10']:>8.1f}{s['p50']:>8.1f}{s['p90']:>8.1f}"
+            f"{s['p95']:>8.1f}{s['mean']:>8.1f}{ci:>16}"
+        )
     c = summary["containers"]
-    rows.append(f"containers created {c['created']}, delivered {c['delivered']}, still in flight at the end "
-                f"{c['in_flight']} (of those started in the measurement window: {c['measured_in_flight']})")
+    rows.append(
+        f"containers created {c['created']}, delivered {c['delivered']}, still in flight at the end "
+        f"{c['in_flight']} (of those started in the measurement window: {c['measured_in_flight']})"
+    )
     warning = censoring_warning(summary["scenario"], c)
     if warning:
         rows.append(warning)
@@ -35,15 +43,19 @@ def censoring_warning(name: str, counts: dict[str, int]) -> str:
     if not n:
         return ""
     share = n / max(n + counts["measured_delivered"], 1)
-    return (f"warning: {name}: {n} containers ({share:.1%}) that started in the measurement window were still in "
-            "flight at the end, so transit figures are biased low; lengthen simulation.cooldown (or the corridor "
-            "is saturated)")
+    return (
+        f"warning: {name}: {n} containers ({share:.1%}) that started in the measurement window were still in "
+        "flight at the end, so transit figures are biased low; lengthen simulation.cooldown (or the corridor "
+        "is saturated)"
+    )
 
 
 def describe_network(scenario: Scenario, network: CorridorNetwork) -> str:
     net = scenario.network
-    lines = [f"scenario {scenario.name}: {len(net.nodes)} nodes, {len(net.segments)} segments, "
-             f"{len(scenario.demand.flows)} flows, {len(scenario.disruptions)} disruptions"]
+    lines = [
+        f"scenario {scenario.name}: {len(net.nodes)} nodes, {len(net.segments)} segments, "
+        f"{len(scenario.demand.flows)} flows, {len(scenario.disruptions)} disruptions"
+    ]
     lines.append("nodes:")
     for n, node in net.nodes.items():
         extra = f", handling {node.handling.servers}×{_dist(node.handling.time)}" if node.handling else ""
@@ -52,11 +64,14 @@ def describe_network(scenario: Scenario, network: CorridorNetwork) -> str:
     for s, seg in net.segments.items():
         if seg.is_sea:
             fleet = sum(v.count for v in seg.vessels)
-            what = f"{fleet} vessels, {sum(v.capacity_teu * v.count for v in seg.vessels):g} TEU, " \
-                   f"crossing {_dist(seg.crossing_time)}"
+            what = (
+                f"{fleet} vessels, {sum(v.capacity_teu * v.count for v in seg.vessels):g} TEU, "
+                f"crossing {_dist(seg.crossing_time)}"
+            )
         else:
-            what = (f"{seg.distance:g} km" if seg.distance else _dist(seg.travel_time)) + \
-                   (f", {seg.trains_per_day:g} trains/day" if seg.trains_per_day else "")
+            what = (f"{seg.distance:g} km" if seg.distance else _dist(seg.travel_time)) + (
+                f", {seg.trains_per_day:g} trains/day" if seg.trains_per_day else ""
+            )
         lines.append(f"  {s:<22} {seg.from_} → {seg.to} [{seg.mode}] {what}")
     lines.append("routes:")
     for flow, route in network.routes.items():

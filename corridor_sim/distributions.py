@@ -55,8 +55,11 @@ class Dist(BaseModel):
         if missing:
             raise ValueError(f"{self.dist} distribution needs {', '.join(missing)}")
         allowed = set(required) | ({"weights"} if self.dist == "empirical" else set())
-        extra = [n for n in (*_QUANTITY_FIELDS, "cv", "values", "weights") if n not in allowed
-                 and getattr(self, n) is not None]
+        extra = [
+            n
+            for n in (*_QUANTITY_FIELDS, "cv", "values", "weights")
+            if n not in allowed and getattr(self, n) is not None
+        ]
         if extra:
             raise ValueError(f"{self.dist} distribution does not take {', '.join(extra)}")
         for name in (*_QUANTITY_FIELDS, "cv"):
@@ -148,8 +151,9 @@ class Dist(BaseModel):
 
     def scaled(self, factor: float) -> Dist:
         """The same shape with every quantity multiplied (a sensitivity or sweep perturbation)."""
-        update: dict[str, Any] = {n: getattr(self, n) * factor for n in _QUANTITY_FIELDS
-                                  if getattr(self, n) is not None}
+        update: dict[str, Any] = {
+            n: getattr(self, n) * factor for n in _QUANTITY_FIELDS if getattr(self, n) is not None
+        }
         if self.values is not None:
             update["values"] = tuple(v * factor for v in self.values)
         return self.model_copy(update=update)
@@ -199,6 +203,7 @@ def _blocks(draw: Callable[[int], Any], size: int = 256) -> Callable[[], float]:
     """Next value of `draw(size)` blocks, one at a time. A scalar `Generator` call costs about as much as a block of
     fifty draws; every method used here takes the stream in order, so the values are exactly those of drawing one at
     a time (checked in the tests)."""
+
     def values() -> Iterator[float]:
         while True:
             yield from draw(size).tolist()

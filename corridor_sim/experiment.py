@@ -54,8 +54,13 @@ _settings: ContextVar[_Settings | None] = ContextVar("corridor_sim_execution", d
 
 
 @contextmanager
-def execution(*, workers: int = 1, executor: Executor | None = None, scheduler: str | None = None,
-              cache: ReplicationCache | None = None) -> Iterator[None]:
+def execution(
+    *,
+    workers: int = 1,
+    executor: Executor | None = None,
+    scheduler: str | None = None,
+    cache: ReplicationCache | None = None,
+) -> Iterator[None]:
     """Defaults for every `run_many` in the block. With Dask, one client for the whole block, connected (or its
     local cluster started) only when a replication is not in the cache. Worker processes, likewise, are started once
     for the block: a sweep calls `run_many` for chunk after chunk, and a pool forked anew each time, from a parent
@@ -110,9 +115,16 @@ def concat(parts: Sequence[Tables]) -> Tables:
     return {name: pd.concat([p[name] for p in parts], ignore_index=True) for name in parts[0]}
 
 
-def run_many(tasks: Sequence[tuple[Scenario, int]], *, replications: int, workers: int = 1,
-             executor: Executor | None = None, scheduler: str | None = None,
-             progress: Callable[[int], None] | None = None, cache: ReplicationCache | None = None) -> list[Tables]:
+def run_many(
+    tasks: Sequence[tuple[Scenario, int]],
+    *,
+    replications: int,
+    workers: int = 1,
+    executor: Executor | None = None,
+    scheduler: str | None = None,
+    progress: Callable[[int], None] | None = None,
+    cache: ReplicationCache | None = None,
+) -> list[Tables]:
     """For each (scenario, seed) task, `replications` replications concatenated; one Tables per task, in order.
 
     `executor` defaults to "processes" when `workers` > 1, else "serial"; "dask" connects to `scheduler` if given,
@@ -173,8 +185,14 @@ def run_many(tasks: Sequence[tuple[Scenario, int]], *, replications: int, worker
     return [concat([results[(t, r)] for r in range(replications)]) for t in range(len(tasks))]
 
 
-def run_replications(scenario: Scenario, replications: int | None = None, seed: int | None = None,
-                     workers: int = 1, progress: Callable[[int], None] | None = None, **options: Any) -> Tables:
+def run_replications(
+    scenario: Scenario,
+    replications: int | None = None,
+    seed: int | None = None,
+    workers: int = 1,
+    progress: Callable[[int], None] | None = None,
+    **options: Any,
+) -> Tables:
     """All replications of one scenario (the scenario's own count and seed unless given); see `run_many`."""
     n = replications or scenario.simulation.replications
     seed = scenario.simulation.seed if seed is None else seed
@@ -221,8 +239,15 @@ def run_claimed(scratch: Path, scenarios: dict[int, bytes], jobs: list[tuple[int
             (scratch / f"{i}.done").touch()
 
 
-def _run_processes(pool: ProcessPoolExecutor, helpers: int, tasks: Sequence[tuple[Scenario, int]], todo: list[Job],
-                   done: Callable[..., None], cache: ReplicationCache | None, keys: list[str]) -> None:
+def _run_processes(
+    pool: ProcessPoolExecutor,
+    helpers: int,
+    tasks: Sequence[tuple[Scenario, int]],
+    todo: list[Job],
+    done: Callable[..., None],
+    cache: ReplicationCache | None,
+    keys: list[str],
+) -> None:
     """Run `todo` on the pool's `helpers` processes and in this one, each claiming the next unclaimed job when free.
 
     The parent is one of the workers: its own replications need no hand-over at all, and between them it collects
@@ -265,8 +290,9 @@ def _run_processes(pool: ProcessPoolExecutor, helpers: int, tasks: Sequence[tupl
         collect()
 
 
-def _run_dask(client: Any, tasks: Sequence[tuple[Scenario, int]], todo: list[Job],
-              done: Callable[[Job, Tables], None]) -> None:
+def _run_dask(
+    client: Any, tasks: Sequence[tuple[Scenario, int]], todo: list[Job], done: Callable[[Job, Tables], None]
+) -> None:
     from distributed import as_completed
 
     # hash=False: a fresh key per call, so cancelling this call's copy can never cancel the same scenario scattered
@@ -295,8 +321,10 @@ def dask_client(workers: int = 1, scheduler: str | None = None) -> Iterator[Any]
             yield client
         return
     n = workers if workers > 1 else (os.cpu_count() or 1)
-    with LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster, \
-            Client(cluster) as client:
+    with (
+        LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster,
+        Client(cluster) as client,
+    ):
         _check_same_code(client, flag)
         yield client
 
@@ -316,5 +344,8 @@ def _check_same_code(client: Any, flag: str) -> None:
     theirs = client.run(code_fingerprint)
     other = sorted(addr for addr, fingerprint in theirs.items() if fingerprint != ours)
     if other:
-        raise ScenarioError(f"{len(other)} Dask worker(s) run different corridor-sim code than this machine "
-                            f"(e.g. {other[0]}); install the same version on every worker", key=flag)
+        raise ScenarioError(
+            f"{len(other)} Dask worker(s) run different corridor-sim code than this machine "
+            f"(e.g. {other[0]}); install the same version on every worker",
+            key=flag,
+        )

@@ -60,9 +60,11 @@ def _containers(c: pd.DataFrame, tol: float, horizon: float | None) -> list[str]
         ids = np.sort(g["container_id"].to_numpy())
         if len(ids) and not np.array_equal(ids, np.arange(len(ids))):
             dup = g.loc[g["container_id"].duplicated(), "container_id"]
-            out.append(f"containers: replication {rep}: ids are not 0..{len(ids) - 1} once each "
-                       f"({'duplicated ' + _ids(dup) if len(dup) else 'some ids missing'}): containers lost or "
-                       "double-counted")
+            out.append(
+                f"containers: replication {rep}: ids are not 0..{len(ids) - 1} once each "
+                f"({'duplicated ' + _ids(dup) if len(dup) else 'some ids missing'}): containers lost or "
+                "double-counted"
+            )
     bad_status = ~c["status"].isin(["delivered", "in_flight"])
     if bad_status.any():
         out.append(f"containers: unknown status {_ids(c.loc[bad_status, 'status'].drop_duplicates())}")
@@ -87,8 +89,10 @@ def _containers(c: pd.DataFrame, tol: float, horizon: float | None) -> list[str]
     d = delivered & has_end
     off = d & ((total - (c["end_day"] - c["start_day"])).abs() > tol)
     if off.any():
-        out.append(f"containers: moving+handling+waiting differs from transit for delivered ids "
-                   f"{_bad(c, off)} (time unaccounted or counted twice)")
+        out.append(
+            f"containers: moving+handling+waiting differs from transit for delivered ids "
+            f"{_bad(c, off)} (time unaccounted or counted twice)"
+        )
     if "transit_days" in c:
         wrong = d & ((c["transit_days"] - (c["end_day"] - c["start_day"])).abs() > tol)
         if wrong.any():
@@ -96,8 +100,7 @@ def _containers(c: pd.DataFrame, tol: float, horizon: float | None) -> list[str]
     if horizon is not None:
         over = ~delivered & (total > horizon - c["start_day"] + tol)
         if over.any():
-            out.append(f"containers: in-flight ids {_bad(c, over)} have more staged time than "
-                       "the run lasted")
+            out.append(f"containers: in-flight ids {_bad(c, over)} have more staged time than the run lasted")
     return out
 
 
@@ -107,12 +110,15 @@ def _tracks(t: pd.DataFrame, c: pd.DataFrame | None, tol: float) -> list[str]:
         out.append("tracks: a stage ends before it starts or starts before day 0")
     s = t.sort_values(["replication", "container_id", "start_day", "end_day"], kind="stable")
     same = (s["replication"].to_numpy()[1:] == s["replication"].to_numpy()[:-1]) & (
-        s["container_id"].to_numpy()[1:] == s["container_id"].to_numpy()[:-1])
+        s["container_id"].to_numpy()[1:] == s["container_id"].to_numpy()[:-1]
+    )
     overlap = same & (s["start_day"].to_numpy()[1:] < s["end_day"].to_numpy()[:-1] - tol)
     if overlap.any():
         rows = s.iloc[1:][overlap]
-        out.append(f"tracks: container(s) {_ids(rows['container_id'].drop_duplicates())} in two stages at once "
-                   f"(e.g. {rows['location'].iloc[0]} {rows['state'].iloc[0]} from day {rows['start_day'].iloc[0]:g})")
+        out.append(
+            f"tracks: container(s) {_ids(rows['container_id'].drop_duplicates())} in two stages at once "
+            f"(e.g. {rows['location'].iloc[0]} {rows['state'].iloc[0]} from day {rows['start_day'].iloc[0]:g})"
+        )
     if c is not None and len(s):
         span = s.groupby(["replication", "container_id"]).agg(first=("start_day", "min"), last=("end_day", "max"))
         life = c.set_index(["replication", "container_id"])[["start_day", "end_day"]]
@@ -121,11 +127,14 @@ def _tracks(t: pd.DataFrame, c: pd.DataFrame | None, tol: float) -> list[str]:
         early = j["first"] < j["start_day"] - tol
         outside = ~unknown & (early | (j["end_day"].notna() & (j["last"] > j["end_day"] + tol)))
         if unknown.any():
-            out.append(f"tracks: container ids {_ids(j.index[unknown].to_series().map(lambda k: k[1]))} "
-                       "not in containers")
+            out.append(
+                f"tracks: container ids {_ids(j.index[unknown].to_series().map(lambda k: k[1]))} not in containers"
+            )
         if outside.any():
-            out.append(f"tracks: stages outside the container's start..end for ids "
-                       f"{_ids(j.index[outside].to_series().map(lambda k: k[1]))}")
+            out.append(
+                f"tracks: stages outside the container's start..end for ids "
+                f"{_ids(j.index[outside].to_series().map(lambda k: k[1]))}"
+            )
     return out
 
 
@@ -136,8 +145,10 @@ def _sailings(s: pd.DataFrame, tol: float, horizon: float | None) -> list[str]:
     over = s["containers"] > s["capacity_containers"]
     if over.any():
         r = s[over].iloc[0]
-        out.append(f"sailings: {int(over.sum())} sailing(s) above capacity (e.g. {r['vessel']} on {r['segment']} day "
-                   f"{r['depart_day']:g}: {r['containers']} > {r['capacity_containers']})")
+        out.append(
+            f"sailings: {int(over.sum())} sailing(s) above capacity (e.g. {r['vessel']} on {r['segment']} day "
+            f"{r['depart_day']:g}: {r['containers']} > {r['capacity_containers']})"
+        )
     if (s["arrive_day"] < s["depart_day"] - tol).any():
         out.append("sailings: a vessel arrives before it departs")
     if horizon is not None and (s["arrive_day"] > horizon + tol).any():
@@ -161,8 +172,10 @@ def _sea_conservation(c: pd.DataFrame, s: pd.DataFrame, routes: pd.DataFrame) ->
         for rep, g in through.groupby("replication"):
             lo, hi, n = int(g["status"].eq("delivered").sum()), len(g), int(carried.get(rep, 0))
             if not lo <= n <= hi:
-                out.append(f"sailings: replication {rep}: {seg} carried {n} containers, but {lo} were delivered "
-                           f"through it and {hi} created on its flows")
+                out.append(
+                    f"sailings: replication {rep}: {seg} carried {n} containers, but {lo} were delivered "
+                    f"through it and {hi} created on its flows"
+                )
     return out
 
 
@@ -180,8 +193,10 @@ def _scenario_checks(tables: Mapping[str, pd.DataFrame], scenario: Scenario) -> 
         loads = moving.groupby(["replication", "location", "start_day", "end_day"]).size()
         if len(loads) and loads.max() > max(sizes):
             where = loads.idxmax()
-            out.append(f"tracks: a train on {where[1]} carried at least {int(loads.max())} containers, above the "
-                       f"largest train ({max(sizes)})")
+            out.append(
+                f"tracks: a train on {where[1]} carried at least {int(loads.max())} containers, above the "
+                f"largest train ({max(sizes)})"
+            )
     s = tables.get("sailings")
     if s is not None and len(s):
         for seg_id, g in s.groupby("segment"):
@@ -192,8 +207,10 @@ def _scenario_checks(tables: Mapping[str, pd.DataFrame], scenario: Scenario) -> 
             allowed = {max(int(v.capacity_teu * seg.load_factor // sim.teu_per_container), 1) for v in seg.vessels}
             odd = ~g["capacity_containers"].isin(allowed)
             if odd.any():
-                out.append(f"sailings: {seg_id} capacities {_ids(g.loc[odd, 'capacity_containers'].drop_duplicates())}"
-                           f" match no vessel ({sorted(allowed)})")
+                out.append(
+                    f"sailings: {seg_id} capacities {_ids(g.loc[odd, 'capacity_containers'].drop_duplicates())}"
+                    f" match no vessel ({sorted(allowed)})"
+                )
         if not np.allclose(s["teu"], s["containers"] * sim.teu_per_container):
             out.append("sailings: teu is not containers x teu_per_container")
     o = tables.get("occupancy")
@@ -209,8 +226,9 @@ def _scenario_checks(tables: Mapping[str, pd.DataFrame], scenario: Scenario) -> 
     return out
 
 
-def find_violations(tables: Mapping[str, pd.DataFrame], scenario: Scenario | None = None,
-                    summary: Mapping | None = None) -> list[str]:
+def find_violations(
+    tables: Mapping[str, pd.DataFrame], scenario: Scenario | None = None, summary: Mapping | None = None
+) -> list[str]:
     """Every invariant that fails on these tables (empty when all hold)."""
     horizon = None
     if scenario is not None:
@@ -228,8 +246,9 @@ def find_violations(tables: Mapping[str, pd.DataFrame], scenario: Scenario | Non
     if c is not None and s is not None and tables.get("routes") is not None and len(tables["routes"]):
         out += _sea_conservation(c, s, tables["routes"])
     if c is not None and tables.get("sections") is not None and len(tables["sections"]):
-        counted = c[c["status"].eq("delivered") & c["measured"].astype(bool)].groupby(
-            ["replication", "destination"]).size()
+        counted = (
+            c[c["status"].eq("delivered") & c["measured"].astype(bool)].groupby(["replication", "destination"]).size()
+        )
         sec = tables["sections"].groupby(["replication", "destination"])["containers"].first()
         wrong = sec.index[sec.to_numpy() != counted.reindex(sec.index, fill_value=0).to_numpy()]
         if len(wrong):
@@ -246,8 +265,12 @@ def find_violations(tables: Mapping[str, pd.DataFrame], scenario: Scenario | Non
     return out
 
 
-def check(tables: Mapping[str, pd.DataFrame], scenario: Scenario | None = None, summary: Mapping | None = None,
-          where: str = "") -> None:
+def check(
+    tables: Mapping[str, pd.DataFrame],
+    scenario: Scenario | None = None,
+    summary: Mapping | None = None,
+    where: str = "",
+) -> None:
     """Raise `InvariantError` listing every violation, or return quietly."""
     found = find_violations(tables, scenario, summary)
     if found:
@@ -260,9 +283,11 @@ def check_run_dir(path: Path) -> None:
     from corridor_sim.workspace import RESOLVED
 
     path = Path(path)
-    tables = {name: pd.read_csv(path / f"{name}.csv")
-              for name in ("containers", "tracks", "sailings", "sections", "occupancy", "routes")
-              if (path / f"{name}.csv").exists() and (path / f"{name}.csv").stat().st_size > 1}
+    tables = {
+        name: pd.read_csv(path / f"{name}.csv")
+        for name in ("containers", "tracks", "sailings", "sections", "occupancy", "routes")
+        if (path / f"{name}.csv").exists() and (path / f"{name}.csv").stat().st_size > 1
+    }
     scenario = None
     if (path / RESOLVED).exists():
         try:

@@ -37,11 +37,13 @@ def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bo
     for key_node, _ in node.value:
         key = loader.construct_object(key_node, deep=deep)
         if not isinstance(key, Hashable):  # `{[a]: 1}` is valid YAML but no mapping key
-            raise yaml.constructor.ConstructorError(None, None, "a key must be a plain value, not a list or mapping",
-                                                    key_node.start_mark)
+            raise yaml.constructor.ConstructorError(
+                None, None, "a key must be a plain value, not a list or mapping", key_node.start_mark
+            )
         if key in seen:
             raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r} (line {key_node.start_mark.line + 1})", key_node.start_mark)
+                None, None, f"duplicate key {key!r} (line {key_node.start_mark.line + 1})", key_node.start_mark
+            )
         seen[key] = 1
     return loader.construct_mapping(node, deep=deep)
 
@@ -128,7 +130,7 @@ def load_raw(path: str | Path, _chain: tuple[Path, ...] = ()) -> dict[str, Any]:
         return data
     if not isinstance(parent, str):
         raise ScenarioError("must be a file path", key="extends", file=str(path))
-    parent_path = (path.parent / parent)
+    parent_path = path.parent / parent
     try:
         found = parent_path.is_file()
     except (OSError, ValueError):  # a name too long or holding a NUL byte names no file either
@@ -239,8 +241,20 @@ def _all_field_names() -> set[str]:
         if isinstance(obj, type) and issubclass(obj, BaseModel):
             for fname, field in obj.model_fields.items():
                 names.add(field.alias or fname)
-    names |= {"dist", "value", "low", "mode", "high", "mean", "sd", "cv", "values", "weights", "extends",
-              *_PROVENANCE_KEYS}
+    names |= {
+        "dist",
+        "value",
+        "low",
+        "mode",
+        "high",
+        "mean",
+        "sd",
+        "cv",
+        "values",
+        "weights",
+        "extends",
+        *_PROVENANCE_KEYS,
+    }
     return names
 
 

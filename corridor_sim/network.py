@@ -68,8 +68,9 @@ def build_network(scenario: Scenario) -> CorridorNetwork:
         if seg.is_sea:
             for name in (seg.from_, seg.to):
                 if net.nodes[name].role != "port":
-                    raise ScenarioError(f"a {seg.mode} leg needs ports at both ends; {name!r} is a "
-                                        f"{net.nodes[name].role}", key=key)
+                    raise ScenarioError(
+                        f"a {seg.mode} leg needs ports at both ends; {name!r} is a {net.nodes[name].role}", key=key
+                    )
         weight = expected_hours(seg) + graph.nodes[seg.to]["handling_h"]
         graph.add_edge(seg.from_, seg.to, id=seg_id, mode=seg.mode, weight=weight)
 
@@ -78,8 +79,10 @@ def build_network(scenario: Scenario) -> CorridorNetwork:
             if seg_id not in net.segments:
                 raise ScenarioError(f"unknown segment {seg_id!r}", key=f"network.rolling_stock.{pool_id}.segments.{i}")
             if net.segments[seg_id].is_sea:
-                raise ScenarioError(f"{seg_id!r} is a sea leg; rolling stock serves land legs",
-                                    key=f"network.rolling_stock.{pool_id}.segments.{i}")
+                raise ScenarioError(
+                    f"{seg_id!r} is a sea leg; rolling stock serves land legs",
+                    key=f"network.rolling_stock.{pool_id}.segments.{i}",
+                )
     for d_id, d in scenario.disruptions.items():
         if d.target not in net.nodes and d.target not in net.segments:
             raise ScenarioError(f"unknown node or segment {d.target!r}", key=f"disruptions.{d_id}.target")
@@ -117,14 +120,17 @@ def _route(graph: nx.DiGraph, scenario: Scenario, flow_id: str) -> Route:
         try:
             path = nx.shortest_path(graph, flow.origin, flow.destination, weight="weight")
         except nx.NetworkXNoPath:
-            raise ScenarioError(f"destination {flow.destination!r} is unreachable from {flow.origin!r}",
-                                key=f"{key}.destination") from None
+            raise ScenarioError(
+                f"destination {flow.destination!r} is unreachable from {flow.origin!r}", key=f"{key}.destination"
+            ) from None
     segments = tuple(graph.edges[a, b]["id"] for a, b in zip(path, path[1:], strict=False))
     for i, seg_id in enumerate(segments):
         seg = scenario.network.segments[seg_id]
         if seg.is_sea and i + 1 < len(segments) and not scenario.network.segments[segments[i + 1]].is_sea:
             port = scenario.network.nodes[seg.to]
             if port.formation is None:
-                raise ScenarioError(f"port {seg.to!r} forms onward trains for flow {flow_id!r} but has no "
-                                    "`formation` rule", key=f"network.nodes.{seg.to}.formation")
+                raise ScenarioError(
+                    f"port {seg.to!r} forms onward trains for flow {flow_id!r} but has no `formation` rule",
+                    key=f"network.nodes.{seg.to}.formation",
+                )
     return Route(flow=flow_id, nodes=tuple(path), segments=segments)

@@ -26,21 +26,61 @@ from corridor_sim.analysis import measured  # noqa: E402
 from corridor_sim.errors import ScenarioError  # noqa: E402
 from corridor_sim.records import STATES  # noqa: E402
 
-SECTION_ORDER = ("China", "KZ border", "KZ rail", "Caspian port wait", "Caspian crossing", "Azerbaijan", "Georgia",
-                 "Black Sea / Türkiye", "Europe")
-_SECTION_PALETTE = ("#c0392b", "#e67e22", "#f1c40f", "#16a085", "#2980b9", "#8e44ad", "#d81b60", "#6d4c41",
-                    "#27ae60", "#7f8c8d", "#bc8f8f", "#6b8e23", "#4682b4", "#cd5c5c", "#9acd32", "#708090")
+SECTION_ORDER = (
+    "China",
+    "KZ border",
+    "KZ rail",
+    "Caspian port wait",
+    "Caspian crossing",
+    "Azerbaijan",
+    "Georgia",
+    "Black Sea / Türkiye",
+    "Europe",
+)
+_SECTION_PALETTE = (
+    "#c0392b",
+    "#e67e22",
+    "#f1c40f",
+    "#16a085",
+    "#2980b9",
+    "#8e44ad",
+    "#d81b60",
+    "#6d4c41",
+    "#27ae60",
+    "#7f8c8d",
+    "#bc8f8f",
+    "#6b8e23",
+    "#4682b4",
+    "#cd5c5c",
+    "#9acd32",
+    "#708090",
+)
 # Okabe-Ito (colour-blind safe); the bundled scenarios get fixed colours so they match across every report.
 _SCENARIO_PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000")
 _KNOWN_SCENARIOS = {"baseline_2022": "#D55E00", "current_2023": "#0072B2", "target": "#009E73"}
-STATE_STYLE = {"moving": {"alpha": 1.0, "hatch": ""},
-               "handling": {"alpha": 0.75, "hatch": "...."},
-               "waiting": {"alpha": 0.45, "hatch": "////"}}
+STATE_STYLE = {
+    "moving": {"alpha": 1.0, "hatch": ""},
+    "handling": {"alpha": 0.75, "hatch": "...."},
+    "waiting": {"alpha": 0.45, "hatch": "////"},
+}
 STATE_COLOURS = {"moving": "#1f4e79", "handling": "#e69f00", "waiting": "#d62728"}
-STYLE = {"font.size": 10, "axes.titlesize": 12, "axes.titleweight": "bold", "axes.labelsize": 10,
-         "axes.spines.top": False, "axes.spines.right": False, "axes.grid": True, "grid.color": "0.88",
-         "grid.linewidth": 0.7, "axes.axisbelow": True, "legend.fontsize": 8, "legend.frameon": False,
-         "figure.facecolor": "white", "savefig.facecolor": "white", "font.family": "DejaVu Sans"}
+STYLE = {
+    "font.size": 10,
+    "axes.titlesize": 12,
+    "axes.titleweight": "bold",
+    "axes.labelsize": 10,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.color": "0.88",
+    "grid.linewidth": 0.7,
+    "axes.axisbelow": True,
+    "legend.fontsize": 8,
+    "legend.frameon": False,
+    "figure.facecolor": "white",
+    "savefig.facecolor": "white",
+    "font.family": "DejaVu Sans",
+}
 DPI = 120
 
 
@@ -54,6 +94,7 @@ def _styled(func):
                 return func(*args, **kwargs)
             finally:
                 plt.close("all")
+
     return wrapper
 
 
@@ -102,8 +143,7 @@ def _band_label(band: pd.Series) -> str:
 
 def _ecdf(ax: plt.Axes, days: np.ndarray, **kw) -> None:
     x = np.sort(days)
-    ax.step(np.concatenate([[x[0]], x]), np.concatenate([[0.0], np.arange(1, len(x) + 1) / len(x)]), where="post",
-            **kw)
+    ax.step(np.concatenate([[x[0]], x]), np.concatenate([[0.0], np.arange(1, len(x) + 1) / len(x)]), where="post", **kw)
 
 
 def _num(value: float) -> str:
@@ -125,6 +165,7 @@ def _empty(ax: plt.Axes, message: str) -> None:
 
 # --- transit
 
+
 @_styled
 def transit_distribution(containers: pd.DataFrame, bands: pd.DataFrame | None, title: str, path: Path) -> Path:
     """Histogram, ECDF and box plot of transit days per destination on one day axis, published bands shaded."""
@@ -132,8 +173,9 @@ def transit_distribution(containers: pd.DataFrame, bands: pd.DataFrame | None, t
     to = _text(m["destination"])
     dests = sorted(to.unique())
     colours = dict(zip(dests, _SCENARIO_PALETTE, strict=False))
-    fig, (ax_h, ax_e, ax_b) = plt.subplots(3, 1, figsize=(10, 8.5), sharex=True, constrained_layout=True,
-                                           gridspec_kw={"height_ratios": [3, 2, 1.3]})
+    fig, (ax_h, ax_e, ax_b) = plt.subplots(
+        3, 1, figsize=(10, 8.5), sharex=True, constrained_layout=True, gridspec_kw={"height_ratios": [3, 2, 1.3]}
+    )
     if len(m):
         bins = np.linspace(0, max(m["transit_days"].max() * 1.05, 1), 70)
         for dest in dests:
@@ -143,8 +185,15 @@ def transit_distribution(containers: pd.DataFrame, bands: pd.DataFrame | None, t
             ax_h.hist(days, bins=bins, color=colours[dest], histtype="step", linewidth=1.5, label=label)
             _ecdf(ax_e, days, color=colours[dest], linewidth=1.8, label=f"to {dest}")
         data = [m.loc[to.eq(d), "transit_days"].to_numpy() for d in dests[::-1]]
-        box = ax_b.boxplot(data, orientation="horizontal", whis=(5, 95), showfliers=False, widths=0.55,
-                           patch_artist=True, medianprops={"color": "black", "linewidth": 1.5})
+        box = ax_b.boxplot(
+            data,
+            orientation="horizontal",
+            whis=(5, 95),
+            showfliers=False,
+            widths=0.55,
+            patch_artist=True,
+            medianprops={"color": "black", "linewidth": 1.5},
+        )
         for patch, dest in zip(box["boxes"], dests[::-1], strict=True):
             patch.set(facecolor=colours[dest], alpha=0.6)
         ax_b.set_yticks(range(1, len(dests) + 1), [f"to {d}" for d in dests[::-1]])
@@ -155,16 +204,29 @@ def transit_distribution(containers: pd.DataFrame, bands: pd.DataFrame | None, t
             colour = colours.get(str(band["destination"]), "0.5")
             for ax in (ax_h, ax_e, ax_b):
                 ax.axvspan(band["low_days"], band["high_days"], color=colour, alpha=0.12, zorder=0)
-            ax_h.axvspan(band["low_days"], band["high_days"], facecolor="none", edgecolor=colour, linestyle="--",
-                         linewidth=1.0, label=f"published: {_band_label(band)} ({band['low_days']:g}–"
-                                                f"{band['high_days']:g} d)")
+            ax_h.axvspan(
+                band["low_days"],
+                band["high_days"],
+                facecolor="none",
+                edgecolor=colour,
+                linestyle="--",
+                linewidth=1.0,
+                label=f"published: {_band_label(band)} ({band['low_days']:g}–{band['high_days']:g} d)",
+            )
     ax_h.set_ylabel("containers delivered\n(all replications)")
     ax_h.set_title(title)
     if ax_h.get_legend_handles_labels()[0]:
         ax_h.legend(loc="best", frameon=True, framealpha=0.9, edgecolor="none")
     else:
-        ax_h.text(0.5, 0.5, "no container delivered in the measurement window", transform=ax_h.transAxes,
-                  ha="center", va="center", color="0.4")
+        ax_h.text(
+            0.5,
+            0.5,
+            "no container delivered in the measurement window",
+            transform=ax_h.transAxes,
+            ha="center",
+            va="center",
+            color="0.4",
+        )
     ax_e.set_ylabel("share delivered\nwithin x days")
     ax_e.set_ylim(0, 1.02)
     ax_b.set_xlabel("transit time, origin to destination (days)")
@@ -174,8 +236,9 @@ def transit_distribution(containers: pd.DataFrame, bands: pd.DataFrame | None, t
 
 
 @_styled
-def compare_distributions(containers: dict[str, pd.DataFrame], bands: pd.DataFrame, destination: str | None,
-                          path: Path) -> Path:
+def compare_distributions(
+    containers: dict[str, pd.DataFrame], bands: pd.DataFrame, destination: str | None, path: Path
+) -> Path:
     """Several scenarios' transit days side by side: ECDFs overlaid, one violin + box per scenario, with each
     scenario's published band drawn in its colour. `destination=None` shows every destination (one row each)."""
     colours = scenario_colours(containers)
@@ -189,8 +252,14 @@ def compare_distributions(containers: dict[str, pd.DataFrame], bands: pd.DataFra
             rows.append((name, dest, days))
     multi = destination is None and len({d for _, d, _ in rows}) > 1
     height = 4 + 0.55 * len(rows)
-    fig, (ax_e, ax_v) = plt.subplots(2, 1, figsize=(13, height), sharex=True, constrained_layout=True,
-                                     gridspec_kw={"height_ratios": [3, max(1.5, 0.55 * len(rows))]})
+    fig, (ax_e, ax_v) = plt.subplots(
+        2,
+        1,
+        figsize=(13, height),
+        sharex=True,
+        constrained_layout=True,
+        gridspec_kw={"height_ratios": [3, max(1.5, 0.55 * len(rows))]},
+    )
     styles = ["-", "--", ":", "-."]
     dest_style = {d: styles[i % len(styles)] for i, d in enumerate(dict.fromkeys(d for _, d, _ in rows))}
     labels = []
@@ -202,32 +271,68 @@ def compare_distributions(containers: dict[str, pd.DataFrame], bands: pd.DataFra
             ax_v.text(0.01, y, "  no deliveries", va="center", color="0.4", transform=ax_v.get_yaxis_transform())
             continue
         stats = f"median {np.median(days):.1f} d, p90 {np.percentile(days, 90):.1f} d"
-        _ecdf(ax_e, days, color=colours[name], linewidth=2, linestyle=dest_style[dest] if multi else "-",
-              label=f"{label} ({stats})")
+        _ecdf(
+            ax_e,
+            days,
+            color=colours[name],
+            linewidth=2,
+            linestyle=dest_style[dest] if multi else "-",
+            label=f"{label} ({stats})",
+        )
         if len(days) > 1 and np.ptp(days) > 0:
             parts = ax_v.violinplot([days], positions=[y], orientation="horizontal", widths=0.8, showextrema=False)
             for body in parts["bodies"]:
                 body.set(facecolor=colours[name], edgecolor=colours[name], alpha=0.45)
-        ax_v.boxplot([days], positions=[y], orientation="horizontal", widths=0.18, whis=(5, 95), showfliers=False,
-                     patch_artist=True, boxprops={"facecolor": "white", "edgecolor": "black"},
-                     medianprops={"color": "black", "linewidth": 2})
+        ax_v.boxplot(
+            [days],
+            positions=[y],
+            orientation="horizontal",
+            widths=0.18,
+            whis=(5, 95),
+            showfliers=False,
+            patch_artist=True,
+            boxprops={"facecolor": "white", "edgecolor": "black"},
+            medianprops={"color": "black", "linewidth": 2},
+        )
     for i, (name, dest, _) in enumerate(rows):
         y = len(rows) - i
         sel = bands[bands["scenario"].astype(str).eq(name)] if len(bands) else bands
         if dest is not None and len(sel):
             sel = sel[sel["destination"].astype(str).eq(str(dest))]
         for _, band in sel.iterrows():
-            ax_v.add_patch(Rectangle((band["low_days"], y - 0.45), band["high_days"] - band["low_days"], 0.9,
-                                     facecolor=to_rgba(colours[name], 0.15), edgecolor=colours[name], linestyle="--",
-                                     linewidth=1.2, zorder=0))
-            ax_e.axvspan(band["low_days"], band["high_days"], color=colours[name], alpha=0.13, zorder=0,
-                         label=textwrap.fill(f"{name}, published: {_band_label(band)} ({band['low_days']:g}–"
-                                             f"{band['high_days']:g} d)", 42, subsequent_indent="  "))
+            ax_v.add_patch(
+                Rectangle(
+                    (band["low_days"], y - 0.45),
+                    band["high_days"] - band["low_days"],
+                    0.9,
+                    facecolor=to_rgba(colours[name], 0.15),
+                    edgecolor=colours[name],
+                    linestyle="--",
+                    linewidth=1.2,
+                    zorder=0,
+                )
+            )
+            ax_e.axvspan(
+                band["low_days"],
+                band["high_days"],
+                color=colours[name],
+                alpha=0.13,
+                zorder=0,
+                label=textwrap.fill(
+                    f"{name}, published: {_band_label(band)} ({band['low_days']:g}–{band['high_days']:g} d)",
+                    42,
+                    subsequent_indent="  ",
+                ),
+            )
     ax_v.set_yticks([y for y, _ in labels], [lab for _, lab in labels])
     ax_v.set_ylim(0.4, len(rows) + 0.6)
     ax_v.set_xlabel("transit time (days)")
-    ax_v.set_title("violin: distribution; box: quartiles, whiskers p5–p95; dashed box: published band", fontsize=9,
-                   fontweight="normal", loc="left")
+    ax_v.set_title(
+        "violin: distribution; box: quartiles, whiskers p5–p95; dashed box: published band",
+        fontsize=9,
+        fontweight="normal",
+        loc="left",
+    )
     ax_e.set_ylabel("share of containers delivered\nwithin x days")
     ax_e.set_ylim(0, 1.02)
     ax_e.set_xlim(left=0)
@@ -238,6 +343,7 @@ def compare_distributions(containers: dict[str, pd.DataFrame], bands: pd.DataFra
 
 
 # --- sections
+
 
 def _stacked_sections(ax: plt.Axes, means: pd.DataFrame, bar: str, routes: pd.DataFrame | None) -> list[Patch]:
     """Horizontal bars (one per value of `bar`), sections left to right in corridor order, states shaded."""
@@ -257,21 +363,43 @@ def _stacked_sections(ax: plt.Axes, means: pd.DataFrame, bar: str, routes: pd.Da
                 days = float(mine.get((section, state), 0.0))
                 if days <= 0:
                     continue
-                ax.barh(y, days, left=left, height=0.62, color=colours[section], alpha=STATE_STYLE[state]["alpha"],
-                        hatch=STATE_STYLE[state]["hatch"], edgecolor="white", linewidth=0.6)
+                ax.barh(
+                    y,
+                    days,
+                    left=left,
+                    height=0.62,
+                    color=colours[section],
+                    alpha=STATE_STYLE[state]["alpha"],
+                    hatch=STATE_STYLE[state]["hatch"],
+                    edgecolor="white",
+                    linewidth=0.6,
+                )
                 left += days
             if left - start > 0.06 * max(grand.max(), 1e-9):
-                ax.text((start + left) / 2, y, f"{left - start:.1f}", ha="center", va="center", fontsize=8,
-                        bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "alpha": 0.8, "linewidth": 0})
+                ax.text(
+                    (start + left) / 2,
+                    y,
+                    f"{left - start:.1f}",
+                    ha="center",
+                    va="center",
+                    fontsize=8,
+                    bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "alpha": 0.8, "linewidth": 0},
+                )
         ax.text(left + grand.max() * 0.01, y, f"{left:.1f} d", va="center", fontsize=9, fontweight="bold")
     ax.set_yticks(range(len(bars) - 1, -1, -1), bars)
     ax.set_xlim(0, max(grand.max(), 1e-9) * 1.1)
     ax.set_xlabel("mean days per delivered container")
     handles = [Patch(facecolor=colours[s], label=s) for s in order]
-    handles += [Patch(facecolor=to_rgba("0.45", STATE_STYLE[s]["alpha"]), hatch=STATE_STYLE[s]["hatch"],
-                      edgecolor="white", label=f"{s} (shade)") for s in states]
-    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=min(6, len(handles)),
-              fontsize=8.5)
+    handles += [
+        Patch(
+            facecolor=to_rgba("0.45", STATE_STYLE[s]["alpha"]),
+            hatch=STATE_STYLE[s]["hatch"],
+            edgecolor="white",
+            label=f"{s} (shade)",
+        )
+        for s in states
+    ]
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=min(6, len(handles)), fontsize=8.5)
     return handles
 
 
@@ -294,8 +422,11 @@ def section_bars(means: pd.DataFrame, path: Path, title: str = "") -> Path:
 def section_breakdown(sections: pd.DataFrame, routes: pd.DataFrame | None, title: str, path: Path) -> Path:
     """One run's days per section, one bar per destination (means over replications)."""
     reps = max(sections["replication"].nunique(), 1)
-    means = (sections.groupby(["destination", "section", "state"], as_index=False)["days"].sum()
-             .assign(days=lambda d: d["days"] / reps, destination=lambda d: "to " + d["destination"].astype(str)))
+    means = (
+        sections.groupby(["destination", "section", "state"], as_index=False)["days"]
+        .sum()
+        .assign(days=lambda d: d["days"] / reps, destination=lambda d: "to " + d["destination"].astype(str))
+    )
     n = means["destination"].nunique()
     fig, ax = plt.subplots(figsize=(12, 3.2 + 0.75 * max(n, 1)), constrained_layout=True)
     if len(means):
@@ -308,6 +439,7 @@ def section_breakdown(sections: pd.DataFrame, routes: pd.DataFrame | None, title
 
 
 # --- time–distance
+
 
 def axis_flow(tracks: pd.DataFrame, routes: pd.DataFrame) -> str:
     """The flow a time-distance chart is drawn along: the one whose sampled containers cover the most km."""
@@ -329,8 +461,9 @@ def _route_positions(rows: pd.DataFrame) -> dict[str, tuple[float, float]]:
     return pos
 
 
-def _track_segments(tracks: pd.DataFrame, positions: dict[str, tuple[float, float]]
-                    ) -> dict[str, list[tuple[tuple[float, float], tuple[float, float]]]]:
+def _track_segments(
+    tracks: pd.DataFrame, positions: dict[str, tuple[float, float]]
+) -> dict[str, list[tuple[tuple[float, float], tuple[float, float]]]]:
     """Line pieces (day, height) per moving/handling/waiting class, for the stages at places on the drawn route:
     moves slope, everything else is flat."""
     out: dict[str, list] = {c: [] for c in STATE_COLOURS}
@@ -359,8 +492,9 @@ def time_distance(tracks: pd.DataFrame, routes: pd.DataFrame, title: str, path: 
     """Marey chart of the sampled containers of one replication along the busiest route: slopes are movement, flat
     runs are time at a place; flat lines ending together are containers waiting for the same train or vessel.
     Other flows are drawn faintly wherever they share that route."""
-    fig, axes = plt.subplots(1, 2, figsize=(14, 7.5), constrained_layout=True, sharey=True,
-                             gridspec_kw={"width_ratios": [3, 2]})
+    fig, axes = plt.subplots(
+        1, 2, figsize=(14, 7.5), constrained_layout=True, sharey=True, gridspec_kw={"width_ratios": [3, 2]}
+    )
     if tracks.empty or routes.empty:
         for ax in axes:
             _empty(ax, "no container tracks recorded")
@@ -390,37 +524,54 @@ def time_distance(tracks: pd.DataFrame, routes: pd.DataFrame, title: str, path: 
         for pieces, alpha, scale in layers:
             for cls, segs in pieces.items():
                 if segs:
-                    ax.add_collection(LineCollection(segs, colors=STATE_COLOURS[cls], linewidths=width * scale,
-                                                     alpha=alpha))
+                    ax.add_collection(
+                        LineCollection(segs, colors=STATE_COLOURS[cls], linewidths=width * scale, alpha=alpha)
+                    )
         ax.set_xlim(*xlim)
         ax.set_xlabel("simulated day")
     ymax = max(v[1] for v in positions.values())
     nodes = rows[rows["kind"].eq("node")]
-    ticks = _thin_ticks([(positions[str(n)][0], f"{n} ({km:,.0f} km)")
-                         for n, km in zip(nodes["location"], nodes["km_start"], strict=True)], 0.028 * ymax)
+    ticks = _thin_ticks(
+        [
+            (positions[str(n)][0], f"{n} ({km:,.0f} km)")
+            for n, km in zip(nodes["location"], nodes["km_start"], strict=True)
+        ],
+        0.028 * ymax,
+    )
     axes[0].set_yticks([y for y, _ in ticks], [label for _, label in ticks])
     axes[0].set_ylim(-0.01 * ymax, ymax * 1.01)
     for section, (lo, hi) in spans.items():
         if hi > lo:
-            axes[1].text(1.01, (lo + hi) / 2, section, transform=axes[1].get_yaxis_transform(), va="center",
-                         fontsize=8, color=colours[section], fontweight="bold")
+            axes[1].text(
+                1.01,
+                (lo + hi) / 2,
+                section,
+                transform=axes[1].get_yaxis_transform(),
+                va="center",
+                fontsize=8,
+                color=colours[section],
+                fontweight="bold",
+            )
     axes[0].set_ylabel(f"position along the route of flow {flow}")
     axes[0].set_title(f"{title}\nsampled containers of replication {rep} along flow {flow}", loc="left")
     axes[1].set_title(f"zoom: days {zoom[0]:.0f}–{zoom[1]:.0f}", loc="left")
     handles = [plt.Line2D([], [], color=STATE_COLOURS[c], linewidth=2, label=c) for c in STATE_COLOURS]
-    handles.append(plt.Line2D([], [], color="0.5", linewidth=1, alpha=0.4, label="faint: other flows where they "
-                              "share this route"))
+    handles.append(
+        plt.Line2D([], [], color="0.5", linewidth=1, alpha=0.4, label="faint: other flows where they share this route")
+    )
     axes[0].legend(handles=handles, loc="lower right", frameon=True, framealpha=0.9, edgecolor="none")
     return _save(fig, path)
 
 
 # --- occupancy
 
-OCCUPANCY_PANELS = (("queue_trains", "trains queued for handling", "trains"),
-                    ("yard_containers", "containers in port yards waiting for a vessel", "containers"),
-                    ("formation_containers", "containers waiting for an onward train", "containers"),
-                    ("vessels_waiting_for_cargo", "vessels in port waiting for cargo", "vessels"),
-                    ("waiting_trains", "trains waiting for a line path", "trains"))
+OCCUPANCY_PANELS = (
+    ("queue_trains", "trains queued for handling", "trains"),
+    ("yard_containers", "containers in port yards waiting for a vessel", "containers"),
+    ("formation_containers", "containers waiting for an onward train", "containers"),
+    ("vessels_waiting_for_cargo", "vessels in port waiting for cargo", "vessels"),
+    ("waiting_trains", "trains waiting for a line path", "trains"),
+)
 
 
 def _location_order(routes: pd.DataFrame) -> list[str]:
@@ -445,12 +596,17 @@ def waiting_estimate(tracks: pd.DataFrame, containers: pd.DataFrame, days: np.nd
     for rep, g in waiting.groupby("replication"):
         weight = delivered.get(rep, 0) / tracks.loc[tracks["replication"].eq(rep), "container_id"].nunique()
         for loc, h in g.groupby("location"):
-            inside = (np.searchsorted(np.sort(h["start_day"].to_numpy()), days, side="right")
-                      - np.searchsorted(np.sort(h["end_day"].to_numpy()), days, side="right"))
-            frames.append(pd.DataFrame({"replication": rep, "day": days, "location": str(loc),
-                                        "value": inside * weight}))
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
-        columns=["replication", "day", "location", "value"])
+            inside = np.searchsorted(np.sort(h["start_day"].to_numpy()), days, side="right") - np.searchsorted(
+                np.sort(h["end_day"].to_numpy()), days, side="right"
+            )
+            frames.append(
+                pd.DataFrame({"replication": rep, "day": days, "location": str(loc), "value": inside * weight})
+            )
+    return (
+        pd.concat(frames, ignore_index=True)
+        if frames
+        else pd.DataFrame(columns=["replication", "day", "location", "value"])
+    )
 
 
 def _series(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
@@ -464,9 +620,17 @@ def _series(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
 
 
 @_styled
-def occupancy_over_time(occupancy: pd.DataFrame, routes: pd.DataFrame, roles: dict[str, str], warmup_day: float,
-                        title: str, path: Path, tracks: pd.DataFrame | None = None,
-                        containers: pd.DataFrame | None = None, top: int = 6) -> Path:
+def occupancy_over_time(
+    occupancy: pd.DataFrame,
+    routes: pd.DataFrame,
+    roles: dict[str, str],
+    warmup_day: float,
+    title: str,
+    path: Path,
+    tracks: pd.DataFrame | None = None,
+    containers: pd.DataFrame | None = None,
+    top: int = 6,
+) -> Path:
     """Queues and yards over time at borders and ports (mean over replications, shaded min–max), the places where
     containers wait most (from the tracked sample), and closures; warm-up greyed."""
     keep_queue = {n for n, r in roles.items() if r in ("border", "port")}
@@ -484,18 +648,33 @@ def occupancy_over_time(occupancy: pd.DataFrame, routes: pd.DataFrame, roles: di
         series = _series(waiting_estimate(tracks, containers, days))
         ranked = sorted(series, key=lambda loc: -series[loc]["mean"].mean())[:top]
         if ranked:
-            panels.append((f"containers waiting, by place: the {len(ranked)} longest (estimated from the tracked "
-                           "sample, any cause: queues, vessels, trains, wagons, closures)", "containers",
-                           {loc: series[loc] for loc in ranked}, None))
+            panels.append(
+                (
+                    f"containers waiting, by place: the {len(ranked)} longest (estimated from the tracked "
+                    "sample, any cause: queues, vessels, trains, wagons, closures)",
+                    "containers",
+                    {loc: series[loc] for loc in ranked},
+                    None,
+                )
+            )
     closed = occupancy[occupancy["metric"].eq("closed")]
     order = _location_order(routes)
-    locs = sorted({loc for _, _, series, _ in panels for loc in series} | set(closed["location"].astype(str)),
-                  key=lambda x: order.index(x) if x in order else len(order))
+    locs = sorted(
+        {loc for _, _, series, _ in panels for loc in series} | set(closed["location"].astype(str)),
+        key=lambda x: order.index(x) if x in order else len(order),
+    )
     colours = _location_colours(locs)
     n = len(panels) + (1 if len(closed) else 0)
     ratios = [2.3] * len(panels) + ([0.35 * closed["location"].nunique() + 0.6] if len(closed) else [])
-    fig, axes = plt.subplots(max(n, 1), 1, figsize=(12, 1.2 + sum(ratios)), sharex=True, constrained_layout=True,
-                             squeeze=False, gridspec_kw={"height_ratios": ratios or [1]})
+    fig, axes = plt.subplots(
+        max(n, 1),
+        1,
+        figsize=(12, 1.2 + sum(ratios)),
+        sharex=True,
+        constrained_layout=True,
+        squeeze=False,
+        gridspec_kw={"height_ratios": ratios or [1]},
+    )
     axes = axes[:, 0]
     if not n:
         _empty(axes[0], "no occupancy samples")
@@ -504,8 +683,13 @@ def occupancy_over_time(occupancy: pd.DataFrame, routes: pd.DataFrame, roles: di
             stats = series[loc]
             ax.fill_between(stats.index, stats["lo"], stats["hi"], color=colours[loc], alpha=0.15, linewidth=0)
             after = stats.loc[stats.index >= warmup_day, "mean"]
-            ax.plot(stats.index, stats["mean"], color=colours[loc], linewidth=1.3,
-                    label=f"{loc} (mean {_num(after.mean())})" if len(after) else loc)
+            ax.plot(
+                stats.index,
+                stats["mean"],
+                color=colours[loc],
+                linewidth=1.3,
+                label=f"{loc} (mean {_num(after.mean())})" if len(after) else loc,
+            )
         ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), title=note, title_fontsize=7.5)
         ax.set_ylabel(unit)
         ax.set_ylim(bottom=0)
@@ -524,8 +708,16 @@ def occupancy_over_time(occupancy: pd.DataFrame, routes: pd.DataFrame, roles: di
         ax.set_title(f"closed by disruptions (replication {rep})", loc="left", fontsize=10)
     for ax in axes:
         ax.axvspan(0, warmup_day, color="0.85", alpha=0.5, zorder=0)
-    axes[0].text(warmup_day / 2, 0.97, "warm-up", transform=axes[0].get_xaxis_transform(), ha="center", va="top",
-                 fontsize=8, color="0.4")
+    axes[0].text(
+        warmup_day / 2,
+        0.97,
+        "warm-up",
+        transform=axes[0].get_xaxis_transform(),
+        ha="center",
+        va="top",
+        fontsize=8,
+        color="0.4",
+    )
     axes[-1].set_xlabel("simulated day")
     fig.suptitle(title, fontweight="bold")
     return _save(fig, path)
@@ -533,9 +725,11 @@ def occupancy_over_time(occupancy: pd.DataFrame, routes: pd.DataFrame, roles: di
 
 # --- utilisation
 
+
 @_styled
-def utilisation(sailings: pd.DataFrame, occupancy: pd.DataFrame, servers: dict[str, int], warmup_day: float,
-                title: str, path: Path) -> Path:
+def utilisation(
+    sailings: pd.DataFrame, occupancy: pd.DataFrame, servers: dict[str, int], warmup_day: float, title: str, path: Path
+) -> Path:
     """How full the vessels sail, how busy the handling servers are and how often trains wait for a line path."""
     fig = plt.figure(figsize=(13, 8), constrained_layout=True)
     grid = fig.add_gridspec(2, 3, width_ratios=[2.2, 1, 1])
@@ -544,7 +738,8 @@ def utilisation(sailings: pd.DataFrame, occupancy: pd.DataFrame, servers: dict[s
     ax_h = fig.add_subplot(grid[1, :2])
     ax_l = fig.add_subplot(grid[1, 2])
     sail = sailings[sailings["capacity_containers"] > 0].assign(
-        load=lambda d: 100 * d["containers"] / d["capacity_containers"])
+        load=lambda d: 100 * d["containers"] / d["capacity_containers"]
+    )
     segs = list(dict.fromkeys(sail["segment"].astype(str)))
     seg_colour = dict(zip(segs, _SCENARIO_PALETTE, strict=False))
     if len(sail):
@@ -561,13 +756,23 @@ def utilisation(sailings: pd.DataFrame, occupancy: pd.DataFrame, servers: dict[s
         per_week = g.size() / reps / window * 7
         bars = ax_v.barh(util.index, util.to_numpy(), color=[seg_colour[s] for s in util.index], alpha=0.8)
         for bar, seg in zip(bars, util.index, strict=True):
-            ax_v.text(2, bar.get_y() + bar.get_height() / 2, f"{bar.get_width():.0f}%, {per_week[seg]:.1f} "
-                      "sailings/wk", va="center", fontsize=8, bbox={"facecolor": "white", "alpha": 0.8,
-                                                                   "linewidth": 0, "pad": 1})
+            ax_v.text(
+                2,
+                bar.get_y() + bar.get_height() / 2,
+                f"{bar.get_width():.0f}%, {per_week[seg]:.1f} sailings/wk",
+                va="center",
+                fontsize=8,
+                bbox={"facecolor": "white", "alpha": 0.8, "linewidth": 0, "pad": 1},
+            )
         ax_v.set_xlim(0, 105)
         ax_v.invert_yaxis()
-        ax_t.legend(title="segment (line: rolling mean of 20 sailings)", loc="best", frameon=True, framealpha=0.6,
-                    edgecolor="none")
+        ax_t.legend(
+            title="segment (line: rolling mean of 20 sailings)",
+            loc="best",
+            frameon=True,
+            framealpha=0.6,
+            edgecolor="none",
+        )
     else:
         _empty(ax_t, "no sailings")
         _empty(ax_v, "no sailings")
@@ -609,6 +814,7 @@ def utilisation(sailings: pd.DataFrame, occupancy: pd.DataFrame, servers: dict[s
 
 # --- map
 
+
 def waiting_by_location(tracks: pd.DataFrame, routes: pd.DataFrame) -> pd.Series:
     """Mean waiting days per sampled container that passes each location (its own route's nodes and segments)."""
     if tracks.empty:
@@ -625,8 +831,9 @@ def waiting_by_location(tracks: pd.DataFrame, routes: pd.DataFrame) -> pd.Series
 
 
 @_styled
-def corridor_map(routes: pd.DataFrame, tracks: pd.DataFrame, occupancy: pd.DataFrame, warmup_day: float,
-                 title: str, path: Path) -> Path:
+def corridor_map(
+    routes: pd.DataFrame, tracks: pd.DataFrame, occupancy: pd.DataFrame, warmup_day: float, title: str, path: Path
+) -> Path:
     """The corridor drawn from the nodes' lat/lon (no tiles, works offline): each leg coloured by the mean days a
     container waits at its start node and on it, each node sized by its mean queue of trains."""
     nodes = routes[routes["kind"].eq("node")].dropna(subset=["lat", "lon"]).drop_duplicates("location")
@@ -659,22 +866,63 @@ def corridor_map(routes: pd.DataFrame, tracks: pd.DataFrame, occupancy: pd.DataF
     for seg, start, end, mode, delay in legs:
         (x0, y0), (x1, y1) = coords[start], coords[end]
         sea = mode in ("ferry", "sea")
-        ax.plot([x0, x1], [y0, y1], color="white" if sea else "0.3", linewidth=8, solid_capstyle="round", zorder=1,
-                alpha=1.0 if sea else 0.35)
-        ax.plot([x0, x1], [y0, y1], color=cmap(0.15 + 0.85 * norm(delay)), linewidth=6, zorder=2,
-                linestyle=(0, (2, 1)) if sea else "-", solid_capstyle="round")
+        ax.plot(
+            [x0, x1],
+            [y0, y1],
+            color="white" if sea else "0.3",
+            linewidth=8,
+            solid_capstyle="round",
+            zorder=1,
+            alpha=1.0 if sea else 0.35,
+        )
+        ax.plot(
+            [x0, x1],
+            [y0, y1],
+            color=cmap(0.15 + 0.85 * norm(delay)),
+            linewidth=6,
+            zorder=2,
+            linestyle=(0, (2, 1)) if sea else "-",
+            solid_capstyle="round",
+        )
         middle = ((x0 + x1) / 2, (y0 + y1) / 2)
         box = {"boxstyle": "round,pad=0.2", "facecolor": "white", "alpha": 0.85, "linewidth": 0}
         if delay > 0 and (seg, start, end, mode, delay) in worst:  # the worst legs get a callout, even when short
             dx, dy = np.array([-(y1 - y0) * aspect, x1 - x0]) / (np.hypot((y1 - y0) * aspect, x1 - x0) or 1)
-            labels.append((-delay, ax.annotate(
-                f"{start} → {end}\n{_num(delay)} d waiting", middle, xytext=(55 * dx, 55 * dy if dy else 55),
-                textcoords="offset points", ha="center", va="center", fontsize=8, color="#7f0000",
-                fontweight="bold", bbox={**box, "edgecolor": "#7f0000", "linewidth": 0.8}, zorder=7,
-                arrowprops={"arrowstyle": "-", "color": "#7f0000", "linewidth": 0.8})))
+            labels.append(
+                (
+                    -delay,
+                    ax.annotate(
+                        f"{start} → {end}\n{_num(delay)} d waiting",
+                        middle,
+                        xytext=(55 * dx, 55 * dy if dy else 55),
+                        textcoords="offset points",
+                        ha="center",
+                        va="center",
+                        fontsize=8,
+                        color="#7f0000",
+                        fontweight="bold",
+                        bbox={**box, "edgecolor": "#7f0000", "linewidth": 0.8},
+                        zorder=7,
+                        arrowprops={"arrowstyle": "-", "color": "#7f0000", "linewidth": 0.8},
+                    ),
+                )
+            )
         elif delay >= 0.05 * top_delay and delay >= 0.05:
-            labels.append((2, ax.annotate(f"{_num(delay)} d", middle, fontsize=7, ha="center", va="center",
-                                          color="0.15", bbox=box, zorder=5)))
+            labels.append(
+                (
+                    2,
+                    ax.annotate(
+                        f"{_num(delay)} d",
+                        middle,
+                        fontsize=7,
+                        ha="center",
+                        va="center",
+                        color="0.15",
+                        bbox=box,
+                        zorder=5,
+                    ),
+                )
+            )
     queue = occupancy[(occupancy["metric"].eq("queue_trains")) & (occupancy["day"] >= warmup_day)]
     mean_queue = queue.groupby(queue["location"].astype(str))["value"].mean()
     largest = float(mean_queue.max()) if len(mean_queue) else 0.0
@@ -688,16 +936,37 @@ def corridor_map(routes: pd.DataFrame, tracks: pd.DataFrame, occupancy: pd.DataF
     markers = []
     for r in nodes.itertuples():
         q = float(mean_queue.get(str(r.location), 0.0))
-        markers.append(ax.scatter(r.lon, r.lat, s=_node_size(q), color=colours[str(r.section)], edgecolor="black",
-                                  linewidth=1.0, zorder=4, alpha=0.9))
+        markers.append(
+            ax.scatter(
+                r.lon,
+                r.lat,
+                s=_node_size(q),
+                color=colours[str(r.section)],
+                edgecolor="black",
+                linewidth=1.0,
+                zorder=4,
+                alpha=0.9,
+            )
+        )
         dx, dy = _away(coords, str(r.location), neighbours.get(str(r.location), set()), aspect)
         reach = 6 + np.sqrt(_node_size(q)) / 2
         text = f"{r.location}\nqueue {_num(q)}" if q >= 0.01 else str(r.location)
-        labels.append((1 - q / qmax, ax.annotate(
-            text, (r.lon, r.lat), xytext=(dx * reach, dy * reach), textcoords="offset points",
-            ha="center" if abs(dx) < 0.5 else ("left" if dx > 0 else "right"),
-            va="center" if abs(dy) < 0.5 else ("bottom" if dy > 0 else "top"), fontsize=8, fontweight="bold",
-            zorder=6)))
+        labels.append(
+            (
+                1 - q / qmax,
+                ax.annotate(
+                    text,
+                    (r.lon, r.lat),
+                    xytext=(dx * reach, dy * reach),
+                    textcoords="offset points",
+                    ha="center" if abs(dx) < 0.5 else ("left" if dx > 0 else "right"),
+                    va="center" if abs(dy) < 0.5 else ("bottom" if dy > 0 else "top"),
+                    fontsize=8,
+                    fontweight="bold",
+                    zorder=6,
+                ),
+            )
+        )
     ax.set_xlim(lon.min() - pad_x, lon.max() + pad_x)
     ax.set_ylim(lat.min() - pad_y, lat.max() + pad_y)
     ax.set_aspect(aspect)
@@ -708,14 +977,27 @@ def corridor_map(routes: pd.DataFrame, tracks: pd.DataFrame, occupancy: pd.DataF
     bar = fig.colorbar(plt.cm.ScalarMappable(norm=norm, cmap=cmap), ax=ax, shrink=0.7, pad=0.01)
     bar.set_label("mean waiting days per container\n(at the leg's start node and on the leg)")
     handles = [Patch(facecolor=colours[s], edgecolor="black", label=s) for s in sections]
-    handles += [plt.Line2D([], [], color="0.5", linewidth=4, label="rail / road"),
-                plt.Line2D([], [], color="0.5", linewidth=4, linestyle=(0, (2, 1)), label="ferry / sea"),
-                *[plt.Line2D([], [], marker="o", color="w", markeredgecolor="black", markerfacecolor="w",
-                             markersize=np.sqrt(_node_size(q)), label=f"{q:g} train{'s' if q > 1 else ''} queued "
-                             "(mean)") for q in (0.2, 2)],
-                plt.Line2D([], [], color="w", label=f"largest mean queue: {_num(largest)} trains")]
-    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=min(len(handles), 6),
-              labelspacing=1.1)
+    handles += [
+        plt.Line2D([], [], color="0.5", linewidth=4, label="rail / road"),
+        plt.Line2D([], [], color="0.5", linewidth=4, linestyle=(0, (2, 1)), label="ferry / sea"),
+        *[
+            plt.Line2D(
+                [],
+                [],
+                marker="o",
+                color="w",
+                markeredgecolor="black",
+                markerfacecolor="w",
+                markersize=np.sqrt(_node_size(q)),
+                label=f"{q:g} train{'s' if q > 1 else ''} queued (mean)",
+            )
+            for q in (0.2, 2)
+        ],
+        plt.Line2D([], [], color="w", label=f"largest mean queue: {_num(largest)} trains"),
+    ]
+    ax.legend(
+        handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=min(len(handles), 6), labelspacing=1.1
+    )
     _drop_overlapping(fig, labels, markers)
     return _save(fig, path, tight=True)
 
@@ -761,6 +1043,7 @@ def _away(coords: dict[str, tuple[float, float]], node: str, others: set[str], a
 
 
 # --- directories
+
 
 def read_table(directory: Path, name: str) -> pd.DataFrame:
     path = directory / f"{name}.csv"
@@ -815,34 +1098,75 @@ def plot_run(run_dir: Path, out_dir: Path) -> list[Path]:
     """Every plot of one run directory, drawn from its tables into `out_dir`."""
     meta = run_meta(run_dir)
     name, warm = meta["name"], meta["warmup_day"]
-    t = {n: read_table(run_dir, n) for n in ("containers", "routes", "tracks", "occupancy", "sailings", "sections",
-                                             "published")}
+    t = {
+        n: read_table(run_dir, n)
+        for n in ("containers", "routes", "tracks", "occupancy", "sailings", "sections", "published")
+    }
     containers, routes, tracks, occupancy = t["containers"], t["routes"], t["tracks"], t["occupancy"]
     sailings, sections, bands = t["sailings"], t["sections"], t["published"]
     reps = f"{meta['replications']} replications" if meta["replications"] else "all replications"
-    paths = [transit_distribution(containers, bands, f"{name}: transit time per destination ({reps})",
-                                  out_dir / "transit.png")]
+    paths = [
+        transit_distribution(
+            containers, bands, f"{name}: transit time per destination ({reps})", out_dir / "transit.png"
+        )
+    ]
     if len(sections):
-        paths.append(section_breakdown(sections, routes, f"{name}: where the days go (mean days per corridor "
-                                                         "section)", out_dir / "sections.png"))
-    paths.append(time_distance(tracks, routes, f"{name}: time–distance chart of sampled containers",
-                               out_dir / "time_distance.png"))
+        paths.append(
+            section_breakdown(
+                sections,
+                routes,
+                f"{name}: where the days go (mean days per corridor section)",
+                out_dir / "sections.png",
+            )
+        )
+    paths.append(
+        time_distance(
+            tracks, routes, f"{name}: time–distance chart of sampled containers", out_dir / "time_distance.png"
+        )
+    )
     if len(occupancy):
-        paths.append(occupancy_over_time(occupancy, routes, meta["roles"], warm,
-                                         f"{name}: queues, yards and waiting over time", out_dir / "occupancy.png",
-                                         tracks, containers))
-        paths.append(utilisation(sailings if len(sailings) else pd.DataFrame(
-            columns=["replication", "segment", "depart_day", "containers", "capacity_containers"]),
-            occupancy, meta["servers"], warm, f"{name}: vessel, handling and line utilisation",
-            out_dir / "utilisation.png"))
-    paths.append(corridor_map(routes, tracks, occupancy if len(occupancy) else pd.DataFrame(
-        columns=["replication", "day", "location", "metric", "value"]), warm,
-        f"{name}: the corridor, mean waiting per leg and queue per node", out_dir / "map.png"))
+        paths.append(
+            occupancy_over_time(
+                occupancy,
+                routes,
+                meta["roles"],
+                warm,
+                f"{name}: queues, yards and waiting over time",
+                out_dir / "occupancy.png",
+                tracks,
+                containers,
+            )
+        )
+        paths.append(
+            utilisation(
+                sailings
+                if len(sailings)
+                else pd.DataFrame(
+                    columns=["replication", "segment", "depart_day", "containers", "capacity_containers"]
+                ),
+                occupancy,
+                meta["servers"],
+                warm,
+                f"{name}: vessel, handling and line utilisation",
+                out_dir / "utilisation.png",
+            )
+        )
+    paths.append(
+        corridor_map(
+            routes,
+            tracks,
+            occupancy
+            if len(occupancy)
+            else pd.DataFrame(columns=["replication", "day", "location", "metric", "value"]),
+            warm,
+            f"{name}: the corridor, mean waiting per leg and queue per node",
+            out_dir / "map.png",
+        )
+    )
     return paths
 
 
-def comparison_inputs(runs: Sequence[tuple[str, Path]]) -> tuple[dict[str, pd.DataFrame], pd.DataFrame,
-                                                                  pd.DataFrame]:
+def comparison_inputs(runs: Sequence[tuple[str, Path]]) -> tuple[dict[str, pd.DataFrame], pd.DataFrame, pd.DataFrame]:
     """Containers per scenario, all published bands and section means by state, from (name, run directory)."""
     from corridor_sim.analysis import section_means
 
@@ -856,9 +1180,13 @@ def comparison_inputs(runs: Sequence[tuple[str, Path]]) -> tuple[dict[str, pd.Da
         if len(sections):
             means.append(section_means(sections, by_state=True).assign(scenario=name))
     band_cols = ["scenario", "destination", "label", "low_days", "high_days"]
-    return (containers, pd.concat(bands, ignore_index=True) if bands else pd.DataFrame(columns=band_cols),
-            pd.concat(means, ignore_index=True) if means else pd.DataFrame(
-                columns=["scenario", "destination", "section", "state", "days"]))
+    return (
+        containers,
+        pd.concat(bands, ignore_index=True) if bands else pd.DataFrame(columns=band_cols),
+        pd.concat(means, ignore_index=True)
+        if means
+        else pd.DataFrame(columns=["scenario", "destination", "section", "state", "days"]),
+    )
 
 
 def plot_side_by_side(runs: Sequence[tuple[str, Path]], out_dir: Path) -> list[Path]:
@@ -870,9 +1198,13 @@ def plot_side_by_side(runs: Sequence[tuple[str, Path]], out_dir: Path) -> list[P
         paths.append(compare_distributions(containers, bands, dest, out_dir / f"transit_compare_{_slug(dest)}.png"))
         sel = means[means["destination"].astype(str).eq(dest)]
         if len(sel):
-            paths.append(section_bars(sel[["scenario", "section", "state", "days"]],
-                                      out_dir / f"sections_compare_{_slug(dest)}.png",
-                                      title=f"Where the days go, to {dest}: mean days per corridor section"))
+            paths.append(
+                section_bars(
+                    sel[["scenario", "section", "state", "days"]],
+                    out_dir / f"sections_compare_{_slug(dest)}.png",
+                    title=f"Where the days go, to {dest}: mean days per corridor section",
+                )
+            )
     return paths
 
 

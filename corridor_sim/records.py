@@ -33,8 +33,16 @@ STATE_CODE = {name: i for i, name in enumerate(STATES)}
 STATUSES = ("delivered", "in_flight")
 # every occupancy metric the model samples: the `metric` column has them all as categories, so a replication without
 # a closure or a formation queue has the same column type as one with, and replications concatenate as categoricals
-METRICS = ("busy_servers", "closed", "formation_containers", "queue_trains", "stock_in_use",
-           "vessels_waiting_for_cargo", "waiting_trains", "yard_containers")
+METRICS = (
+    "busy_servers",
+    "closed",
+    "formation_containers",
+    "queue_trains",
+    "stock_in_use",
+    "vessels_waiting_for_cargo",
+    "waiting_trains",
+    "yard_containers",
+)
 CLASSES = ("moving", "handling", "waiting")
 _STATE_CLASS = np.array([CLASSES.index(c) for c in STATES.values()])
 _CLASS_RANK = np.argsort(np.argsort(CLASSES))  # a class's place among the class names in sorted order
@@ -84,8 +92,9 @@ class Recorder:
         self.gauge_days.append(day)
         self.gauge_rows.append(values)
 
-    def tables(self, replication: int, warmup_h: float, window_h: float,
-               track_sample: int = 300) -> dict[str, pd.DataFrame]:
+    def tables(
+        self, replication: int, warmup_h: float, window_h: float, track_sample: int = 300
+    ) -> dict[str, pd.DataFrame]:
         """Containers, per-section means, sailings, occupancy and a sample of tracks, times in days."""
         n = self.next_id
         # Columns are read with fromiter/itemgetter: unpacking the row tuples (zip(*rows)) allocates an iterator per
@@ -98,8 +107,9 @@ class Recorder:
         if self.delivered:
             done = [d[0] for d in self.delivered]
             sizes = np.fromiter(map(len, done), np.int64, len(done))
-            end[np.concatenate(done)] = np.repeat(np.fromiter(map(itemgetter(1), self.delivered), float, len(done)),
-                                                  sizes)
+            end[np.concatenate(done)] = np.repeat(
+                np.fromiter(map(itemgetter(1), self.delivered), float, len(done)), sizes
+            )
         delivered = ~np.isnan(end)
         measured = (start >= warmup_h) & (start < window_h)
 
@@ -122,33 +132,42 @@ class Recorder:
         per_load = np.bincount(load * 3 + cls, weights=dur, minlength=3 * len(loads)).reshape(len(loads), 3)
         by_class = np.stack([np.bincount(cid, weights=per_load[owner, k], minlength=n) for k in range(3)], axis=1) / 24
 
-        containers = pd.DataFrame({
-            "replication": replication,
-            "container_id": np.arange(n),
-            "flow": labels(self.flows, flow),
-            "origin": labels(self.flow_origin, flow),
-            "destination": labels(self.flow_destination, flow),
-            "start_day": start / 24.0,
-            "end_day": end / 24.0,
-            "transit_days": (end - start) / 24.0,
-            "moving_days": by_class[:, 0],
-            "handling_days": by_class[:, 1],
-            "waiting_days": by_class[:, 2],
-            "status": labels(STATUSES, (~delivered).astype(np.int64)),
-            "measured": measured,
-        })
+        containers = pd.DataFrame(
+            {
+                "replication": replication,
+                "container_id": np.arange(n),
+                "flow": labels(self.flows, flow),
+                "origin": labels(self.flow_origin, flow),
+                "destination": labels(self.flow_destination, flow),
+                "start_day": start / 24.0,
+                "end_day": end / 24.0,
+                "transit_days": (end - start) / 24.0,
+                "moving_days": by_class[:, 0],
+                "handling_days": by_class[:, 1],
+                "waiting_days": by_class[:, 2],
+                "status": labels(STATUSES, (~delivered).astype(np.int64)),
+                "measured": measured,
+            }
+        )
 
         carried = _Loads(load, cid, owner, len(loads))
         sec = self._sections(carried, loc, cls, dur, flow, delivered & measured, replication)
 
-        sailings = pd.DataFrame(self.sailings, columns=[
-            "segment", "vessel", "depart_day", "arrive_day", "containers", "capacity_containers", "teu"])
+        sailings = pd.DataFrame(
+            self.sailings,
+            columns=["segment", "vessel", "depart_day", "arrive_day", "containers", "capacity_containers", "teu"],
+        )
         sailings.insert(0, "replication", replication)
         occupancy = self._occupancy(replication)
 
         tracks = self._tracks(carried, loc, state, t0, t1, delivered & measured, flow, replication, track_sample)
-        return {"containers": containers, "sections": sec, "sailings": sailings, "occupancy": occupancy,
-                "tracks": tracks}
+        return {
+            "containers": containers,
+            "sections": sec,
+            "sailings": sailings,
+            "occupancy": occupancy,
+            "tracks": tracks,
+        }
 
     def _occupancy(self, replication: int) -> pd.DataFrame:
         """The gauge rows unrolled to one row per (day, series), merged by day with the sparse samples."""
@@ -158,17 +177,32 @@ class Recorder:
         metric = [g[1] for g in self.gauges] + [o[2] for o in self.occupancy]
         n_sparse = len(self.occupancy)
         series = np.concatenate([np.tile(np.arange(k), len(self.gauge_days)), k + np.arange(n_sparse)])
-        day = np.concatenate([np.repeat(np.array(self.gauge_days, float), k),
-                              np.array([o[0] for o in self.occupancy], float)])
+        day = np.concatenate(
+            [np.repeat(np.array(self.gauge_days, float), k), np.array([o[0] for o in self.occupancy], float)]
+        )
         value = np.concatenate([values.ravel(), np.array([o[3] for o in self.occupancy], np.int64)])
         order = np.argsort(day, kind="stable")
         places = [*self.locations, *location[:k]]  # sparse series name places among these; declared every run
-        return pd.DataFrame({"replication": replication, "day": day[order],
-                             "location": labels(location, series[order], places),
-                             "metric": labels(metric, series[order], METRICS), "value": value[order]})
+        return pd.DataFrame(
+            {
+                "replication": replication,
+                "day": day[order],
+                "location": labels(location, series[order], places),
+                "metric": labels(metric, series[order], METRICS),
+                "value": value[order],
+            }
+        )
 
-    def _sections(self, loads: _Loads, loc: np.ndarray, cls: np.ndarray, dur: np.ndarray, flow: np.ndarray,
-                  done: np.ndarray, replication: int) -> pd.DataFrame:
+    def _sections(
+        self,
+        loads: _Loads,
+        loc: np.ndarray,
+        cls: np.ndarray,
+        dur: np.ndarray,
+        flow: np.ndarray,
+        done: np.ndarray,
+        replication: int,
+    ) -> pd.DataFrame:
         """Mean days per delivered, measured container by (destination, section, moving/handling/waiting), from
         stage arrays `loc`, `cls`, `dur` and the containers of each stage's load.
 
@@ -183,8 +217,9 @@ class Recorder:
         width, nd = len(sections) * len(states), len(dests)
         keep = done[loads.cid]
         # counted containers per (stage row, destination): those of the stage's load
-        counted = np.bincount(loads.owner[keep] * nd + dest_of_flow[flow[loads.cid[keep]]],
-                              minlength=loads.count * nd).reshape(loads.count, nd)[loads.load]
+        counted = np.bincount(
+            loads.owner[keep] * nd + dest_of_flow[flow[loads.cid[keep]]], minlength=loads.count * nd
+        ).reshape(loads.count, nd)[loads.load]
         key = (np.arange(nd) * width)[None, :] + (sec_of_loc[loc] * len(states) + _CLASS_RANK[cls])[:, None]
         size = nd * width
         present = np.flatnonzero(np.bincount(key.ravel(), weights=counted.ravel(), minlength=size))
@@ -192,17 +227,29 @@ class Recorder:
         counts = np.bincount(dest_of_flow[flow[done]], minlength=nd)
         d, rest = np.divmod(present, width)
         s, c = np.divmod(rest, len(states))
-        return pd.DataFrame({
-            "replication": replication,
-            "destination": labels(dests, d),
-            "section": labels(sections, s),
-            "state": labels(states, c),
-            "days": days / counts[d],
-            "containers": counts[d].astype("int64"),
-        })
+        return pd.DataFrame(
+            {
+                "replication": replication,
+                "destination": labels(dests, d),
+                "section": labels(sections, s),
+                "state": labels(states, c),
+                "days": days / counts[d],
+                "containers": counts[d].astype("int64"),
+            }
+        )
 
-    def _tracks(self, loads: _Loads, loc: np.ndarray, state: np.ndarray, t0: np.ndarray, t1: np.ndarray,
-                eligible: np.ndarray, flow: np.ndarray, replication: int, sample: int) -> pd.DataFrame:
+    def _tracks(
+        self,
+        loads: _Loads,
+        loc: np.ndarray,
+        state: np.ndarray,
+        t0: np.ndarray,
+        t1: np.ndarray,
+        eligible: np.ndarray,
+        flow: np.ndarray,
+        replication: int,
+        sample: int,
+    ) -> pd.DataFrame:
         """Stage-by-stage timelines of an evenly spaced sample of delivered, measured containers: every stage row of
         every load that carried a sampled container, in time order per container."""
         candidates = np.flatnonzero(eligible)
@@ -222,16 +269,18 @@ class Recorder:
         stage = stages_by_load[np.repeat(first[loads.owner[found]], repeat) + within]
         order = np.lexsort((stage, t0[stage], ids))
         ids, stage = ids[order], stage[order]
-        return pd.DataFrame({
-            "replication": replication,
-            "container_id": ids,
-            "flow": labels(self.flows, flow[ids]),
-            "location": labels(self.locations, loc[stage]),
-            "section": labels(self.location_section, loc[stage]),
-            "state": labels(list(STATES), state[stage]),
-            "start_day": t0[stage] / 24.0,
-            "end_day": t1[stage] / 24.0,
-        })
+        return pd.DataFrame(
+            {
+                "replication": replication,
+                "container_id": ids,
+                "flow": labels(self.flows, flow[ids]),
+                "location": labels(self.locations, loc[stage]),
+                "section": labels(self.location_section, loc[stage]),
+                "state": labels(list(STATES), state[stage]),
+                "start_day": t0[stage] / 24.0,
+                "end_day": t1[stage] / 24.0,
+            }
+        )
 
 
 @dataclass(frozen=True)

@@ -81,13 +81,16 @@ def _img(path: Path) -> str:
     data = base64.b64encode(path.read_bytes()).decode("ascii")
     key = path.stem.split("_compare")[0] + "_compare" if "_compare" in path.stem else path.stem
     caption = CAPTIONS.get(key, "")
-    return (f'<figure><img alt="{html.escape(path.stem)}" src="data:image/png;base64,{data}">'
-            f"<figcaption>{html.escape(caption)}</figcaption></figure>")
+    return (
+        f'<figure><img alt="{html.escape(path.stem)}" src="data:image/png;base64,{data}">'
+        f"<figcaption>{html.escape(caption)}</figcaption></figure>"
+    )
 
 
 def _table(frame: pd.DataFrame, digits: int = 1) -> str:
-    return frame.to_html(index=False, border=0, na_rep="–", float_format=lambda v: f"{v:,.{digits}f}",
-                         classes="data", escape=True)
+    return frame.to_html(
+        index=False, border=0, na_rep="–", float_format=lambda v: f"{v:,.{digits}f}", classes="data", escape=True
+    )
 
 
 def overview(runs: Sequence[tuple[str, Path]]) -> pd.DataFrame:
@@ -103,8 +106,11 @@ def overview(runs: Sequence[tuple[str, Path]]) -> pd.DataFrame:
         for dest, s in summary.items():
             if dest == analysis.ALL and m["destination"].nunique() == 1:
                 continue
-            row: dict[str, Any] = {"scenario": name, "destination": dest,
-                                   "delivered per replication": f"{s.get('containers', 0) / reps:,.0f}"}
+            row: dict[str, Any] = {
+                "scenario": name,
+                "destination": dest,
+                "delivered per replication": f"{s.get('containers', 0) / reps:,.0f}",
+            }
             for key in ("p10", "p50", "p90", "mean"):
                 row[f"{key} (d)"] = s.get(key, np.nan)
             row["p50 95% CI"] = _ci(s, "p50")
@@ -114,8 +120,9 @@ def overview(runs: Sequence[tuple[str, Path]]) -> pd.DataFrame:
                 band = bands.iloc[0]
                 days = m.loc[m["destination"].astype(str).eq(dest), "transit_days"]
                 row["published band"] = f"{band['low_days']:g}–{band['high_days']:g} d"
-                row["share in band"] = (f"{days.between(band['low_days'], band['high_days']).mean():.0%}"
-                                        if len(days) else "–")
+                row["share in band"] = (
+                    f"{days.between(band['low_days'], band['high_days']).mean():.0%}" if len(days) else "–"
+                )
             rows.append(row)
     return pd.DataFrame(rows)
 
@@ -131,8 +138,9 @@ def section_table(run: Path) -> pd.DataFrame:
     if sections.empty:
         return sections
     means = analysis.section_means(sections, by_state=True)
-    wide = means.pivot_table(index="section", columns=["destination", "state"], values="days", aggfunc="sum",
-                             fill_value=0.0)
+    wide = means.pivot_table(
+        index="section", columns=["destination", "state"], values="days", aggfunc="sum", fill_value=0.0
+    )
     order = plots.section_order(wide.index, plots.read_table(run, "routes"))
     wide = wide.reindex(order)
     for dest in wide.columns.get_level_values(0).unique():
@@ -213,8 +221,10 @@ def parameters_html(runs: Sequence[tuple[str, Path]]) -> str:
     if len(flat) > 1:
         parts.append(f"<h3>Parameters that differ ({len(differ)})</h3>")
         parts.append(render(differ, True) if differ else "<p>The scenarios have identical parameters.</p>")
-    parts.append(f"<details{' open' if len(flat) == 1 else ''}><summary>All parameters ({len(keys)})"
-                 f"{', differing rows highlighted' if len(flat) > 1 else ''}</summary>{render(keys, False)}</details>")
+    parts.append(
+        f"<details{' open' if len(flat) == 1 else ''}><summary>All parameters ({len(keys)})"
+        f"{', differing rows highlighted' if len(flat) > 1 else ''}</summary>{render(keys, False)}</details>"
+    )
     sources = sources_table(resolved.values())
     if len(sources):
         parts.append(f"<details><summary>Sources cited ({len(sources)})</summary>{_table(sources)}</details>")
@@ -226,8 +236,10 @@ def sources_table(resolved: Any) -> pd.DataFrame:
     rows: dict[str, dict[str, Any]] = {}
     for res in resolved:
         for key, src in ((res or {}).get("sources") or {}).items():
-            rows.setdefault(str(key), {"id": str(key), **{f: (src or {}).get(f) or "" for f in
-                                                          ("title", "publisher", "year", "url")}})
+            rows.setdefault(
+                str(key),
+                {"id": str(key), **{f: (src or {}).get(f) or "" for f in ("title", "publisher", "year", "url")}},
+            )
     return pd.DataFrame(list(rows.values()))
 
 
@@ -242,8 +254,10 @@ def build_report(directories: Sequence[Path], out: Path) -> Path:
     with tempfile.TemporaryDirectory(prefix="corridor-report-") as tmp:
         tmpdir = Path(tmp)
         body.append('<h2 id="overview">Transit times</h2>')
-        body.append("<p>Delivered containers that started in the measurement window (after warm-up), all "
-                    "replications pooled; intervals are 95% across replications.</p>")
+        body.append(
+            "<p>Delivered containers that started in the measurement window (after warm-up), all "
+            "replications pooled; intervals are 95% across replications.</p>"
+        )
         body.append(_table(overview(runs)))
         toc.append(("overview", "Transit times"))
         if len(runs) > 1:
@@ -266,9 +280,11 @@ def build_report(directories: Sequence[Path], out: Path) -> Path:
             meta = plots.run_meta(run)
             summary = meta["summary"]
             body.append(f'<h2 id="{anchor}">Scenario: {html.escape(name)}</h2>')
-            body.append(f'<p class="meta">{html.escape(str(run))} · {summary.get("replications", "?")} '
-                        f'replications · seed {summary.get("seed", "?")} · scenario hash '
-                        f'{html.escape(str(summary.get("scenario_hash", "?")))}</p>')
+            body.append(
+                f'<p class="meta">{html.escape(str(run))} · {summary.get("replications", "?")} '
+                f"replications · seed {summary.get('seed', '?')} · scenario hash "
+                f"{html.escape(str(summary.get('scenario_hash', '?')))}</p>"
+            )
             description = (meta["resolved"] or {}).get("description")
             if description:
                 body.append(f"<p>{html.escape(str(description))}</p>")
@@ -279,17 +295,20 @@ def build_report(directories: Sequence[Path], out: Path) -> Path:
                 body.append(f'<div class="wide">{_table(sections, 2)}</div>')
     nav = "".join(f'<li><a href="#{a}">{html.escape(t)}</a></li>' for a, t in toc)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    page = (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>corridor-sim report: '
-            f"{html.escape(names)}</title><style>{CSS}</style></head><body>"
-            f"<h1>Middle Corridor simulation: {html.escape(names)}</h1>"
-            f'<p class="meta">corridor-sim {__version__} · generated {stamp} · from '
-            f'{html.escape(", ".join(str(d) for d in directories))}</p>'
-            f"<nav><ul>{nav}</ul></nav>{''.join(body)}</body></html>")
+    page = (
+        f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>corridor-sim report: '
+        f"{html.escape(names)}</title><style>{CSS}</style></head><body>"
+        f"<h1>Middle Corridor simulation: {html.escape(names)}</h1>"
+        f'<p class="meta">corridor-sim {__version__} · generated {stamp} · from '
+        f"{html.escape(', '.join(str(d) for d in directories))}</p>"
+        f"<nav><ul>{nav}</ul></nav>{''.join(body)}</body></html>"
+    )
     out.parent.mkdir(parents=True, exist_ok=True)
     try:
         with out.open("x", encoding="utf-8") as fh:
             fh.write(page)
     except FileExistsError as exc:
-        raise ScenarioError("already exists; a report is never overwritten (choose another --out)",
-                            file=str(out)) from exc
+        raise ScenarioError(
+            "already exists; a report is never overwritten (choose another --out)", file=str(out)
+        ) from exc
     return out

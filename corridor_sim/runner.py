@@ -17,13 +17,24 @@ from corridor_sim.workspace import routes_table, staged, write_json, write_resol
 
 
 def bands_table(scenario: Scenario) -> pd.DataFrame:
-    return pd.DataFrame([{"scenario": scenario.name, "destination": b.destination, "label": b.label,
-                          "low_days": b.low / 24, "high_days": b.high / 24} for b in scenario.published],
-                        columns=["scenario", "destination", "label", "low_days", "high_days"])
+    return pd.DataFrame(
+        [
+            {
+                "scenario": scenario.name,
+                "destination": b.destination,
+                "label": b.label,
+                "low_days": b.low / 24,
+                "high_days": b.high / 24,
+            }
+            for b in scenario.published
+        ],
+        columns=["scenario", "destination", "label", "low_days", "high_days"],
+    )
 
 
-def summarise(scenario: Scenario, tables: dict[str, pd.DataFrame], replications: int, seed: int,
-              digest: str) -> dict[str, Any]:
+def summarise(
+    scenario: Scenario, tables: dict[str, pd.DataFrame], replications: int, seed: int, digest: str
+) -> dict[str, Any]:
     sim = scenario.simulation
     window = (sim.warmup / 24, sim.duration / 24)
     return {
@@ -39,8 +50,14 @@ def summarise(scenario: Scenario, tables: dict[str, pd.DataFrame], replications:
     }
 
 
-def write_run(directory: Path, scenario: Scenario, network: CorridorNetwork, tables: dict[str, pd.DataFrame],
-              replications: int, seed: int) -> dict[str, Any]:
+def write_run(
+    directory: Path,
+    scenario: Scenario,
+    network: CorridorNetwork,
+    tables: dict[str, pd.DataFrame],
+    replications: int,
+    seed: int,
+) -> dict[str, Any]:
     """Write one run's workspace into `directory` (already staged); returns the summary."""
     from corridor_sim.plots import transit_distribution  # matplotlib only when a run writes its plot
 
@@ -53,15 +70,19 @@ def write_run(directory: Path, scenario: Scenario, network: CorridorNetwork, tab
         written = writer.submit(write_tables, directory, tables)
         summary = summarise(scenario, tables, replications, seed, digest)
         write_json(directory / "summary.json", summary)
-        transit_distribution(tables["containers"], tables["published"],
-                             f"{scenario.name}: transit time ({replications} replications, seed {seed})",
-                             directory / "transit.png")
+        transit_distribution(
+            tables["containers"],
+            tables["published"],
+            f"{scenario.name}: transit time ({replications} replications, seed {seed})",
+            directory / "transit.png",
+        )
         written.result()
     return summary
 
 
-def execute_run(scenario: Scenario, out: Path, workers: int = 1,
-                progress: Callable[[int], None] | None = None) -> tuple[Path, dict[str, Any]]:
+def execute_run(
+    scenario: Scenario, out: Path, workers: int = 1, progress: Callable[[int], None] | None = None
+) -> tuple[Path, dict[str, Any]]:
     """Simulate the scenario's replications and write the workspace atomically; returns its path and summary."""
     network = build_network(scenario)
     n, seed = scenario.simulation.replications, scenario.simulation.seed

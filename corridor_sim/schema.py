@@ -23,8 +23,9 @@ Fraction = Annotated[float, Field(gt=0, le=1)]
 class Strict(BaseModel):
     # no .inf/.nan in any number: an infinite capacity or demand would crash or hang the engine, not inform a plan;
     # non-finite values inside free-form data (an intervention's `set`) serialise as YAML's .inf/.nan, not null
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False,
-                              ser_json_inf_nan="strings")
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False, ser_json_inf_nan="strings"
+    )
 
 
 class Source(Strict):
@@ -148,10 +149,15 @@ class Segment(Strict):
             if self.speed is not None or self.travel_time is not None or self.trains_per_day is not None:
                 raise ValueError(f"a {self.mode} segment takes crossing_time, not speed/travel_time/trains_per_day")
         else:
-            if (self.vessels is not None or self.crossing_time is not None or self.departure is not None
-                    or self.load_time_per_teu is not None):
-                raise ValueError(f"a {self.mode} segment takes no vessels, crossing_time, load_time_per_teu or "
-                                 "departure")
+            if (
+                self.vessels is not None
+                or self.crossing_time is not None
+                or self.departure is not None
+                or self.load_time_per_teu is not None
+            ):
+                raise ValueError(
+                    f"a {self.mode} segment takes no vessels, crossing_time, load_time_per_teu or departure"
+                )
             if self.travel_time is None and (self.distance is None or self.speed is None):
                 raise ValueError(f"a {self.mode} segment needs `distance` and `speed`, or `travel_time`")
             if self.travel_time is not None and self.speed is not None:

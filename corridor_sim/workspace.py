@@ -69,15 +69,37 @@ def routes_table(scenario: Scenario, network: CorridorNetwork) -> pd.DataFrame:
         km = network.route_km(route, scenario)
         for i, node_id in enumerate(route.nodes):
             node = net.nodes[node_id]
-            rows.append({"flow": flow_id, "seq": 2 * i, "kind": "node", "location": node_id,
-                         "section": node.section or node.country or node_id, "km_start": km[i], "km_end": km[i],
-                         "lat": node.lat, "lon": node.lon, "mode": ""})
+            rows.append(
+                {
+                    "flow": flow_id,
+                    "seq": 2 * i,
+                    "kind": "node",
+                    "location": node_id,
+                    "section": node.section or node.country or node_id,
+                    "km_start": km[i],
+                    "km_end": km[i],
+                    "lat": node.lat,
+                    "lon": node.lon,
+                    "mode": "",
+                }
+            )
             if i < len(route.segments):
                 seg_id = route.segments[i]
                 seg = net.segments[seg_id]
-                rows.append({"flow": flow_id, "seq": 2 * i + 1, "kind": "segment", "location": seg_id,
-                             "section": seg.section or node.section or node.country or seg_id,
-                             "km_start": km[i], "km_end": km[i + 1], "lat": None, "lon": None, "mode": seg.mode})
+                rows.append(
+                    {
+                        "flow": flow_id,
+                        "seq": 2 * i + 1,
+                        "kind": "segment",
+                        "location": seg_id,
+                        "section": seg.section or node.section or node.country or seg_id,
+                        "km_start": km[i],
+                        "km_end": km[i + 1],
+                        "lat": None,
+                        "lon": None,
+                        "mode": seg.mode,
+                    }
+                )
     return pd.DataFrame(rows)
 
 
@@ -100,8 +122,7 @@ def write_tables(directory: Path, tables: dict[str, pd.DataFrame]) -> None:
 def write_resolved(directory: Path, scenario: Scenario) -> str:
     """The scenario with every default filled in and its provenance, plus version and hash; returns the hash."""
     digest = scenario_hash(scenario)
-    header = (f"# Fully resolved scenario written by corridor-sim {__version__}\n"
-              f"# scenario_hash: {digest}\n")
+    header = f"# Fully resolved scenario written by corridor-sim {__version__}\n# scenario_hash: {digest}\n"
     # libyaml's emitter when PyYAML has it: the same text (checked on the bundled scenarios), 6x faster
     dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
     body = yaml.dump(resolved_dict(scenario), Dumper=dumper, sort_keys=False, allow_unicode=True, width=110)

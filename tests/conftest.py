@@ -21,14 +21,18 @@ from corridor_sim.network import build_network
 from corridor_sim.schema import Scenario
 
 
-def scenario_dict(nodes: dict[str, Any], segments: dict[str, Any], flows: dict[str, Any], *,
-                  name: str = "test", **simulation: Any) -> dict[str, Any]:
+def scenario_dict(
+    nodes: dict[str, Any], segments: dict[str, Any], flows: dict[str, Any], *, name: str = "test", **simulation: Any
+) -> dict[str, Any]:
     """A raw scenario mapping as a file would hold it (units as text); `simulation` keys override the defaults."""
     sim = {"duration": "60d", "warmup": "0h", "cooldown": "10d", "seed": 1, "replications": 1}
     sim.update(simulation)
-    return {"name": name, "simulation": sim, "network": {"nodes": copy.deepcopy(nodes),
-                                                          "segments": copy.deepcopy(segments)},
-            "demand": {"flows": copy.deepcopy(flows)}}
+    return {
+        "name": name,
+        "simulation": sim,
+        "network": {"nodes": copy.deepcopy(nodes), "segments": copy.deepcopy(segments)},
+        "demand": {"flows": copy.deepcopy(flows)},
+    }
 
 
 def load(raw: dict[str, Any]) -> Scenario:

@@ -11,8 +11,17 @@ from corridor_sim.tuning.params import apply_changes
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 FILES = ["base/middle_corridor.yaml", "baseline_2022.yaml", "current_2023.yaml", "target.yaml"]
-SECTIONS = {"China", "KZ border", "KZ rail", "Caspian port wait", "Caspian crossing", "Azerbaijan", "Georgia",
-            "Black Sea / Türkiye", "Europe"}
+SECTIONS = {
+    "China",
+    "KZ border",
+    "KZ rail",
+    "Caspian port wait",
+    "Caspian crossing",
+    "Azerbaijan",
+    "Georgia",
+    "Black Sea / Türkiye",
+    "Europe",
+}
 
 
 @pytest.mark.parametrize("name", FILES)
@@ -37,8 +46,14 @@ def test_every_intervention_applies_to_current_2023() -> None:
     path = SCENARIOS / "current_2023.yaml"
     raw = load_raw(path)
     scenario = load_scenario(path)
-    assert set(scenario.interventions) == {"second_track_dostyk_moyinty", "almaty_bypass", "aktau_container_hub",
-                                           "more_vessels", "e_customs", "timetabled_sailings"}
+    assert set(scenario.interventions) == {
+        "second_track_dostyk_moyinty",
+        "almaty_bypass",
+        "aktau_container_hub",
+        "more_vessels",
+        "e_customs",
+        "timetabled_sailings",
+    }
     for name, package in scenario.interventions.items():
         changed = validate(apply_changes(raw, package.set, name), str(path), name="x")
         assert (changed.network, changed.demand) != (scenario.network, scenario.demand), name

@@ -82,8 +82,9 @@ def test_success_exits_0_and_check_passes(scenario: Path, tmp_path: Path, capsys
     assert _leftovers(out.parent) == []
 
 
-def test_existing_directory_is_never_overwritten(scenario: Path, tmp_path: Path,
-                                                 capsys: pytest.CaptureFixture[str]) -> None:
+def test_existing_directory_is_never_overwritten(
+    scenario: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "results" / "earlier"
     assert _run(scenario, out) == 0
     before = _digest(out)
@@ -94,9 +95,9 @@ def test_existing_directory_is_never_overwritten(scenario: Path, tmp_path: Path,
     assert _digest(out) == before
 
 
-def test_directory_appearing_during_the_run_is_not_overwritten(scenario: Path, tmp_path: Path,
-                                                               monkeypatch: pytest.MonkeyPatch,
-                                                               capsys: pytest.CaptureFixture[str]) -> None:
+def test_directory_appearing_during_the_run_is_not_overwritten(
+    scenario: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     """Someone else creates --out while we simulate: their directory wins, ours is discarded, exit 2."""
     out = tmp_path / "results" / "raced"
     real = runner.write_run
@@ -127,8 +128,13 @@ def _write_then(exc: BaseException, monkeypatch: pytest.MonkeyPatch, seen: list[
 
 
 @pytest.mark.parametrize("exc", [KeyboardInterrupt(), SystemExit(3)], ids=["ctrl-c", "exit"])
-def test_interrupt_mid_write_leaves_nothing(scenario: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                            capsys: pytest.CaptureFixture[str], exc: BaseException) -> None:
+def test_interrupt_mid_write_leaves_nothing(
+    scenario: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    exc: BaseException,
+) -> None:
     earlier = tmp_path / "results" / "earlier"
     assert _run(scenario, earlier) == 0
     before = _digest(earlier)
@@ -148,8 +154,9 @@ def test_interrupt_mid_write_leaves_nothing(scenario: Path, tmp_path: Path, monk
     assert _digest(earlier) == before  # the earlier run is untouched
 
 
-def test_internal_error_exits_1_with_traceback_file(scenario: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                    capsys: pytest.CaptureFixture[str]) -> None:
+def test_internal_error_exits_1_with_traceback_file(
+    scenario: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "results" / "crashed"
     seen: list[Path] = []
     _write_then(RuntimeError("disk on fire"), monkeypatch, seen)
@@ -166,8 +173,9 @@ def test_internal_error_exits_1_with_traceback_file(scenario: Path, tmp_path: Pa
     assert not out.exists() and _leftovers(out.parent) == []
 
 
-def test_check_catches_a_broken_invariant(scenario: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                          capsys: pytest.CaptureFixture[str]) -> None:
+def test_check_catches_a_broken_invariant(
+    scenario: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     """A writer that loses one container: `--check` must notice, exit 1, and say what broke."""
     real = runner.write_tables
 
@@ -216,9 +224,14 @@ def test_sigterm_mid_run_leaves_nothing(scenario: Path, tmp_path: Path) -> None:
     """A real SIGTERM to a real process while its results sit staged: exit 130, staging removed, nothing renamed."""
     ready, out = tmp_path / "ready", tmp_path / "results" / "killed"
     env = {**os.environ, "CORRIDOR_SIM_CACHE": str(tmp_path / "cache")}
-    proc = subprocess.Popen([sys.executable, "-c", DRIVER, str(ready), "run", str(scenario), "--out", str(out),
-                             "--quiet", "--no-cache"], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", DRIVER, str(ready), "run", str(scenario), "--out", str(out), "--quiet", "--no-cache"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 120
         while not ready.exists():
@@ -239,8 +252,11 @@ def test_sigterm_mid_run_leaves_nothing(scenario: Path, tmp_path: Path) -> None:
     assert _leftovers(out.parent) == []
 
 
-@pytest.mark.parametrize("argv", [["run", "x.yaml", "--replications", "abc"], ["validate", "x.yaml", "--set", "-x"],
-                                  ["frobnicate"], []], ids=["bad-int", "set-dash", "unknown-command", "nothing"])
+@pytest.mark.parametrize(
+    "argv",
+    [["run", "x.yaml", "--replications", "abc"], ["validate", "x.yaml", "--set", "-x"], ["frobnicate"], []],
+    ids=["bad-int", "set-dash", "unknown-command", "nothing"],
+)
 def test_usage_errors_are_one_line(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as info:
         main(argv)

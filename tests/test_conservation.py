@@ -21,32 +21,57 @@ def busy_corridor(**simulation) -> dict:
         "a": {"role": "terminal", "handling": {"servers": 1, "time": {"dist": "exponential", "mean": "2h"}}},
         "b": {"role": "border", "handling": {"servers": 2, "time": {"dist": "exponential", "mean": "10h"}}},
         "p": {"role": "port", "handling": {"servers": 1, "time": "3h"}, "berths": 1},
-        "q": {"role": "port", "formation": {"train_size": 50, "max_wait": "48h"},
-              "handling": {"servers": 1, "time": {"dist": "triangular", "low": "2h", "mode": "3h", "high": "6h"}}},
-        "z": {"role": "terminal"}, "y": {"role": "terminal"},
+        "q": {
+            "role": "port",
+            "formation": {"train_size": 50, "max_wait": "48h"},
+            "handling": {"servers": 1, "time": {"dist": "triangular", "low": "2h", "mode": "3h", "high": "6h"}},
+        },
+        "z": {"role": "terminal"},
+        "y": {"role": "terminal"},
     }
     segments = {
         "ab": {"from": "a", "to": "b", "distance": "800km", "speed": "800km/d", "trains_per_day": 6},
-        "bp": {"from": "b", "to": "p", "distance": "1200km",
-               "speed": {"dist": "uniform", "low": "500km/d", "high": "900km/d"}, "trains_per_day": 4},
-        "pq": {"from": "p", "to": "q", "mode": "ferry", "vessels": [{"capacity_teu": 200, "count": 2}],
-               "crossing_time": {"dist": "lognormal", "mean": "20h", "cv": 0.3}, "load_time": "6h",
-               "unload_time": "6h", "load_factor": 0.9, "departure": {"rule": "when_full", "max_wait": "72h"}},
+        "bp": {
+            "from": "b",
+            "to": "p",
+            "distance": "1200km",
+            "speed": {"dist": "uniform", "low": "500km/d", "high": "900km/d"},
+            "trains_per_day": 4,
+        },
+        "pq": {
+            "from": "p",
+            "to": "q",
+            "mode": "ferry",
+            "vessels": [{"capacity_teu": 200, "count": 2}],
+            "crossing_time": {"dist": "lognormal", "mean": "20h", "cv": 0.3},
+            "load_time": "6h",
+            "unload_time": "6h",
+            "load_factor": 0.9,
+            "departure": {"rule": "when_full", "max_wait": "72h"},
+        },
         "qz": {"from": "q", "to": "z", "distance": "300km", "speed": "40km/h", "trains_per_day": 8},
         "qy": {"from": "q", "to": "y", "travel_time": {"dist": "uniform", "low": "5h", "high": "9h"}},
     }
     flows = {
         "f1": {"origin": "a", "destination": "z", "teu_per_year": 15000, "containers_per_train": TRAIN},
-        "f2": {"origin": "a", "destination": "z", "trains_per_week": 1, "arrivals": "timetable",
-               "containers_per_train": 40},
+        "f2": {
+            "origin": "a",
+            "destination": "z",
+            "trains_per_week": 1,
+            "arrivals": "timetable",
+            "containers_per_train": 40,
+        },
         "f3": {"origin": "a", "destination": "y", "teu_per_year": 4000, "containers_per_train": 30},
     }
     sim = {"duration": "200d", "warmup": "20d", "cooldown": "60d", "seed": 3} | simulation
     raw = scenario_dict(nodes, segments, flows, **sim)
     raw["network"]["rolling_stock"] = {"wagons": {"segments": ["qz"], "sets": 3, "return_time": "24h"}}
     raw["disruptions"] = {
-        "storm": {"target": "pq", "every": {"dist": "exponential", "mean": "15d"},
-                  "duration": {"dist": "exponential", "mean": "2d"}},
+        "storm": {
+            "target": "pq",
+            "every": {"dist": "exponential", "mean": "15d"},
+            "duration": {"dist": "exponential", "mean": "2d"},
+        },
         "border": {"target": "b", "every": {"dist": "exponential", "mean": "20d"}, "duration": "1d"},
         "port": {"target": "q", "every": {"dist": "exponential", "mean": "25d"}, "duration": "18h"},
         "port_p": {"target": "p", "every": {"dist": "exponential", "mean": "30d"}, "duration": "12h"},
@@ -58,9 +83,13 @@ def stage_arrays(m) -> dict[str, np.ndarray]:
     """The run's raw stage records (one row per container and stage), in hours."""
     st = m.rec.stages
     n = np.array([len(s[0]) for s in st])
-    return {"cid": np.concatenate([s[0] for s in st]),
-            "loc": np.repeat([s[1] for s in st], n), "state": np.repeat([s[2] for s in st], n),
-            "t0": np.repeat([s[3] for s in st], n), "t1": np.repeat([s[4] for s in st], n)}
+    return {
+        "cid": np.concatenate([s[0] for s in st]),
+        "loc": np.repeat([s[1] for s in st], n),
+        "state": np.repeat([s[2] for s in st], n),
+        "t0": np.repeat([s[3] for s in st], n),
+        "t1": np.repeat([s[4] for s in st], n),
+    }
 
 
 @pytest.fixture(scope="module")
@@ -160,8 +189,10 @@ def test_vessel_loads_never_exceed_capacity(busy_run) -> None:
     assert s.containers.sum() == unloaded.sum()
 
 
-@pytest.mark.parametrize(("place", "metric", "state"), [("p", "yard_containers", "yard_wait"),
-                                                     ("q", "formation_containers", "formation_wait")])
+@pytest.mark.parametrize(
+    ("place", "metric", "state"),
+    [("p", "yard_containers", "yard_wait"), ("q", "formation_containers", "formation_wait")],
+)
 def test_littles_law(busy_run, place: str, metric: str, state: str) -> None:
     """L = lambda W at p's yard and q's formation queue: the monitor's time-average count vs entries per hour x
     mean wait from the stage records."""

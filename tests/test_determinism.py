@@ -17,17 +17,28 @@ from corridor_sim.rng import stream
 def two_corridors() -> dict:
     """Two disjoint stochastic lines (a -> b -> c and x -> y) so one can be changed without touching the other."""
     exp = {"dist": "exponential", "mean": "6h"}
-    nodes = {"a": {"role": "terminal", "handling": {"servers": 1, "time": exp}},
-             "b": {"role": "border", "handling": {"servers": 2, "time": {"dist": "lognormal", "mean": "8h", "cv": 1}}},
-             "c": {"role": "terminal"},
-             "x": {"role": "terminal", "handling": {"servers": 1, "time": exp}}, "y": {"role": "terminal"}}
-    segments = {"ab": {"from": "a", "to": "b", "distance": "500km",
-                       "speed": {"dist": "normal", "mean": "40km/h", "sd": "10km/h"}, "trains_per_day": 6},
-                "bc": {"from": "b", "to": "c", "travel_time": {"dist": "uniform", "low": "10h", "high": "20h"}},
-                "xy": {"from": "x", "to": "y", "travel_time": {"dist": "triangular", "low": "5h", "mode": "6h",
-                                                                "high": "9h"}}}
-    flows = {"main": {"origin": "a", "destination": "c", "trains_per_week": 14, "containers_per_train": 5},
-             "side": {"origin": "x", "destination": "y", "trains_per_week": 10, "containers_per_train": 5}}
+    nodes = {
+        "a": {"role": "terminal", "handling": {"servers": 1, "time": exp}},
+        "b": {"role": "border", "handling": {"servers": 2, "time": {"dist": "lognormal", "mean": "8h", "cv": 1}}},
+        "c": {"role": "terminal"},
+        "x": {"role": "terminal", "handling": {"servers": 1, "time": exp}},
+        "y": {"role": "terminal"},
+    }
+    segments = {
+        "ab": {
+            "from": "a",
+            "to": "b",
+            "distance": "500km",
+            "speed": {"dist": "normal", "mean": "40km/h", "sd": "10km/h"},
+            "trains_per_day": 6,
+        },
+        "bc": {"from": "b", "to": "c", "travel_time": {"dist": "uniform", "low": "10h", "high": "20h"}},
+        "xy": {"from": "x", "to": "y", "travel_time": {"dist": "triangular", "low": "5h", "mode": "6h", "high": "9h"}},
+    }
+    flows = {
+        "main": {"origin": "a", "destination": "c", "trains_per_week": 14, "containers_per_train": 5},
+        "side": {"origin": "x", "destination": "y", "trains_per_week": 10, "containers_per_train": 5},
+    }
     raw = scenario_dict(nodes, segments, flows, duration="120d", warmup="10d", cooldown="20d", seed=42)
     raw["disruptions"] = {"b_out": {"target": "b", "every": {"dist": "exponential", "mean": "20d"}, "duration": "1d"}}
     return raw
@@ -62,10 +73,13 @@ def test_adding_a_flow_or_disruption_elsewhere_leaves_a_part_untouched() -> None
     raw = two_corridors()
     base = run(raw)
     busier = copy.deepcopy(raw)
-    busier["demand"]["flows"]["extra"] = {"origin": "a", "destination": "c", "trains_per_week": 7,
-                                          "containers_per_train": 5}
-    busier["disruptions"]["a_out"] = {"target": "ab", "every": {"dist": "exponential", "mean": "9d"},
-                                      "duration": "12h"}
+    busier["demand"]["flows"]["extra"] = {
+        "origin": "a",
+        "destination": "c",
+        "trains_per_week": 7,
+        "containers_per_train": 5,
+    }
+    busier["disruptions"]["a_out"] = {"target": "ab", "every": {"dist": "exponential", "mean": "9d"}, "duration": "12h"}
     changed = run(busier)
     pd.testing.assert_frame_equal(flow_view(base, "side"), flow_view(changed, "side"), check_exact=True)
     assert not flow_view(base, "main").equals(flow_view(changed, "main"))  # the change did reach the main line
@@ -80,8 +94,9 @@ def test_parallel_replications_equal_serial() -> None:
         pd.testing.assert_frame_equal(serial[name], parallel[name], check_exact=True)
 
 
-@pytest.mark.parametrize(("a", "b"), [((1, 0, "x"), (1, 0, "y")), ((1, 0, "x"), (2, 0, "x")),
-                                      ((1, 0, "x"), (1, 1, "x"))])
+@pytest.mark.parametrize(
+    ("a", "b"), [((1, 0, "x"), (1, 0, "y")), ((1, 0, "x"), (2, 0, "x")), ((1, 0, "x"), (1, 1, "x"))]
+)
 def test_named_streams_differ_by_seed_replication_and_name(a: tuple, b: tuple) -> None:
     assert np.array_equal(stream(*a).random(5), stream(*a).random(5))
     assert not np.array_equal(stream(*a).random(5), stream(*b).random(5))

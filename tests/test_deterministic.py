@@ -19,19 +19,37 @@ def corridor() -> dict:
     nodes = {
         "o": {"role": "terminal", "handling": {"servers": 1, "time": "2h"}},
         "p": {"role": "port", "handling": {"servers": 1, "time": "3h"}},
-        "q": {"role": "port", "handling": {"servers": 1, "time": "1h"},
-              "formation": {"train_size": 15, "max_wait": "30h"}},
+        "q": {
+            "role": "port",
+            "handling": {"servers": 1, "time": "1h"},
+            "formation": {"train_size": 15, "max_wait": "30h"},
+        },
         "z": {"role": "terminal"},
     }
     segments = {
         "op": {"from": "o", "to": "p", "distance": "600km", "speed": "60km/h", "trains_per_day": 4},
-        "pq": {"from": "p", "to": "q", "mode": "ferry", "vessels": [{"capacity_teu": 80}],  # 40 containers of 2 TEU
-               "crossing_time": "20h", "return_time": "21h", "load_time": "4h", "unload_time": "4h",
-               "departure": {"rule": "when_full"}},
+        "pq": {
+            "from": "p",
+            "to": "q",
+            "mode": "ferry",
+            "vessels": [{"capacity_teu": 80}],  # 40 containers of 2 TEU
+            "crossing_time": "20h",
+            "return_time": "21h",
+            "load_time": "4h",
+            "unload_time": "4h",
+            "departure": {"rule": "when_full"},
+        },
         "qz": {"from": "q", "to": "z", "travel_time": "8h", "trains_per_day": 4},  # headway 6 h
     }
-    flows = {"f": {"origin": "o", "destination": "z", "trains_per_week": 7, "arrivals": "timetable",
-                   "containers_per_train": TRAIN}}
+    flows = {
+        "f": {
+            "origin": "o",
+            "destination": "z",
+            "trains_per_week": 7,
+            "arrivals": "timetable",
+            "containers_per_train": TRAIN,
+        }
+    }
     raw = scenario_dict(nodes, segments, flows, duration="20d", warmup="0h", cooldown="130h")
     raw["network"]["rolling_stock"] = {"pool": {"segments": ["qz"], "sets": 2, "return_time": "30h"}}
     return raw
@@ -89,19 +107,56 @@ def test_corridor_transit_times_match_hand_computation() -> None:
     assert (s.containers == 40).all() and (s.capacity_containers == 40).all()
 
 
-@pytest.mark.parametrize(("container_id", "timeline"), [
-    (0, [("o", "handling", 24, 26), ("op", "travel", 26, 36), ("p", "handling", 36, 39),
-         ("p", "yard_wait", 39, 111), ("pq", "loading", 111, 115), ("pq", "sailing", 115, 135),
-         ("pq", "unloading", 135, 139), ("q", "handling", 139, 140), ("qz", "travel", 140, 148)]),
-    (15, [("o", "handling", 48, 50), ("op", "travel", 50, 60), ("p", "handling", 60, 63),
-          ("p", "yard_wait", 63, 111), ("pq", "loading", 111, 115), ("pq", "sailing", 115, 135),
-          ("pq", "unloading", 135, 139), ("q", "queue", 139, 140), ("q", "handling", 140, 141),
-          ("qz", "line_wait", 141, 146), ("qz", "travel", 146, 154)]),
-    (30, [("o", "handling", 96, 98), ("op", "travel", 98, 108), ("p", "handling", 108, 111),
-          ("pq", "loading", 111, 115), ("pq", "sailing", 115, 135), ("pq", "unloading", 135, 139),
-          ("q", "formation_wait", 139, 169), ("q", "handling", 169, 170), ("qz", "stock_wait", 170, 178),
-          ("qz", "travel", 178, 186)]),
-])
+@pytest.mark.parametrize(
+    ("container_id", "timeline"),
+    [
+        (
+            0,
+            [
+                ("o", "handling", 24, 26),
+                ("op", "travel", 26, 36),
+                ("p", "handling", 36, 39),
+                ("p", "yard_wait", 39, 111),
+                ("pq", "loading", 111, 115),
+                ("pq", "sailing", 115, 135),
+                ("pq", "unloading", 135, 139),
+                ("q", "handling", 139, 140),
+                ("qz", "travel", 140, 148),
+            ],
+        ),
+        (
+            15,
+            [
+                ("o", "handling", 48, 50),
+                ("op", "travel", 50, 60),
+                ("p", "handling", 60, 63),
+                ("p", "yard_wait", 63, 111),
+                ("pq", "loading", 111, 115),
+                ("pq", "sailing", 115, 135),
+                ("pq", "unloading", 135, 139),
+                ("q", "queue", 139, 140),
+                ("q", "handling", 140, 141),
+                ("qz", "line_wait", 141, 146),
+                ("qz", "travel", 146, 154),
+            ],
+        ),
+        (
+            30,
+            [
+                ("o", "handling", 96, 98),
+                ("op", "travel", 98, 108),
+                ("p", "handling", 108, 111),
+                ("pq", "loading", 111, 115),
+                ("pq", "sailing", 115, 135),
+                ("pq", "unloading", 135, 139),
+                ("q", "formation_wait", 139, 169),
+                ("q", "handling", 169, 170),
+                ("qz", "stock_wait", 170, 178),
+                ("qz", "travel", 178, 186),
+            ],
+        ),
+    ],
+)
 def test_corridor_stage_timelines(container_id: int, timeline: list[tuple]) -> None:
     """Tracks show each stage where and when the hand computation puts it (see `corridor_expectation`)."""
     tracks = run(corridor())["tracks"]
@@ -115,13 +170,27 @@ def ferry_only(departure: dict, capacity_teu: float, return_time: str, vessels: 
     nodes = {"o": {"role": "terminal"}, "p": {"role": "port"}, "q": {"role": "port"}}
     segments = {
         "op": {"from": "o", "to": "p", "travel_time": "10h"},
-        "pq": {"from": "p", "to": "q", "mode": "ferry", "vessels": [{"capacity_teu": capacity_teu,
-                                                                                 "count": vessels}],
-               "crossing_time": "20h", "return_time": return_time, "load_time": "2h", "unload_time": "2h",
-               "departure": departure},
+        "pq": {
+            "from": "p",
+            "to": "q",
+            "mode": "ferry",
+            "vessels": [{"capacity_teu": capacity_teu, "count": vessels}],
+            "crossing_time": "20h",
+            "return_time": return_time,
+            "load_time": "2h",
+            "unload_time": "2h",
+            "departure": departure,
+        },
     }
-    flows = {"f": {"origin": "o", "destination": "q", "trains_per_week": 7, "arrivals": "timetable",
-                   "containers_per_train": TRAIN}}
+    flows = {
+        "f": {
+            "origin": "o",
+            "destination": "q",
+            "trains_per_week": 7,
+            "arrivals": "timetable",
+            "containers_per_train": TRAIN,
+        }
+    }
     return scenario_dict(nodes, segments, flows, duration="20d", warmup="0h", cooldown="5d")
 
 
@@ -202,10 +271,24 @@ def test_timetable_demand_follows_the_monthly_factor() -> None:
     its share of trains (within the one train that straddles a month's end), and a month at zero gets none."""
     factor = [1.0, 0.0, 2.0, 0.5, 1.0, 0.0, 3.0, 1.0, 1.0, 1.0, 1.0, 1.0]
     nodes = {"o": {"role": "terminal"}, "z": {"role": "terminal"}}
-    flows = {"f": {"origin": "o", "destination": "z", "trains_per_week": 3.5, "arrivals": "timetable",
-                   "containers_per_train": 1, "monthly_factor": factor}}
-    raw = scenario_dict(nodes, {"oz": {"from": "o", "to": "z", "travel_time": "1h"}}, flows,
-                        duration="365d", cooldown="0h", start="2023-01-01")
+    flows = {
+        "f": {
+            "origin": "o",
+            "destination": "z",
+            "trains_per_week": 3.5,
+            "arrivals": "timetable",
+            "containers_per_train": 1,
+            "monthly_factor": factor,
+        }
+    }
+    raw = scenario_dict(
+        nodes,
+        {"oz": {"from": "o", "to": "z", "travel_time": "1h"}},
+        flows,
+        duration="365d",
+        cooldown="0h",
+        start="2023-01-01",
+    )
     start = run(raw)["containers"].start_day
     days = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
     edges = np.cumsum([0, *days])
@@ -220,12 +303,24 @@ def test_pool_over_two_segments_holds_trains_until_its_set_returns() -> None:
     """One wagon set serves o -> b -> z (5 h, 2 h handling at b, 5 h) and returns empty in 14 h: a round trip of
     5 + 2 + 5 + 14 = 26 h against a train every 24 h, so train k waits 2 (k - 1) h for the set at o and reaches z
     12 h after it gets it, at 24k + 2(k - 1) + 12."""
-    nodes = {"o": {"role": "terminal"}, "b": {"role": "border", "handling": {"servers": 2, "time": "2h"}},
-             "z": {"role": "terminal"}}
-    segments = {"ob": {"from": "o", "to": "b", "travel_time": "5h"},
-                "bz": {"from": "b", "to": "z", "travel_time": "5h"}}
-    flows = {"f": {"origin": "o", "destination": "z", "trains_per_week": 7, "arrivals": "timetable",
-                   "containers_per_train": TRAIN}}
+    nodes = {
+        "o": {"role": "terminal"},
+        "b": {"role": "border", "handling": {"servers": 2, "time": "2h"}},
+        "z": {"role": "terminal"},
+    }
+    segments = {
+        "ob": {"from": "o", "to": "b", "travel_time": "5h"},
+        "bz": {"from": "b", "to": "z", "travel_time": "5h"},
+    }
+    flows = {
+        "f": {
+            "origin": "o",
+            "destination": "z",
+            "trains_per_week": 7,
+            "arrivals": "timetable",
+            "containers_per_train": TRAIN,
+        }
+    }
     raw = scenario_dict(nodes, segments, flows, duration="10d", warmup="0h", cooldown="0h")
     raw["network"]["rolling_stock"] = {"set": {"segments": ["ob", "bz"], "sets": 1, "return_time": "14h"}}
     c = run(raw)["containers"]
@@ -240,12 +335,27 @@ def test_pool_over_two_segments_holds_trains_until_its_set_returns() -> None:
 def closure_waits(every: str, duration: str, months: list[int] | None, days: int) -> tuple[np.ndarray, np.ndarray]:
     """Daily trains (at 24k h) over a 1 h line o -> z that a disruption closes; returns (k, waiting hours)."""
     nodes = {"o": {"role": "terminal"}, "z": {"role": "terminal"}}
-    flows = {"f": {"origin": "o", "destination": "z", "trains_per_week": 7, "arrivals": "timetable",
-                   "containers_per_train": 1}}
-    raw = scenario_dict(nodes, {"oz": {"from": "o", "to": "z", "travel_time": "1h"}}, flows, duration=f"{days}d",
-                        warmup="0h", cooldown="2d", start="2023-01-01")
-    raw["disruptions"] = {"d": {"target": "oz", "every": every, "duration": duration}
-                          | ({"months": months} if months else {})}
+    flows = {
+        "f": {
+            "origin": "o",
+            "destination": "z",
+            "trains_per_week": 7,
+            "arrivals": "timetable",
+            "containers_per_train": 1,
+        }
+    }
+    raw = scenario_dict(
+        nodes,
+        {"oz": {"from": "o", "to": "z", "travel_time": "1h"}},
+        flows,
+        duration=f"{days}d",
+        warmup="0h",
+        cooldown="2d",
+        start="2023-01-01",
+    )
+    raw["disruptions"] = {
+        "d": {"target": "oz", "every": every, "duration": duration} | ({"months": months} if months else {})
+    }
     c = run(raw)["containers"]
     assert c.status.eq("delivered").all()
     return (c.container_id + 1).to_numpy(), c.waiting_days.to_numpy() * 24
@@ -309,10 +419,23 @@ def test_line_closure_keeps_trains_in_order_with_headway() -> None:
     Trains leave in arrival order, each at the first moment that is after its arrival, a headway after the train
     before it, and outside a closure (none of these moments falls on a closure's edge)."""
     nodes = {"o": {"role": "terminal"}, "z": {"role": "terminal"}}
-    flows = {"f": {"origin": "o", "destination": "z", "trains_per_week": 7, "arrivals": "timetable",
-                   "containers_per_train": 1}}
-    raw = scenario_dict(nodes, {"oz": {"from": "o", "to": "z", "travel_time": "1h", "trains_per_day": 0.75}},
-                        flows, duration="20d", warmup="0h", cooldown="0h")
+    flows = {
+        "f": {
+            "origin": "o",
+            "destination": "z",
+            "trains_per_week": 7,
+            "arrivals": "timetable",
+            "containers_per_train": 1,
+        }
+    }
+    raw = scenario_dict(
+        nodes,
+        {"oz": {"from": "o", "to": "z", "travel_time": "1h", "trains_per_day": 0.75}},
+        flows,
+        duration="20d",
+        warmup="0h",
+        cooldown="0h",
+    )
     raw["disruptions"] = {"d": {"target": "oz", "every": "50h", "duration": "10h"}}
     c = run(raw)["containers"]
     d = c[c.status.eq("delivered")]
@@ -333,10 +456,19 @@ def test_closed_node_without_handling_holds_trains() -> None:
     over [50 + 62i, 62 + 62i], wait there for the reopening: train 2 (at j at 51 h) 11 h, train 5 (123 h) 1 h,
     train 10 (243 h) 5 h."""
     nodes = {"o": {"role": "terminal"}, "j": {"role": "junction"}, "z": {"role": "terminal"}}
-    segments = {"oj": {"from": "o", "to": "j", "travel_time": "3h"}, "jz": {"from": "j", "to": "z",
-                                                                            "travel_time": "1h"}}
-    flows = {"f": {"origin": "o", "destination": "z", "trains_per_week": 7, "arrivals": "timetable",
-                   "containers_per_train": 1}}
+    segments = {
+        "oj": {"from": "o", "to": "j", "travel_time": "3h"},
+        "jz": {"from": "j", "to": "z", "travel_time": "1h"},
+    }
+    flows = {
+        "f": {
+            "origin": "o",
+            "destination": "z",
+            "trains_per_week": 7,
+            "arrivals": "timetable",
+            "containers_per_train": 1,
+        }
+    }
     raw = scenario_dict(nodes, segments, flows, duration="12d", warmup="0h", cooldown="1d")
     raw["disruptions"] = {"d": {"target": "j", "every": "50h", "duration": "12h"}}
     c = run(raw)["containers"]
@@ -351,10 +483,24 @@ def test_calendar_follows_the_start_date() -> None:
     and from then on one a day."""
     factor = [1.0] * 6 + [0.0] + [1.0] * 5
     nodes = {"o": {"role": "terminal"}, "z": {"role": "terminal"}}
-    flows = {"f": {"origin": "o", "destination": "z", "trains_per_week": 7, "arrivals": "timetable",
-                   "containers_per_train": 1, "monthly_factor": factor}}
-    raw = scenario_dict(nodes, {"oz": {"from": "o", "to": "z", "travel_time": "1h"}}, flows,
-                        duration="40d", cooldown="0h", start="2023-07-15")
+    flows = {
+        "f": {
+            "origin": "o",
+            "destination": "z",
+            "trains_per_week": 7,
+            "arrivals": "timetable",
+            "containers_per_train": 1,
+            "monthly_factor": factor,
+        }
+    }
+    raw = scenario_dict(
+        nodes,
+        {"oz": {"from": "o", "to": "z", "travel_time": "1h"}},
+        flows,
+        duration="40d",
+        cooldown="0h",
+        start="2023-07-15",
+    )
     start = run(raw)["containers"].start_day.to_numpy()
     assert np.allclose(start, np.arange(18, 18 + len(start)))
     assert len(start) == 40 - 18

@@ -29,12 +29,24 @@ NODES = {
     "z": {"role": "terminal"},
 }
 SEGMENTS = {
-    "ab": {"from": "a", "to": "b", "distance": "800km", "speed": {"dist": "uniform", "low": "600km/d",
-                                                                   "high": "900km/d"}, "trains_per_day": 6},
+    "ab": {
+        "from": "a",
+        "to": "b",
+        "distance": "800km",
+        "speed": {"dist": "uniform", "low": "600km/d", "high": "900km/d"},
+        "trains_per_day": 6,
+    },
     "bp": {"from": "b", "to": "p", "travel_time": {"dist": "triangular", "low": "20h", "mode": "30h", "high": "50h"}},
-    "pq": {"from": "p", "to": "q", "mode": "ferry", "vessels": [{"capacity_teu": 160, "count": 2}],
-           "crossing_time": {"dist": "lognormal", "mean": "20h", "cv": 0.3}, "load_time": "6h",
-           "unload_time": "6h", "departure": {"rule": "when_full", "max_wait": "72h"}},
+    "pq": {
+        "from": "p",
+        "to": "q",
+        "mode": "ferry",
+        "vessels": [{"capacity_teu": 160, "count": 2}],
+        "crossing_time": {"dist": "lognormal", "mean": "20h", "cv": 0.3},
+        "load_time": "6h",
+        "unload_time": "6h",
+        "departure": {"rule": "when_full", "max_wait": "72h"},
+    },
     "qz": {"from": "q", "to": "z", "distance": "300km", "speed": "40km/h"},
 }
 FLOWS = {"f": {"origin": "a", "destination": "z", "teu_per_year": 9000, "containers_per_train": 40}}
@@ -87,8 +99,9 @@ def test_two_processes_give_identical_tables(tasks: list, serial: list) -> None:
 @pytest.fixture(scope="module")
 def dask_cluster():
     distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                                  dashboard_address=":0") as cluster:
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0"
+    ) as cluster:
         yield cluster
 
 
@@ -99,8 +112,9 @@ def test_dask_cluster_gives_identical_tables(tasks: list, serial: list, dask_clu
     assert sum(done) == 9
 
 
-def test_execution_block_sends_every_run_many_to_its_executor_and_cache(tmp_path: Path, tasks: list, serial: list,
-                                                                        dask_cluster) -> None:
+def test_execution_block_sends_every_run_many_to_its_executor_and_cache(
+    tmp_path: Path, tasks: list, serial: list, dask_cluster
+) -> None:
     def computed() -> int:  # replications the cluster has run so far (its scheduler lives in this process)
         prefix = dask_cluster.scheduler.task_prefixes.get("run_one")
         return prefix.state_counts["memory"] if prefix is not None else 0
@@ -153,8 +167,9 @@ def _slow_parent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path / "parent-runs"
 
 
-def test_execution_block_keeps_its_worker_processes_for_every_run_many(tmp_path: Path, tasks: list, serial: list,
-                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_execution_block_keeps_its_worker_processes_for_every_run_many(
+    tmp_path: Path, tasks: list, serial: list, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """With 2 workers the parent runs replications itself beside one pool process, kept for the whole block."""
     log = _worker_pids(tmp_path, monkeypatch)
     parent_runs = _slow_parent(tmp_path, monkeypatch)
@@ -184,8 +199,9 @@ def _failing_run_to_file(*args: object) -> None:
     raise RuntimeError("replication failed in a worker process")
 
 
-def test_a_worker_process_error_is_raised_and_ends_the_call_early(tmp_path: Path, tasks: list,
-                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_worker_process_error_is_raised_and_ends_the_call_early(
+    tmp_path: Path, tasks: list, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The parent stops at its next job boundary and raises the worker's error, not after running every job."""
     parent_runs = _slow_parent(tmp_path, monkeypatch)
     monkeypatch.setattr(experiment, "run_to_file", _failing_run_to_file)
@@ -201,8 +217,10 @@ def test_dask_workers_with_other_code_are_refused(dask_cluster, monkeypatch: pyt
     with experiment.dask_client(scheduler=dask_cluster.scheduler_address):
         pass  # same code everywhere: accepted
     monkeypatch.setattr(experiment, "code_fingerprint", fingerprint)
-    with pytest.raises(ScenarioError, match="2 Dask worker"), \
-            experiment.dask_client(scheduler=dask_cluster.scheduler_address):
+    with (
+        pytest.raises(ScenarioError, match="2 Dask worker"),
+        experiment.dask_client(scheduler=dask_cluster.scheduler_address),
+    ):
         pass
 
 
@@ -226,8 +244,17 @@ def test_run_replications_is_run_many_of_one_task(tasks: list, serial: list) -> 
 def test_adding_a_disruption_leaves_other_parts_draws_unchanged() -> None:
     """With one global RNG the outage draws would interleave with demand draws and shift every arrival after them."""
     plain = load(small())
-    disrupted = load(small(disruptions={"strike": {"target": "b", "every": {"dist": "exponential", "mean": "10d"},
-                                                   "duration": {"dist": "exponential", "mean": "2d"}}}))
+    disrupted = load(
+        small(
+            disruptions={
+                "strike": {
+                    "target": "b",
+                    "every": {"dist": "exponential", "mean": "10d"},
+                    "duration": {"dist": "exponential", "mean": "2d"},
+                }
+            }
+        )
+    )
     base, hit = run_many([(plain, 5), (disrupted, 5)], replications=2)
     closed = hit["occupancy"].query("metric == 'closed'")
     assert len(closed) > 0, "the disruption must actually close the border"
@@ -253,12 +280,15 @@ def test_t_interval_covers_a_known_mean_at_the_nominal_rate() -> None:
 
 def test_t_interval_over_simulated_mm1_replications_covers_the_sojourn_time() -> None:
     """M/M/1 (λ = 0.05/h, service mean 10 h) then 1 h of line: mean transit 1/(μ − λ) + 1 h = 21 h, by theory."""
-    nodes = {"a": {"role": "terminal", "handling": {"servers": 1, "time": {"dist": "exponential", "mean": "10h"}}},
-             "z": {"role": "terminal"}}
+    nodes = {
+        "a": {"role": "terminal", "handling": {"servers": 1, "time": {"dist": "exponential", "mean": "10h"}}},
+        "z": {"role": "terminal"},
+    }
     segments = {"az": {"from": "a", "to": "z", "travel_time": "1h"}}
     flows = {"f": {"origin": "a", "destination": "z", "trains_per_week": 0.05 * 168, "containers_per_train": 1}}
-    scenario = load(scenario_dict(nodes, segments, flows, duration="100d", warmup="10d", cooldown="5d",
-                                  monitor_interval="30d"))
+    scenario = load(
+        scenario_dict(nodes, segments, flows, duration="100d", warmup="10d", cooldown="5d", monitor_interval="30d")
+    )
     studies, n = 30, 4
     containers = analysis.measured(run_many([(scenario, 1)], replications=studies * n, workers=2)[0]["containers"])
     means = containers.groupby("replication")["transit_days"].mean().to_numpy() * 24
@@ -275,16 +305,19 @@ def test_bootstrap_percentiles_equal_percentiles_of_concatenated_picks() -> None
     rng = np.random.default_rng(11)
     for trial in range(40):
         sizes = rng.integers(1, 40, int(rng.integers(2, 9)))
-        values = np.concatenate([np.round(rng.gamma(2.0, 5.0, n) + r, int(rng.integers(0, 2)))
-                                 for r, n in enumerate(sizes)])
+        values = np.concatenate(
+            [np.round(rng.gamma(2.0, 5.0, n) + r, int(rng.integers(0, 2))) for r, n in enumerate(sizes)]
+        )
         frame = pd.DataFrame({"replication": np.repeat(np.arange(len(sizes)), sizes), "transit_days": values})
         groups = [values[frame["replication"].to_numpy() == r] for r in range(len(sizes))]
         qs = (0, 10, 50, 90, 100, float(rng.uniform(0, 100)))
         intervals = analysis.bootstrap_percentiles(frame, qs, n_boot=30, seed=trial)  # all from the same resamples
         for q, interval in zip(qs, intervals, strict=True):
             draws = np.random.default_rng(trial)
-            est = [np.percentile(np.concatenate([groups[i] for i in draws.integers(0, len(sizes), len(sizes))]), q)
-                   for _ in range(30)]
+            est = [
+                np.percentile(np.concatenate([groups[i] for i in draws.integers(0, len(sizes), len(sizes))]), q)
+                for _ in range(30)
+            ]
             expected = (np.percentile(est, 2.5), np.percentile(est, 97.5))
             np.testing.assert_allclose(interval, expected, rtol=1e-12, atol=1e-12)
 
@@ -312,8 +345,9 @@ def test_bootstrap_percentile_interval_shrinks_with_more_replications() -> None:
     assert lo <= 1.2816 * np.sqrt(2) <= hi  # pooled N(0, 2): its 90th percentile
 
 
-def test_second_run_hits_the_cache_and_gives_identical_tables(tmp_path: Path, tasks: list, serial: list,
-                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_second_run_hits_the_cache_and_gives_identical_tables(
+    tmp_path: Path, tasks: list, serial: list, monkeypatch: pytest.MonkeyPatch
+) -> None:
     cache = ReplicationCache(tmp_path / "cache")
     first = run_many(tasks, replications=3, workers=2, cache=cache)
     assert_same(serial, first)
@@ -340,8 +374,13 @@ def test_cache_key_follows_the_model_not_its_labels(tmp_path: Path) -> None:
     assert cache.scenario_key(load({**base, "simulation": {**base["simulation"], "replications": 9}})) == key
     changed = [
         {**base, "simulation": {**base["simulation"], "warmup": "11d"}},
-        {**base, "network": {**base["network"], "nodes": {**NODES, "a": {"role": "terminal",
-                                                                          "handling": {"servers": 1, "time": "3h"}}}}},
+        {
+            **base,
+            "network": {
+                **base["network"],
+                "nodes": {**NODES, "a": {"role": "terminal", "handling": {"servers": 1, "time": "3h"}}},
+            },
+        },
         {**base, "demand": {"flows": {"f": {**FLOWS["f"], "containers_per_train": 41}}}},
     ]
     for raw in changed:
@@ -391,12 +430,14 @@ def test_bad_arguments_are_input_errors(tasks: list) -> None:
         run_many(tasks, replications=1, executor="threads")  # type: ignore[arg-type]
 
 
-def test_cli_rerun_reuses_the_cache_and_writes_identical_tables(tmp_path: Path, write_yaml,
-                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_rerun_reuses_the_cache_and_writes_identical_tables(
+    tmp_path: Path, write_yaml, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from corridor_sim.cli import main
 
-    path = write_yaml(small(simulation={"duration": "40d", "warmup": "5d", "cooldown": "10d", "seed": 2,
-                                        "replications": 2}))
+    path = write_yaml(
+        small(simulation={"duration": "40d", "warmup": "5d", "cooldown": "10d", "seed": 2, "replications": 2})
+    )
     cache = tmp_path / "cache"
     assert main(["run", str(path), "--out", str(tmp_path / "a"), "--cache", str(cache), "--quiet"]) == 0
     assert len(list(cache.rglob("*.pkl"))) == 2
@@ -406,10 +447,13 @@ def test_cli_rerun_reuses_the_cache_and_writes_identical_tables(tmp_path: Path, 
         assert (tmp_path / "a" / f"{name}.csv").read_bytes() == (tmp_path / "b" / f"{name}.csv").read_bytes()
 
 
-@pytest.mark.parametrize(("flags", "expected"), [([], "results/.cache"), (["--cache", "elsewhere"], "elsewhere"),
-                                                 (["--cache", "elsewhere", "--no-cache"], None)])
-def test_cli_cache_flags_reach_every_run_many(flags: list[str], expected: str | None,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    ("flags", "expected"),
+    [([], "results/.cache"), (["--cache", "elsewhere"], "elsewhere"), (["--cache", "elsewhere", "--no-cache"], None)],
+)
+def test_cli_cache_flags_reach_every_run_many(
+    flags: list[str], expected: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from corridor_sim.cli import _execution, build_parser
 
     monkeypatch.delenv("CORRIDOR_SIM_CACHE", raising=False)
@@ -419,8 +463,9 @@ def test_cli_cache_flags_reach_every_run_many(flags: list[str], expected: str | 
             assert (cache.root if cache else None) == (Path(expected) if expected else None)
 
 
-def test_cli_without_dask_is_exit_2_with_one_line(tmp_path: Path, write_yaml, monkeypatch: pytest.MonkeyPatch,
-                                                  capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_without_dask_is_exit_2_with_one_line(
+    tmp_path: Path, write_yaml, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     from corridor_sim.cli import main
 
     monkeypatch.setitem(sys.modules, "distributed", None)
@@ -443,8 +488,7 @@ def test_label_columns_are_categoricals_with_the_same_categories_in_every_replic
     with: replications then concatenate as categoricals (mixed categories would silently become `object`), and the
     categories are every name the scenario can produce, sorted."""
     raw = small()
-    raw["disruptions"] = {"b_shut": {"target": "b", "every": {"dist": "exponential", "mean": "150d"},
-                                     "duration": "2d"}}
+    raw["disruptions"] = {"b_shut": {"target": "b", "every": {"dist": "exponential", "mean": "150d"}, "duration": "2d"}}
     scenario = load(raw)
     tables = run_replications(scenario, replications=6)
     closed = tables["occupancy"].loc[tables["occupancy"]["metric"].eq("closed"), "replication"].unique()

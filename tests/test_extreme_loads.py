@@ -39,8 +39,16 @@ NODES = {
 def _segments(vessels: list[dict], crossing: str = "20h") -> dict:
     return {
         "ap": {"from": "a", "to": "p", "distance": "600km", "speed": "600km/d", "trains_per_day": 48},
-        "pq": {"from": "p", "to": "q", "mode": "ferry", "vessels": vessels, "crossing_time": crossing,
-               "load_time": "4h", "unload_time": "4h", "departure": {"rule": "when_full", "max_wait": "24h"}},
+        "pq": {
+            "from": "p",
+            "to": "q",
+            "mode": "ferry",
+            "vessels": vessels,
+            "crossing_time": crossing,
+            "load_time": "4h",
+            "unload_time": "4h",
+            "departure": {"rule": "when_full", "max_wait": "24h"},
+        },
         "qz": {"from": "q", "to": "z", "distance": "300km", "speed": "600km/d"},
     }
 
@@ -63,14 +71,23 @@ def _horizon_days(scenario: Scenario) -> float:
 
 
 def test_zero_demand_writes_an_honest_empty_run(tmp_path: Path) -> None:
-    raw = scenario_dict(NODES, _segments([{"capacity_teu": 100}]),
-                        {"f1": {"origin": "a", "destination": "z", "teu_per_year": 0}}, duration="30d")
+    raw = scenario_dict(
+        NODES,
+        _segments([{"capacity_teu": 100}]),
+        {"f1": {"origin": "a", "destination": "z", "teu_per_year": 0}},
+        duration="30d",
+    )
     scenario, tables, _ = _simulate(raw)
     assert len(tables["containers"]) == 0 and len(tables["sailings"]) == 0
     out, summary = execute_run(scenario, tmp_path / "empty")
     check_run_dir(out)  # the written, re-read workspace holds its invariants too
-    assert summary["containers"] == {"created": 0, "delivered": 0, "in_flight": 0, "measured_delivered": 0,
-                                     "measured_in_flight": 0}
+    assert summary["containers"] == {
+        "created": 0,
+        "delivered": 0,
+        "in_flight": 0,
+        "measured_delivered": 0,
+        "measured_in_flight": 0,
+    }
     assert summary["transit_days"][analysis.ALL] == {"containers": 0}  # no invented percentiles
     assert summary["throughput_teu_per_day"][analysis.ALL] == 0
 
@@ -79,10 +96,14 @@ def test_demand_far_above_ferry_capacity_queues_and_reports_in_flight() -> None:
     # one vessel of 50 containers; a round trip is >= 4 + 20 + 4 + 20 h, so at most 50 containers per 2 days;
     # demand is 200 containers a day, eight times what the ferry can carry (demand continues through the cooldown)
     duration_d, cooldown_d = 40, 10
-    raw = scenario_dict(NODES, _segments([{"capacity_teu": 100}]),
-                        {"f1": {"origin": "a", "destination": "z", "teu_per_year": 200 * 2 * 365.25,
-                                "containers_per_train": 50}},
-                        duration=f"{duration_d}d", warmup="5d", cooldown=f"{cooldown_d}d")
+    raw = scenario_dict(
+        NODES,
+        _segments([{"capacity_teu": 100}]),
+        {"f1": {"origin": "a", "destination": "z", "teu_per_year": 200 * 2 * 365.25, "containers_per_train": 50}},
+        duration=f"{duration_d}d",
+        warmup="5d",
+        cooldown=f"{cooldown_d}d",
+    )
     scenario, tables, _ = _simulate(raw)
     c, s = tables["containers"], tables["sailings"]
     counts = analysis.counts(c)
@@ -108,9 +129,13 @@ def test_demand_far_above_ferry_capacity_queues_and_reports_in_flight() -> None:
 
 
 def test_port_closed_for_the_whole_run() -> None:
-    raw = scenario_dict(NODES, _segments([{"capacity_teu": 100, "count": 2}]),
-                        {"f1": {"origin": "a", "destination": "z", "teu_per_year": 20000}},
-                        duration="45d", cooldown="10d")
+    raw = scenario_dict(
+        NODES,
+        _segments([{"capacity_teu": 100, "count": 2}]),
+        {"f1": {"origin": "a", "destination": "z", "teu_per_year": 20000}},
+        duration="45d",
+        cooldown="10d",
+    )
     raw["disruptions"] = {"strike": {"target": "p", "every": "1h", "duration": "100000d"}}
     scenario, tables, _ = _simulate(raw)
     c = tables["containers"]
@@ -137,10 +162,23 @@ def test_five_year_horizon_keeps_the_calendar_and_the_counts() -> None:
     factors[6] = 0.0  # no trains start in any July
     years = 5
     duration_d = round(365.25 * years)
-    raw = scenario_dict(NODES, _segments([{"capacity_teu": 200, "count": 2}]),
-                        {"f1": {"origin": "a", "destination": "z", "trains_per_week": 2, "containers_per_train": 50,
-                                "monthly_factor": factors}},
-                        duration=f"{duration_d}d", warmup="30d", cooldown="20d", start="2023-01-01")
+    raw = scenario_dict(
+        NODES,
+        _segments([{"capacity_teu": 200, "count": 2}]),
+        {
+            "f1": {
+                "origin": "a",
+                "destination": "z",
+                "trains_per_week": 2,
+                "containers_per_train": 50,
+                "monthly_factor": factors,
+            }
+        },
+        duration=f"{duration_d}d",
+        warmup="30d",
+        cooldown="20d",
+        start="2023-01-01",
+    )
     scenario, tables, elapsed = _simulate(raw)
     c = tables["containers"]
     trains = c["container_id"].to_numpy() // 50
@@ -162,19 +200,26 @@ def test_five_year_horizon_keeps_the_calendar_and_the_counts() -> None:
 
 
 def test_overload_through_the_cli_says_how_many_are_still_in_flight(
-        tmp_path: Path, write_yaml: Callable[..., Path], monkeypatch: pytest.MonkeyPatch,
-        capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, write_yaml: Callable[..., Path], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     """The planner's view of an overloaded run: exit 0, invariants hold, and the printout states the backlog."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("CORRIDOR_SIM_CACHE", str(tmp_path / "cache"))
-    raw = scenario_dict(NODES, _segments([{"capacity_teu": 100}]),
-                        {"f1": {"origin": "a", "destination": "z", "teu_per_year": 100 * 2 * 365.25}},
-                        duration="30d", warmup="5d", cooldown="5d")
+    raw = scenario_dict(
+        NODES,
+        _segments([{"capacity_teu": 100}]),
+        {"f1": {"origin": "a", "destination": "z", "teu_per_year": 100 * 2 * 365.25}},
+        duration="30d",
+        warmup="5d",
+        cooldown="5d",
+    )
     out = tmp_path / "overload"
     assert main(["run", str(write_yaml(raw)), "--out", str(out), "--quiet", "--no-cache", "--check"]) == 0
     printed = capsys.readouterr().out
     counts = json.loads((out / "summary.json").read_text())["containers"]
     assert counts["in_flight"] > counts["delivered"] > 0
-    assert (f"containers created {counts['created']}, delivered {counts['delivered']}, still in flight at the end "
-            f"{counts['in_flight']}") in printed
+    assert (
+        f"containers created {counts['created']}, delivered {counts['delivered']}, still in flight at the end "
+        f"{counts['in_flight']}"
+    ) in printed
     assert "invariants: all checks passed" in printed

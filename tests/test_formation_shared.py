@@ -22,12 +22,26 @@ def shared_corridor() -> dict:
     segments = {
         "ap": {"from": "a", "to": "p", "travel_time": "2h"},
         "bp": {"from": "b", "to": "p", "travel_time": "2h"},
-        "pq": {"from": "p", "to": "q", "mode": "ferry", "vessels": [{"capacity_teu": 20}],  # 10 containers
-               "crossing_time": "10h", "departure": {"rule": "when_full"}},
+        "pq": {
+            "from": "p",
+            "to": "q",
+            "mode": "ferry",
+            "vessels": [{"capacity_teu": 20}],  # 10 containers
+            "crossing_time": "10h",
+            "departure": {"rule": "when_full"},
+        },
         "qz": {"from": "q", "to": "z", "travel_time": "5h"},
     }
-    flows = {name: {"origin": name, "destination": "z", "trains_per_week": 7, "arrivals": "timetable",
-                    "containers_per_train": 5} for name in ("a", "b")}
+    flows = {
+        name: {
+            "origin": name,
+            "destination": "z",
+            "trains_per_week": 7,
+            "arrivals": "timetable",
+            "containers_per_train": 5,
+        }
+        for name in ("a", "b")
+    }
     return scenario_dict(nodes, segments, flows, duration="10d", warmup="0h", cooldown="3d")
 
 

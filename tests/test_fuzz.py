@@ -31,9 +31,13 @@ from corridor_sim.schema import Scenario
 
 def fuzz(examples: int) -> settings:
     """A fixed, derandomised profile: the same examples every run, no example database, no deadline."""
-    return settings(max_examples=examples, derandomize=True, deadline=None, database=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                           HealthCheck.function_scoped_fixture])
+    return settings(
+        max_examples=examples,
+        derandomize=True,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture],
+    )
 
 
 EXAMPLES: Counter[str] = Counter()
@@ -78,31 +82,107 @@ interventions:
 """
 BASE: dict[str, Any] = yaml.safe_load(BASE_TEXT)
 NAMES = ["a", "b", "p", "q", "z", "ab", "bp", "pq", "qz", "f1", "S1", "wagons", "storm", "nowhere"]
-FIELDS = ["name", "role", "handling", "servers", "time", "dist", "mean", "cv", "low", "high", "mode", "value",
-          "from", "to", "distance", "speed", "travel_time", "trains_per_day", "vessels", "capacity_teu", "count",
-          "crossing_time", "return_time", "departure", "rule", "every", "max_wait", "fill", "train_size",
-          "formation", "berths", "origin", "destination", "path", "teu_per_year", "trains_per_week", "duration",
-          "warmup", "cooldown", "seed", "replications", "monitor_interval", "source", "estimate", "note",
-          "extends", "segments", "sets", "target", "months", "weights", "values", "load_factor", "sd"]
+FIELDS = [
+    "name",
+    "role",
+    "handling",
+    "servers",
+    "time",
+    "dist",
+    "mean",
+    "cv",
+    "low",
+    "high",
+    "mode",
+    "value",
+    "from",
+    "to",
+    "distance",
+    "speed",
+    "travel_time",
+    "trains_per_day",
+    "vessels",
+    "capacity_teu",
+    "count",
+    "crossing_time",
+    "return_time",
+    "departure",
+    "rule",
+    "every",
+    "max_wait",
+    "fill",
+    "train_size",
+    "formation",
+    "berths",
+    "origin",
+    "destination",
+    "path",
+    "teu_per_year",
+    "trains_per_week",
+    "duration",
+    "warmup",
+    "cooldown",
+    "seed",
+    "replications",
+    "monitor_interval",
+    "source",
+    "estimate",
+    "note",
+    "extends",
+    "segments",
+    "sets",
+    "target",
+    "months",
+    "weights",
+    "values",
+    "load_factor",
+    "sd",
+]
 UNITS = ["h", "d", "min", "w", "s", "km", "m", "km/h", "km/d", "kn", "", "hours", "H", "parsec", "/", "d/d"]
 
 
 def _quantities() -> st.SearchStrategy[str]:
-    number = st.one_of(st.integers(-10**6, 10**6).map(str), st.floats(allow_nan=True, allow_infinity=True).map(repr),
-                       st.sampled_from(["1e400", "-0", ".5", "5.", "1e-400", "0x10", "1_000", "nan", "inf"]))
+    number = st.one_of(
+        st.integers(-(10**6), 10**6).map(str),
+        st.floats(allow_nan=True, allow_infinity=True).map(repr),
+        st.sampled_from(["1e400", "-0", ".5", "5.", "1e-400", "0x10", "1_000", "nan", "inf"]),
+    )
     return st.builds(lambda n, sp, u: f"{n}{sp}{u}", number, st.sampled_from(["", " ", "  "]), st.sampled_from(UNITS))
 
 
 SCALARS = st.one_of(
-    st.none(), st.booleans(), st.integers(-10**20, 10**20), st.floats(allow_nan=True, allow_infinity=True),
-    st.text(max_size=12), _quantities(), st.sampled_from(NAMES), st.sampled_from(FIELDS),
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**20), 10**20),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=12),
+    _quantities(),
+    st.sampled_from(NAMES),
+    st.sampled_from(FIELDS),
     st.dates(min_value=dt.date(1, 1, 1)),
-    st.sampled_from(["fixed", "uniform", "triangular", "normal", "lognormal", "exponential", "empirical",
-                     "ferry", "sea", "rail", "port", "timetable", "when_full", "poisson"]),
+    st.sampled_from(
+        [
+            "fixed",
+            "uniform",
+            "triangular",
+            "normal",
+            "lognormal",
+            "exponential",
+            "empirical",
+            "ferry",
+            "sea",
+            "rail",
+            "port",
+            "timetable",
+            "when_full",
+            "poisson",
+        ]
+    ),
 )
 KEYS = st.one_of(st.sampled_from(FIELDS), st.sampled_from(NAMES), st.text(max_size=8), st.integers(-3, 3))
-VALUES = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(KEYS, inner, max_size=4),
-                      max_leaves=8)
+VALUES = st.recursive(
+    SCALARS, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(KEYS, inner, max_size=4), max_leaves=8
+)
 
 
 def _like(value: Any) -> st.SearchStrategy[Any]:
@@ -210,11 +290,42 @@ def test_validate_mutated_mappings(raw: dict[str, Any]) -> None:
 
 
 YAML_GADGETS = [
-    "{[a]: 1}", "? [a, b]\n: 1", "&x [*x]", "&x {k: *x}", "*undefined", "<<: {a: 1}", "!!binary '%%%'",
-    "!!python/object/apply:os.system ['true']", "2023-13-45", "2023-02-30", "1e999", ".nan", "-.inf", "~", "\t",
-    "---\n---", "%YAML 9.9\n---", "\ufeff", "'unterminated", '"\\x"', "[1, 2", "{a: 1", "a: b: c", "- - -",
-    "extends: \x00", "extends: " + "x" * 300, "extends: .", "extends: [a]", "extends: fuzzbase.yaml", "null",
-    "!!set {a, b}", "!!omap [a: 1]", "!!int 0b2", "key: !!float abc", "&a a: *a", "{? {a: 1}: 1}",
+    "{[a]: 1}",
+    "? [a, b]\n: 1",
+    "&x [*x]",
+    "&x {k: *x}",
+    "*undefined",
+    "<<: {a: 1}",
+    "!!binary '%%%'",
+    "!!python/object/apply:os.system ['true']",
+    "2023-13-45",
+    "2023-02-30",
+    "1e999",
+    ".nan",
+    "-.inf",
+    "~",
+    "\t",
+    "---\n---",
+    "%YAML 9.9\n---",
+    "\ufeff",
+    "'unterminated",
+    '"\\x"',
+    "[1, 2",
+    "{a: 1",
+    "a: b: c",
+    "- - -",
+    "extends: \x00",
+    "extends: " + "x" * 300,
+    "extends: .",
+    "extends: [a]",
+    "extends: fuzzbase.yaml",
+    "null",
+    "!!set {a, b}",
+    "!!omap [a: 1]",
+    "!!int 0b2",
+    "key: !!float abc",
+    "&a a: *a",
+    "{? {a: 1}: 1}",
 ]
 
 
@@ -223,8 +334,10 @@ def yaml_texts(draw: st.DrawFn) -> str:
     """Random YAML: the base text with lines dropped, duplicated or replaced, gadgets spliced in, or plain noise."""
     kind = draw(st.sampled_from(["lines", "lines", "dump", "noise"]))
     if kind == "noise":
-        return draw(st.text(alphabet=st.characters(codec="utf-8"), max_size=80)
-                    | st.text(alphabet=string.printable, max_size=200))
+        return draw(
+            st.text(alphabet=st.characters(codec="utf-8"), max_size=80)
+            | st.text(alphabet=string.printable, max_size=200)
+        )
     if kind == "dump":
         return yaml.safe_dump(draw(mutated()), sort_keys=False, allow_unicode=True)
     lines = BASE_TEXT.splitlines()
@@ -267,10 +380,26 @@ def test_load_scenario_random_yaml(text: str, fuzz_dir: Path) -> None:
     _outcome("load_scenario(random YAML)", lambda: load_scenario(path), str(path), _file_level)
 
 
-SET_PATHS = sorted({".".join(str(p) for p in path) for path in _paths(BASE)} | {
-    "simulation.nosuch", "network.nodes.a.handling.servrs", "published.5.low", "published.-1.low",
-    "published.x.low", "network.vessels", "name.sub", "demand.flows.f1.monthly_factor.12", "a..b", ".", "",
-    "published.\u00b2.low", "provenance.x", "simulation.seed.x", "network.segments.pq.vessels.0.capacity_teu"})
+SET_PATHS = sorted(
+    {".".join(str(p) for p in path) for path in _paths(BASE)}
+    | {
+        "simulation.nosuch",
+        "network.nodes.a.handling.servrs",
+        "published.5.low",
+        "published.-1.low",
+        "published.x.low",
+        "network.vessels",
+        "name.sub",
+        "demand.flows.f1.monthly_factor.12",
+        "a..b",
+        ".",
+        "",
+        "published.\u00b2.low",
+        "provenance.x",
+        "simulation.seed.x",
+        "network.segments.pq.vessels.0.capacity_teu",
+    }
+)
 
 
 @st.composite
@@ -280,16 +409,26 @@ def set_lists(draw: st.DrawFn) -> list[str]:
         if draw(st.integers(0, 5)) == 0:
             out.append(draw(st.text(max_size=30)))
             continue
-        key = draw(st.sampled_from(SET_PATHS) if draw(st.integers(0, 3))
-                   else st.text(alphabet=string.ascii_letters + "._0123456789", max_size=20))
+        key = draw(
+            st.sampled_from(SET_PATHS)
+            if draw(st.integers(0, 3))
+            else st.text(alphabet=string.ascii_letters + "._0123456789", max_size=20)
+        )
         try:  # half the time a plausible value for an existing key, so overrides also reach the schema and network
             current = _get(BASE, tuple(int(p) if p.isdigit() else p for p in key.split(".")))
             like = _like(current) if draw(st.integers(0, 3)) else st.nothing()
         except (KeyError, IndexError, TypeError, ValueError):
             like = st.nothing()
-        value = draw(like.map(lambda v: yaml.safe_dump(v, default_flow_style=True).strip()) if not like.is_empty
-                     else st.one_of(st.text(max_size=15), _quantities(), st.sampled_from(YAML_GADGETS),
-                                    VALUES.map(lambda v: yaml.safe_dump(v, default_flow_style=True).strip())))
+        value = draw(
+            like.map(lambda v: yaml.safe_dump(v, default_flow_style=True).strip())
+            if not like.is_empty
+            else st.one_of(
+                st.text(max_size=15),
+                _quantities(),
+                st.sampled_from(YAML_GADGETS),
+                VALUES.map(lambda v: yaml.safe_dump(v, default_flow_style=True).strip()),
+            )
+        )
         out.append(f"{key}{draw(st.sampled_from(['=', ' = ', '==', '']))}{value}")
     return out
 
@@ -299,8 +438,12 @@ def set_lists(draw: st.DrawFn) -> list[str]:
 def test_set_strings(sets: list[str], fuzz_dir: Path) -> None:
     path = fuzz_dir / "fuzzbase.yaml"
     with mock.patch.object(loader, "load_raw", lambda _: copy.deepcopy(BASE)):  # the file is fixed: skip parsing it
-        _outcome("--set", lambda: load_scenario(path, sets), str(path),
-                 lambda exc: "key.path=value" not in exc.message and "empty key path" not in exc.message)
+        _outcome(
+            "--set",
+            lambda: load_scenario(path, sets),
+            str(path),
+            lambda exc: "key.path=value" not in exc.message and "empty key path" not in exc.message,
+        )
 
 
 @fuzz(150)

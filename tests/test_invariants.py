@@ -24,17 +24,30 @@ from corridor_sim.workspace import routes_table
 Tables = dict[str, pd.DataFrame]
 
 RAW = scenario_dict(
-    {"a": {"role": "terminal", "handling": {"servers": 1, "time": "2h"}},
-     "p": {"role": "port", "handling": {"servers": 2, "time": {"dist": "exponential", "mean": "3h"}}, "berths": 1},
-     "q": {"role": "port", "formation": {"train_size": 40, "max_wait": "36h"}},
-     "z": {"role": "terminal"}},
-    {"ap": {"from": "a", "to": "p", "distance": "900km", "speed": "600km/d", "trains_per_day": 4},
-     "pq": {"from": "p", "to": "q", "mode": "ferry", "vessels": [{"capacity_teu": 120, "count": 2}],
-            "crossing_time": {"dist": "uniform", "low": "16h", "high": "26h"}, "load_time": "5h",
-            "departure": {"rule": "when_full", "max_wait": "48h"}},
-     "qz": {"from": "q", "to": "z", "distance": "300km", "speed": "40km/h", "trains_per_day": 3}},
+    {
+        "a": {"role": "terminal", "handling": {"servers": 1, "time": "2h"}},
+        "p": {"role": "port", "handling": {"servers": 2, "time": {"dist": "exponential", "mean": "3h"}}, "berths": 1},
+        "q": {"role": "port", "formation": {"train_size": 40, "max_wait": "36h"}},
+        "z": {"role": "terminal"},
+    },
+    {
+        "ap": {"from": "a", "to": "p", "distance": "900km", "speed": "600km/d", "trains_per_day": 4},
+        "pq": {
+            "from": "p",
+            "to": "q",
+            "mode": "ferry",
+            "vessels": [{"capacity_teu": 120, "count": 2}],
+            "crossing_time": {"dist": "uniform", "low": "16h", "high": "26h"},
+            "load_time": "5h",
+            "departure": {"rule": "when_full", "max_wait": "48h"},
+        },
+        "qz": {"from": "q", "to": "z", "distance": "300km", "speed": "40km/h", "trains_per_day": 3},
+    },
     {"f1": {"origin": "a", "destination": "z", "teu_per_year": 12000, "containers_per_train": 40}},
-    duration="60d", warmup="5d", cooldown="15d")
+    duration="60d",
+    warmup="5d",
+    cooldown="15d",
+)
 
 
 @pytest.fixture(scope="module")
@@ -79,30 +92,68 @@ def _vessel_twice(s: pd.DataFrame) -> pd.DataFrame:
 
 
 MUTATIONS: dict[str, tuple[Callable[[Tables], Tables], str]] = {
-    "lost container": (lambda x: {**x, "containers": x["containers"].drop(index=17)},
-                       "containers lost or double-counted"),
-    "counted twice": (lambda x: {**x, "containers": pd.concat([x["containers"], x["containers"].iloc[[3]]])},
-                      "containers lost or double-counted"),
-    "end before start": (lambda x: {**x, "containers": x["containers"].assign(
-        end_day=lambda c: c["end_day"].where(c.index != 5, c["start_day"] - 1))}, "end_day before start_day"),
-    "time unaccounted": (lambda x: {**x, "containers": x["containers"].assign(
-        waiting_days=lambda c: c["waiting_days"].where(c.index != 9, c["waiting_days"] + 0.7))},
-        "moving+handling+waiting differs from transit"),
-    "delivered without end": (lambda x: {**x, "containers": x["containers"].assign(
-        end_day=lambda c: c["end_day"].where(c.index != 2))}, "status disagrees with end_day"),
+    "lost container": (
+        lambda x: {**x, "containers": x["containers"].drop(index=17)},
+        "containers lost or double-counted",
+    ),
+    "counted twice": (
+        lambda x: {**x, "containers": pd.concat([x["containers"], x["containers"].iloc[[3]]])},
+        "containers lost or double-counted",
+    ),
+    "end before start": (
+        lambda x: {
+            **x,
+            "containers": x["containers"].assign(
+                end_day=lambda c: c["end_day"].where(c.index != 5, c["start_day"] - 1)
+            ),
+        },
+        "end_day before start_day",
+    ),
+    "time unaccounted": (
+        lambda x: {
+            **x,
+            "containers": x["containers"].assign(
+                waiting_days=lambda c: c["waiting_days"].where(c.index != 9, c["waiting_days"] + 0.7)
+            ),
+        },
+        "moving+handling+waiting differs from transit",
+    ),
+    "delivered without end": (
+        lambda x: {**x, "containers": x["containers"].assign(end_day=lambda c: c["end_day"].where(c.index != 2))},
+        "status disagrees with end_day",
+    ),
     "two places at once": (lambda x: {**x, "tracks": _overlap(x["tracks"])}, "in two stages at once"),
-    "vessel over capacity": (lambda x: {**x, "sailings": x["sailings"].assign(
-        containers=lambda s: s["containers"].where(s.index != 4, s["capacity_containers"] + 1))},
-        "above capacity"),
+    "vessel over capacity": (
+        lambda x: {
+            **x,
+            "sailings": x["sailings"].assign(
+                containers=lambda s: s["containers"].where(s.index != 4, s["capacity_containers"] + 1)
+            ),
+        },
+        "above capacity",
+    ),
     "vessel on two sailings": (lambda x: {**x, "sailings": _vessel_twice(x["sailings"])}, "on two sailings at once"),
     "sea leg carried too few": (lambda x: {**x, "sailings": x["sailings"].iloc[3:]}, "pq carried"),
-    "train above its size": (lambda x: {**x, "tracks": _oversized_train(x["tracks"], x["containers"])},
-                             "above the largest train (40)"),
-    "more busy servers than exist": (lambda x: {**x, "occupancy": x["occupancy"].assign(
-        value=lambda o: o["value"].where(~((o["metric"] == "busy_servers") & (o["location"] == "p")), 3))},
-        "more busy servers than exist at p"),
-    "beyond the horizon": (lambda x: {**x, "sailings": x["sailings"].assign(
-        arrive_day=lambda s: s["arrive_day"].where(s.index != 1, 500.0))}, "arrivals beyond the horizon"),
+    "train above its size": (
+        lambda x: {**x, "tracks": _oversized_train(x["tracks"], x["containers"])},
+        "above the largest train (40)",
+    ),
+    "more busy servers than exist": (
+        lambda x: {
+            **x,
+            "occupancy": x["occupancy"].assign(
+                value=lambda o: o["value"].where(~((o["metric"] == "busy_servers") & (o["location"] == "p")), 3)
+            ),
+        },
+        "more busy servers than exist at p",
+    ),
+    "beyond the horizon": (
+        lambda x: {
+            **x,
+            "sailings": x["sailings"].assign(arrive_day=lambda s: s["arrive_day"].where(s.index != 1, 500.0)),
+        },
+        "arrivals beyond the horizon",
+    ),
 }
 
 
@@ -127,8 +178,11 @@ def test_summary_that_disagrees_with_the_table_is_caught(run: tuple[Scenario, Ta
 
 def test_error_is_one_line_and_lists_the_first_violations(run: tuple[Scenario, Tables]) -> None:
     scenario, tables = run
-    broken = {**tables, "containers": tables["containers"].drop(index=[1, 2]),
-              "sailings": tables["sailings"].assign(containers=lambda s: s["capacity_containers"] + 5)}
+    broken = {
+        **tables,
+        "containers": tables["containers"].drop(index=[1, 2]),
+        "sailings": tables["sailings"].assign(containers=lambda s: s["capacity_containers"] + 5),
+    }
     with pytest.raises(InvariantError) as info:
         check(broken, scenario, where="runs/x")
     text = str(info.value)

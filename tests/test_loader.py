@@ -15,12 +15,21 @@ BASE_SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "base" / "mi
 
 
 def parent() -> dict:
-    nodes = {"a": {"role": "terminal", "handling": {"servers": 1, "time": {"dist": "lognormal", "mean": "6h",
-                                                                          "cv": 0.5}}},
-             "p": {"role": "port", "berths": 1}, "q": {"role": "port"}}
-    segments = {"ap": {"from": "a", "to": "p", "distance": "800km", "speed": "800km/d", "trains_per_day": 6},
-                "pq": {"from": "p", "to": "q", "mode": "ferry", "vessels": [{"capacity_teu": 200, "count": 2}],
-                       "crossing_time": {"dist": "uniform", "low": "18h", "high": "30h"}}}
+    nodes = {
+        "a": {"role": "terminal", "handling": {"servers": 1, "time": {"dist": "lognormal", "mean": "6h", "cv": 0.5}}},
+        "p": {"role": "port", "berths": 1},
+        "q": {"role": "port"},
+    }
+    segments = {
+        "ap": {"from": "a", "to": "p", "distance": "800km", "speed": "800km/d", "trains_per_day": 6},
+        "pq": {
+            "from": "p",
+            "to": "q",
+            "mode": "ferry",
+            "vessels": [{"capacity_teu": 200, "count": 2}],
+            "crossing_time": {"dist": "uniform", "low": "18h", "high": "30h"},
+        },
+    }
     flows = {"f": {"origin": "a", "destination": "q", "teu_per_year": 10000}}
     raw = scenario_dict(nodes, segments, flows, name="parent", duration="100d", warmup="10d", seed=5)
     raw["disruptions"] = {"storm": {"target": "pq", "every": "20d", "duration": "2d"}}
@@ -30,13 +39,18 @@ def parent() -> dict:
 def test_extends_deep_merges_child_over_parent(write_yaml) -> None:
     write_yaml(parent(), "parent.yaml")
     (Path(write_yaml("", "x")).parent / "sub").mkdir()
-    child = write_yaml({
-        "extends": "../parent.yaml",  # relative to the child file
-        "simulation": {"seed": 9},
-        "network": {"nodes": {"a": {"handling": {"servers": 3}}},
-                    "segments": {"pq": {"crossing_time": {"dist": "fixed", "value": "20h"}}}},
-        "disruptions": {"storm": None},  # null deletes an inherited key
-    }, "sub/child.yaml")
+    child = write_yaml(
+        {
+            "extends": "../parent.yaml",  # relative to the child file
+            "simulation": {"seed": 9},
+            "network": {
+                "nodes": {"a": {"handling": {"servers": 3}}},
+                "segments": {"pq": {"crossing_time": {"dist": "fixed", "value": "20h"}}},
+            },
+            "disruptions": {"storm": None},  # null deletes an inherited key
+        },
+        "sub/child.yaml",
+    )
     s = load_scenario(child)
     assert s.simulation.seed == 9 and s.simulation.duration == 2400  # merged, not replaced
     assert s.network.nodes["a"].handling.servers == 3
@@ -68,9 +82,17 @@ def test_extends_chains_and_cycles(write_yaml) -> None:
 
 def test_set_overrides_are_typed_and_validated(write_yaml) -> None:
     path = write_yaml(parent())
-    s = load_scenario(path, ["simulation.seed=7", "simulation.duration=50d", "network.nodes.a.handling.servers=4",
-                             "network.segments.ap.speed={dist: uniform, low: 600km/d, high: 900km/d}",
-                             "network.nodes.p.berths=2", "network.segments.pq.vessels.0.count=3"])
+    s = load_scenario(
+        path,
+        [
+            "simulation.seed=7",
+            "simulation.duration=50d",
+            "network.nodes.a.handling.servers=4",
+            "network.segments.ap.speed={dist: uniform, low: 600km/d, high: 900km/d}",
+            "network.nodes.p.berths=2",
+            "network.segments.pq.vessels.0.count=3",
+        ],
+    )
     assert s.simulation.seed == 7 and isinstance(s.simulation.seed, int)
     assert s.simulation.duration == 1200
     assert s.network.nodes["a"].handling.servers == 4
@@ -80,15 +102,18 @@ def test_set_overrides_are_typed_and_validated(write_yaml) -> None:
     assert "set on the command line" in s.provenance["simulation.seed"].note
 
 
-@pytest.mark.parametrize(("item", "key", "message"), [
-    ("simulation.duration=100", "simulation.duration", "needs a unit"),
-    ("network.nodes.a.handling.servers=zero", "network.nodes.a.handling.servers", "integer"),
-    ("network.nodes.a.handling.servers=0", "network.nodes.a.handling.servers", "greater than or equal to 1"),
-    ("simulation.sed=3", "simulation.sed", "did you mean 'seed'"),
-    ("network.nodez.a.role=port", "network.nodez", "did you mean 'nodes'"),
-    ("network.segments.pq.vessels.5.count=3", "network.segments.pq.vessels.5", "out of range"),
-    ("simulation.seed", "", "key.path=value"),
-])
+@pytest.mark.parametrize(
+    ("item", "key", "message"),
+    [
+        ("simulation.duration=100", "simulation.duration", "needs a unit"),
+        ("network.nodes.a.handling.servers=zero", "network.nodes.a.handling.servers", "integer"),
+        ("network.nodes.a.handling.servers=0", "network.nodes.a.handling.servers", "greater than or equal to 1"),
+        ("simulation.sed=3", "simulation.sed", "did you mean 'seed'"),
+        ("network.nodez.a.role=port", "network.nodez", "did you mean 'nodes'"),
+        ("network.segments.pq.vessels.5.count=3", "network.segments.pq.vessels.5", "out of range"),
+        ("simulation.seed", "", "key.path=value"),
+    ],
+)
 def test_bad_set_names_the_key(write_yaml, item: str, key: str, message: str) -> None:
     with pytest.raises(ScenarioError, match=message) as err:
         load_scenario(write_yaml(parent()), [item])
@@ -96,11 +121,14 @@ def test_bad_set_names_the_key(write_yaml, item: str, key: str, message: str) ->
     assert "\n" not in str(err.value)
 
 
-@pytest.mark.parametrize(("where", "typo", "hint"), [
-    ((), "simulaton", "simulation"),
-    (("network", "nodes", "a"), "servrs", "servers"),
-    (("demand", "flows", "f"), "destinaton", "destination"),
-])
+@pytest.mark.parametrize(
+    ("where", "typo", "hint"),
+    [
+        ((), "simulaton", "simulation"),
+        (("network", "nodes", "a"), "servrs", "servers"),
+        (("demand", "flows", "f"), "destinaton", "destination"),
+    ],
+)
 def test_unknown_key_with_did_you_mean(write_yaml, where: tuple[str, ...], typo: str, hint: str) -> None:
     raw = parent()
     node = raw
@@ -121,8 +149,12 @@ def with_provenance() -> dict:
     seg = raw["network"]["segments"]["ap"]
     seg["distance"] = {"value": "836km", "source": "S1"}
     raw["network"]["nodes"]["a"]["handling"]["estimate"] = True
-    raw["network"]["segments"]["pq"]["crossing_time"] = {"dist": "uniform", "low": "18h", "high": "30h",
-                                                         "source": {"title": "Port notice", "year": 2024}}
+    raw["network"]["segments"]["pq"]["crossing_time"] = {
+        "dist": "uniform",
+        "low": "18h",
+        "high": "30h",
+        "source": {"title": "Port notice", "year": 2024},
+    }
     return raw
 
 
@@ -153,8 +185,10 @@ def test_resolved_scenario_reloads_to_the_same_model_and_hash(write_yaml, source
     if source == "base":
         first = load_scenario(BASE_SCENARIO)
     else:
-        first = load_scenario(write_yaml(with_provenance(), "original.yaml"),
-                              ["network.segments.ap.speed={dist: normal, mean: 700km/d, sd: 90km/d}"])
+        first = load_scenario(
+            write_yaml(with_provenance(), "original.yaml"),
+            ["network.segments.ap.speed={dist: normal, mean: 700km/d, sd: 90km/d}"],
+        )
     again = load_scenario(write_yaml(yaml.safe_dump(resolved_dict(first), sort_keys=False), "resolved.yaml"))
     assert again == first
     assert scenario_hash(again) == scenario_hash(first)

@@ -11,8 +11,15 @@ def test_stock_in_use_and_waiting_trains_follow_the_hand_computed_cycle() -> Non
     # queue grows by 0.2 trains a day.
     nodes = {"o": {"role": "terminal"}, "z": {"role": "terminal"}}
     segments = {"oz": {"from": "o", "to": "z", "travel_time": "10h"}}
-    flows = {"f": {"origin": "o", "destination": "z", "trains_per_week": 7, "containers_per_train": 1,
-                   "arrivals": "timetable"}}
+    flows = {
+        "f": {
+            "origin": "o",
+            "destination": "z",
+            "trains_per_week": 7,
+            "containers_per_train": 1,
+            "arrivals": "timetable",
+        }
+    }
     raw = scenario_dict(nodes, segments, flows, duration="40d", monitor_interval="1h")
     raw["network"]["rolling_stock"] = {"pool": {"segments": ["oz"], "sets": 1, "return_time": "20h"}}
     occ = run(raw)["occupancy"]

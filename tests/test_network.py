@@ -11,12 +11,17 @@ from corridor_sim.network import build_network
 
 def line() -> dict:
     """a --rail--> p ==ferry==> q --rail--> z."""
-    nodes = {"a": {"role": "terminal"}, "p": {"role": "port"},
-             "q": {"role": "port", "formation": {"train_size": 10}}, "z": {"role": "terminal"}}
-    segments = {"ap": {"from": "a", "to": "p", "travel_time": "10h"},
-                "pq": {"from": "p", "to": "q", "mode": "ferry", "vessels": [{"capacity_teu": 100}],
-                       "crossing_time": "20h"},
-                "qz": {"from": "q", "to": "z", "travel_time": "5h"}}
+    nodes = {
+        "a": {"role": "terminal"},
+        "p": {"role": "port"},
+        "q": {"role": "port", "formation": {"train_size": 10}},
+        "z": {"role": "terminal"},
+    }
+    segments = {
+        "ap": {"from": "a", "to": "p", "travel_time": "10h"},
+        "pq": {"from": "p", "to": "q", "mode": "ferry", "vessels": [{"capacity_teu": 100}], "crossing_time": "20h"},
+        "qz": {"from": "q", "to": "z", "travel_time": "5h"},
+    }
     return scenario_dict(nodes, segments, {"f": {"origin": "a", "destination": "z", "trains_per_week": 1}})
 
 
@@ -68,12 +73,15 @@ def test_unknown_origin() -> None:
     assert refused(raw).key == "demand.flows.f.origin"
 
 
-@pytest.mark.parametrize(("path", "key", "message"), [
-    (["a", "p", "z"], "demand.flows.f.path.2", "no segment from p to z"),
-    (["a", "q", "z"], "demand.flows.f.path.1", "no segment from a to q"),
-    (["p", "q", "z"], "demand.flows.f.path", "from the origin to the destination"),
-    (["a", "x", "z"], "demand.flows.f.path", "unknown node 'x'"),
-])
+@pytest.mark.parametrize(
+    ("path", "key", "message"),
+    [
+        (["a", "p", "z"], "demand.flows.f.path.2", "no segment from p to z"),
+        (["a", "q", "z"], "demand.flows.f.path.1", "no segment from a to q"),
+        (["p", "q", "z"], "demand.flows.f.path", "from the origin to the destination"),
+        (["a", "x", "z"], "demand.flows.f.path", "unknown node 'x'"),
+    ],
+)
 def test_path_not_connected(path: list[str], key: str, message: str) -> None:
     raw = line()
     raw["demand"]["flows"]["f"]["path"] = path
@@ -81,24 +89,41 @@ def test_path_not_connected(path: list[str], key: str, message: str) -> None:
     assert err.key == key and message in err.message
 
 
-@pytest.mark.parametrize(("raw_patch", "key"), [
-    (lambda r: r["network"]["rolling_stock"].update({"w": {"segments": ["nope"], "sets": 1,
-                                                           "return_time": "1d"}}),
-     "network.rolling_stock.w.segments.0"),
-    (lambda r: r["network"]["rolling_stock"].update({"w": {"segments": ["ap", "pq"], "sets": 1,
-                                                           "return_time": "1d"}}),
-     "network.rolling_stock.w.segments.1"),
-    (lambda r: r.update({"disruptions": {"d": {"target": "nowhere", "every": "5d", "duration": "1d"}}}),
-     "disruptions.d.target"),
-    (lambda r: r.update({"disruptions": {"d": {"target": "ap", "every": "0h", "duration": "0h"}}}),
-     "disruptions.d"),  # zero-time outages back to back would stall the clock
-    (lambda r: r["network"]["segments"].update({"ap2": {"from": "a", "to": "p", "travel_time": "1h"}}),
-     "network.segments.ap2"),
-    (lambda r: r["network"]["segments"].update({"z": {"from": "z", "to": "a", "travel_time": "1h"}}),
-     "network.segments.z"),
-    (lambda r: r["network"]["segments"]["pq"].update({"speed": "30km/h"}), "network.segments.pq"),
-    (lambda r: r["network"]["segments"]["ap"].pop("travel_time"), "network.segments.ap"),
-])
+@pytest.mark.parametrize(
+    ("raw_patch", "key"),
+    [
+        (
+            lambda r: r["network"]["rolling_stock"].update(
+                {"w": {"segments": ["nope"], "sets": 1, "return_time": "1d"}}
+            ),
+            "network.rolling_stock.w.segments.0",
+        ),
+        (
+            lambda r: r["network"]["rolling_stock"].update(
+                {"w": {"segments": ["ap", "pq"], "sets": 1, "return_time": "1d"}}
+            ),
+            "network.rolling_stock.w.segments.1",
+        ),
+        (
+            lambda r: r.update({"disruptions": {"d": {"target": "nowhere", "every": "5d", "duration": "1d"}}}),
+            "disruptions.d.target",
+        ),
+        (
+            lambda r: r.update({"disruptions": {"d": {"target": "ap", "every": "0h", "duration": "0h"}}}),
+            "disruptions.d",
+        ),  # zero-time outages back to back would stall the clock
+        (
+            lambda r: r["network"]["segments"].update({"ap2": {"from": "a", "to": "p", "travel_time": "1h"}}),
+            "network.segments.ap2",
+        ),
+        (
+            lambda r: r["network"]["segments"].update({"z": {"from": "z", "to": "a", "travel_time": "1h"}}),
+            "network.segments.z",
+        ),
+        (lambda r: r["network"]["segments"]["pq"].update({"speed": "30km/h"}), "network.segments.pq"),
+        (lambda r: r["network"]["segments"]["ap"].pop("travel_time"), "network.segments.ap"),
+    ],
+)
 def test_other_inconsistencies_name_their_key(raw_patch, key: str) -> None:
     raw = line()
     raw["network"].setdefault("rolling_stock", {})
@@ -109,29 +134,45 @@ def test_other_inconsistencies_name_their_key(raw_patch, key: str) -> None:
 def diamond(b_handling_mean: str, sea_load: str) -> dict:
     """Three ways from a to d: via b (rail), via c (rail), via the ports p and q (sea); no headways, so each route's
     expected time is the sum of expected travel, handling and ferry load/crossing/unload times."""
-    nodes = {"a": {"role": "terminal"},
-             "b": {"role": "border", "handling": {"servers": 1, "time": {"dist": "lognormal", "mean": b_handling_mean,
-                                                                         "cv": 1.5}}},
-             "c": {"role": "junction"}, "p": {"role": "port"}, "q": {"role": "port", "formation": {"train_size": 5}},
-             "d": {"role": "terminal"}}
+    nodes = {
+        "a": {"role": "terminal"},
+        "b": {
+            "role": "border",
+            "handling": {"servers": 1, "time": {"dist": "lognormal", "mean": b_handling_mean, "cv": 1.5}},
+        },
+        "c": {"role": "junction"},
+        "p": {"role": "port"},
+        "q": {"role": "port", "formation": {"train_size": 5}},
+        "d": {"role": "terminal"},
+    }
     segments = {
         "ab": {"from": "a", "to": "b", "travel_time": {"dist": "triangular", "low": "1h", "mode": "2h", "high": "9h"}},
         "bd": {"from": "b", "to": "d", "distance": "100km", "speed": "50km/h"},
         "ac": {"from": "a", "to": "c", "travel_time": "12h"},
         "cd": {"from": "c", "to": "d", "distance": "48km", "speed": {"dist": "fixed", "value": "576km/d"}},
         "ap": {"from": "a", "to": "p", "travel_time": "2h"},
-        "pq": {"from": "p", "to": "q", "mode": "ferry", "vessels": [{"capacity_teu": 100}],
-               "crossing_time": {"dist": "exponential", "mean": "3h"}, "load_time": sea_load, "unload_time": "1h"},
+        "pq": {
+            "from": "p",
+            "to": "q",
+            "mode": "ferry",
+            "vessels": [{"capacity_teu": 100}],
+            "crossing_time": {"dist": "exponential", "mean": "3h"},
+            "load_time": sea_load,
+            "unload_time": "1h",
+        },
         "qd": {"from": "q", "to": "d", "travel_time": "2h"},
     }
     return scenario_dict(nodes, segments, {"f": {"origin": "a", "destination": "d", "trains_per_week": 1}})
 
 
-@pytest.mark.parametrize(("b_mean", "sea_load", "via"), [
-    ("5h", "9h", "b"),  # via b: (1+2+9)/3 = 4, + 5, + 100/50 = 2 -> 11 h; via c: 12 + 2 = 14; sea: 2+9+3+1+2 = 17
-    ("9h", "9h", "c"),    # via b: 4 + 9 + 2 = 15 h > 14 via c
-    ("9h", "5h", "p"),    # sea: 2 + 5 + 3 + 1 + 2 = 13 h < 14 via c < 15 via b
-])
+@pytest.mark.parametrize(
+    ("b_mean", "sea_load", "via"),
+    [
+        ("5h", "9h", "b"),  # via b: (1+2+9)/3 = 4, + 5, + 100/50 = 2 -> 11 h; via c: 12 + 2 = 14; sea: 2+9+3+1+2 = 17
+        ("9h", "9h", "c"),  # via b: 4 + 9 + 2 = 15 h > 14 via c
+        ("9h", "5h", "p"),  # sea: 2 + 5 + 3 + 1 + 2 = 13 h < 14 via c < 15 via b
+    ],
+)
 def test_fastest_path_by_expected_time(b_mean: str, sea_load: str, via: str) -> None:
     route = build_network(load(diamond(b_mean, sea_load))).routes["f"]
     assert route.nodes[1] == via

@@ -60,8 +60,10 @@ def _measured(containers: pd.DataFrame) -> pd.DataFrame:
 
 
 def _titles(fig: plt.Figure) -> str:
-    return " ".join([ax.get_title(loc) for ax in fig.axes for loc in ("center", "left")]
-                    + [fig._suptitle.get_text() if fig._suptitle else ""])
+    return " ".join(
+        [ax.get_title(loc) for ax in fig.axes for loc in ("center", "left")]
+        + [fig._suptitle.get_text() if fig._suptitle else ""]
+    )
 
 
 def _top_down(ax: plt.Axes) -> list[str]:
@@ -92,8 +94,9 @@ def test_transit_distribution_legend_matches_the_containers(drawn, tables) -> No
     m = _measured(tables["containers"])
     labels = [t.get_text() for t in ax_h.get_legend().get_texts()]
     for dest, days in m.groupby("destination")["transit_days"]:
-        assert f"to {dest}: median {np.median(days):.1f} d, p90 {np.percentile(days, 90):.1f} d (n={len(days)})" \
-            in labels
+        assert (
+            f"to {dest}: median {np.median(days):.1f} d, p90 {np.percentile(days, 90):.1f} d (n={len(days)})" in labels
+        )
     published = tables["published"]
     assert sum(lab.startswith("published:") for lab in labels) == len(published) == 2
     assert len(ax_e.get_lines()) == m["destination"].nunique()  # one ECDF per destination
@@ -115,8 +118,7 @@ def test_section_breakdown_bars_add_up_to_the_section_means(drawn, tables) -> No
         assert sum(p.get_width() for p in patches) == pytest.approx(expected[dest], rel=1e-9)
         # left to right the sections follow the corridor
         colour_section = {v: k for k, v in plots.section_colours(plots.SECTION_ORDER).items()}
-        seen = [plots.SECTION_ORDER.index(colour_section[to_hex(p.get_facecolor(), keep_alpha=False)])
-                for p in patches]
+        seen = [plots.SECTION_ORDER.index(colour_section[to_hex(p.get_facecolor(), keep_alpha=False)]) for p in patches]
         assert seen == sorted(seen)
     assert ax.get_xlabel() == "mean days per delivered container"
 
@@ -128,8 +130,10 @@ def test_section_bars_one_bar_per_scenario_in_corridor_order(tables, tmp_path: P
     base = base[base["destination"].eq("poti")].drop(columns="destination")
     faster = base.assign(days=np.where(base["state"].eq("waiting"), base["days"] / 2, base["days"]))
     detour = pd.DataFrame([{"section": "Ukraine detour", "state": "moving", "days": 3.0}])
-    means = pd.concat([base.assign(scenario="baseline_2022"),
-                       pd.concat([detour, faster]).assign(scenario="target")], ignore_index=True)
+    means = pd.concat(
+        [base.assign(scenario="baseline_2022"), pd.concat([detour, faster]).assign(scenario="target")],
+        ignore_index=True,
+    )
     captured = {}
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(plots, "_save", lambda fig, path, **kw: captured.setdefault("fig", fig) and path)
@@ -151,9 +155,13 @@ def test_compare_distributions_draws_each_scenario_and_its_band(tables, tmp_path
     c = tables["containers"]
     containers = {"baseline_2022": c, "target": c.assign(transit_days=c["transit_days"] - 3)}
     band = tables["published"]
-    bands = pd.concat([band.assign(scenario="baseline_2022"),
-                       band.assign(scenario="target", low_days=band["low_days"] - 10,
-                                   high_days=band["high_days"] - 10)], ignore_index=True)
+    bands = pd.concat(
+        [
+            band.assign(scenario="baseline_2022"),
+            band.assign(scenario="target", low_days=band["low_days"] - 10, high_days=band["high_days"] - 10),
+        ],
+        ignore_index=True,
+    )
     captured = {}
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(plots, "_save", lambda fig, path, **kw: captured.__setitem__(path.stem, fig) or path)
@@ -169,7 +177,8 @@ def test_compare_distributions_draws_each_scenario_and_its_band(tables, tmp_path
     assert _top_down(ax_v) == ["baseline_2022", "target"]
     band_boxes = [p for p in ax_v.patches if isinstance(p, Rectangle) and p.get_linestyle() == "--"]
     assert sorted((p.get_x(), p.get_x() + p.get_width()) for p in band_boxes) == sorted(
-        map(tuple, bands.query("destination == 'poti'")[["low_days", "high_days"]].to_numpy()))
+        map(tuple, bands.query("destination == 'poti'")[["low_days", "high_days"]].to_numpy())
+    )
     assert sum(isinstance(col, PolyCollection) for col in ax_v.collections) == 2  # one violin each
     assert "to poti" in ax_e.get_title()
     ax_e, ax_v = captured["all"].axes
@@ -192,7 +201,8 @@ def test_time_distance_draws_every_sampled_stage_on_the_busiest_route(drawn, tab
     climbs = {round(p[1, 1] - p[0, 1], 6) for p in pieces}
     assert 2500.0 in climbs
     assert sorted(round(p[1, 0] - p[0, 0], 6) for p in pieces) == sorted(
-        round(v, 6) for v in on_route["end_day"] - on_route["start_day"])
+        round(v, 6) for v in on_route["end_day"] - on_route["start_day"]
+    )
     nodes = routes.query("flow == @flow and kind == 'node'")["location"]
     assert [t.get_text().split(" (")[0] for t in ax.get_yticklabels()] == list(nodes)
     assert len(ax.get_legend().get_texts()) == 4
@@ -205,7 +215,7 @@ def test_occupancy_panels_and_means(drawn, tables) -> None:
     titles = [ax.get_title(loc="left") for ax in fig.axes]
     nonzero = occ[occ["value"] > 0]["metric"].unique()
     expected = [label for metric, label, _ in plots.OCCUPANCY_PANELS if metric in nonzero]
-    assert titles[:len(expected)] == expected
+    assert titles[: len(expected)] == expected
     assert titles[len(expected)].startswith("containers waiting, by place")
     assert len(titles) == len(expected) + 1  # no closures in this scenario
     queue_ax = fig.axes[titles.index("trains queued for handling")]
@@ -219,12 +229,22 @@ def test_occupancy_panels_and_means(drawn, tables) -> None:
 
 
 def test_waiting_estimate_scales_the_sample_by_hand() -> None:
-    tracks = pd.DataFrame({"replication": 0, "container_id": [1, 2, 1, 2], "flow": "f",
-                           "location": ["p", "p", "q", "q"], "section": "s",
-                           "state": ["yard_wait", "queue", "travel", "travel"],
-                           "start_day": [1.0, 2.0, 3.0, 5.0], "end_day": [3.0, 5.0, 4.0, 6.0]})
-    containers = pd.DataFrame({"replication": 0, "measured": True, "status": "delivered", "destination": "z",
-                               "transit_days": 1.0}, index=range(4))  # 4 delivered, 2 sampled: each stands for 2
+    tracks = pd.DataFrame(
+        {
+            "replication": 0,
+            "container_id": [1, 2, 1, 2],
+            "flow": "f",
+            "location": ["p", "p", "q", "q"],
+            "section": "s",
+            "state": ["yard_wait", "queue", "travel", "travel"],
+            "start_day": [1.0, 2.0, 3.0, 5.0],
+            "end_day": [3.0, 5.0, 4.0, 6.0],
+        }
+    )
+    containers = pd.DataFrame(
+        {"replication": 0, "measured": True, "status": "delivered", "destination": "z", "transit_days": 1.0},
+        index=range(4),
+    )  # 4 delivered, 2 sampled: each stands for 2
     est = plots.waiting_estimate(tracks, containers, np.array([0.0, 1.5, 2.5, 4.0, 6.0]))
     assert set(est["location"]) == {"p"}  # travel is not waiting
     assert est["value"].tolist() == [0, 2, 4, 2, 0]
@@ -266,13 +286,16 @@ def test_map_draws_nodes_and_legs(drawn, tables) -> None:
     renderer = FigureCanvasAgg(fig).get_renderer()
     boxes = [t.get_window_extent(renderer) for t in ax.texts]
     assert len(boxes) >= len(nodes) // 2  # most labels kept, none overlapping
-    assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
+    assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1 :])
     assert ax.get_xlabel() == "longitude (°E)" and ax.get_ylabel() == "latitude (°N)"
 
 
 def test_crowded_tick_labels_are_thinned() -> None:
-    assert plots._thin_ticks([(5.0, "c"), (0.0, "a"), (1.0, "b"), (2.5, "d")], 2.0) == [(0.0, "a"), (2.5, "d"),
-                                                                                          (5.0, "c")]
+    assert plots._thin_ticks([(5.0, "c"), (0.0, "a"), (1.0, "b"), (2.5, "d")], 2.0) == [
+        (0.0, "a"),
+        (2.5, "d"),
+        (5.0, "c"),
+    ]
 
 
 def test_section_order_known_first_then_route_order() -> None:
@@ -290,6 +313,7 @@ def test_plot_command_on_a_comparison_directory(run_dir: Path, tmp_path: Path, m
     pd.DataFrame({"scenario": ["baseline_2022", "target"]}).to_csv(comparison / "comparison.csv", index=False)
     per_run = []
     monkeypatch.setattr(plots, "plot_run", lambda run, out: per_run.append((run.name, out)) or [])
+
     # the drawing itself is checked above; here, which figures a comparison directory gets and where
     def touch(path: Path) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -300,8 +324,12 @@ def test_plot_command_on_a_comparison_directory(run_dir: Path, tmp_path: Path, m
     monkeypatch.setattr(plots, "section_bars", lambda means, path, title="": touch(path))
     assert main(["plot", str(comparison)]) == 0
     made = sorted(p.name for p in (comparison / "plots").glob("*.png"))
-    assert made == ["sections_compare_constanta.png", "sections_compare_poti.png", "transit_compare_constanta.png",
-                    "transit_compare_poti.png"]
+    assert made == [
+        "sections_compare_constanta.png",
+        "sections_compare_poti.png",
+        "transit_compare_constanta.png",
+        "transit_compare_poti.png",
+    ]
     assert per_run == [(n, comparison / "plots" / n) for n in ("baseline_2022", "target")]
     assert main(["plot", str(tmp_path)]) == 2
     assert capsys.readouterr().err.count("\n") == 1

@@ -28,13 +28,18 @@ def batch_means(x: np.ndarray, batches: int = 20) -> tuple[float, float]:
 
 
 def mmc_scenario(c: int, lam_per_h: float, service_mean_h: float, days: int, seed: int) -> dict:
-    nodes = {"a": {"role": "terminal", "handling": {"servers": c, "time": {"dist": "exponential",
-                                                                           "mean": f"{service_mean_h}h"}}},
-             "z": {"role": "terminal"}}
+    nodes = {
+        "a": {
+            "role": "terminal",
+            "handling": {"servers": c, "time": {"dist": "exponential", "mean": f"{service_mean_h}h"}},
+        },
+        "z": {"role": "terminal"},
+    }
     segments = {"az": {"from": "a", "to": "z", "travel_time": 0}}  # no line: the wait is the node's queue alone
     flows = {"f": {"origin": "a", "destination": "z", "trains_per_week": lam_per_h * 168, "containers_per_train": 1}}
-    return scenario_dict(nodes, segments, flows, duration=f"{days}d", warmup="20d", cooldown="0h", seed=seed,
-                         monitor_interval="2h")
+    return scenario_dict(
+        nodes, segments, flows, duration=f"{days}d", warmup="20d", cooldown="0h", seed=seed, monitor_interval="2h"
+    )
 
 
 @pytest.mark.parametrize(("c", "lam", "days"), [(1, 0.5, 3000), (3, 2.1, 1500)])
@@ -86,7 +91,7 @@ def test_waits_follow_the_fifo_sample_path(c: int) -> None:
     tables = run(mmc_scenario(c, 0.8 * c, 1.0, 150, seed=c))
     done = tables["containers"].sort_values("start_day")
     in_flight = np.flatnonzero(done.status.to_numpy() == "in_flight")
-    done = done.iloc[:in_flight[0] if len(in_flight) else len(done)]  # a wait depends only on earlier trains
+    done = done.iloc[: in_flight[0] if len(in_flight) else len(done)]  # a wait depends only on earlier trains
     free, expected = [0.0] * c, []
     for arrival, service in zip(done.start_day * 24, done.handling_days * 24, strict=True):
         start = max(arrival, heapq.heappop(free))
@@ -119,10 +124,24 @@ def test_poisson_arrivals_follow_the_monthly_rate() -> None:
     a month are exponential (coefficient of variation 1)."""
     factor = [1.0, 0.0, 2.0, 0.5, 1.0, 1.0, 3.0, 1.0, 1.0, 1.0, 1.0, 1.0]
     nodes = {"o": {"role": "terminal"}, "z": {"role": "terminal"}}
-    flows = {"f": {"origin": "o", "destination": "z", "trains_per_week": 168 * 0.5, "containers_per_train": 1,
-                   "monthly_factor": factor}}
-    raw = scenario_dict(nodes, {"oz": {"from": "o", "to": "z", "travel_time": "1h"}}, flows,
-                        duration="365d", cooldown="0h", start="2023-01-01", seed=4)
+    flows = {
+        "f": {
+            "origin": "o",
+            "destination": "z",
+            "trains_per_week": 168 * 0.5,
+            "containers_per_train": 1,
+            "monthly_factor": factor,
+        }
+    }
+    raw = scenario_dict(
+        nodes,
+        {"oz": {"from": "o", "to": "z", "travel_time": "1h"}},
+        flows,
+        duration="365d",
+        cooldown="0h",
+        start="2023-01-01",
+        seed=4,
+    )
     start = run(raw)["containers"].start_day.to_numpy()
     days = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
     counts = np.histogram(start, bins=np.cumsum([0, *days]))[0]

@@ -20,23 +20,35 @@ NODES = {
     "z": {"role": "terminal", "handling": {"servers": 1, "time": "1h"}},
 }
 SEGMENTS = {
-    "ap": {"from": "a", "to": "p", "travel_time": {"dist": "uniform", "low": "20h", "high": "30h"},
-           "trains_per_day": 4},
-    "pq": {"from": "p", "to": "q", "mode": "ferry", "vessels": [{"capacity_teu": 60, "count": 2}],
-           "crossing_time": {"dist": "lognormal", "mean": "18h", "cv": 0.3}, "load_time": "4h", "unload_time": "4h",
-           "departure": {"rule": "when_full", "max_wait": "48h"}},
+    "ap": {
+        "from": "a",
+        "to": "p",
+        "travel_time": {"dist": "uniform", "low": "20h", "high": "30h"},
+        "trains_per_day": 4,
+    },
+    "pq": {
+        "from": "p",
+        "to": "q",
+        "mode": "ferry",
+        "vessels": [{"capacity_teu": 60, "count": 2}],
+        "crossing_time": {"dist": "lognormal", "mean": "18h", "cv": 0.3},
+        "load_time": "4h",
+        "unload_time": "4h",
+        "departure": {"rule": "when_full", "max_wait": "48h"},
+    },
     "qy": {"from": "q", "to": "y", "travel_time": "10h"},
     "qz": {"from": "q", "to": "z", "travel_time": "14h"},
 }
-FLOWS = {"to_y": {"origin": "a", "destination": "y", "trains_per_week": 6, "containers_per_train": 10},
-         "to_z": {"origin": "a", "destination": "z", "trains_per_week": 8, "containers_per_train": 10}}
+FLOWS = {
+    "to_y": {"origin": "a", "destination": "y", "trains_per_week": 6, "containers_per_train": 10},
+    "to_z": {"origin": "a", "destination": "z", "trains_per_week": 8, "containers_per_train": 10},
+}
 
 
 @pytest.fixture(scope="module")
 def done() -> tuple:
     raw = scenario_dict(NODES, SEGMENTS, FLOWS, duration="80d", warmup="10d", cooldown="30d", seed=5)
-    raw["disruptions"] = {"p_shut": {"target": "p", "every": {"dist": "exponential", "mean": "15d"},
-                                     "duration": "1d"}}
+    raw["disruptions"] = {"p_shut": {"target": "p", "every": {"dist": "exponential", "mean": "15d"}, "duration": "1d"}}
     m = model(raw)
     m.env.run(until=m.horizon)
     sim = m.scenario.simulation
@@ -75,8 +87,10 @@ def test_section_means_match_a_sum_over_every_counted_container_and_stage(done: 
                 key = (counted[int(i)], rec.location_section[loc], STATES[list(STATES)[state]])
                 total[key] += (t1 - t0) / 24
     per_dest = counted.value_counts()
-    expected = pd.DataFrame([(d, s, k, v / per_dest[d], per_dest[d]) for (d, s, k), v in sorted(total.items())],
-                            columns=["destination", "section", "state", "days", "containers"])
+    expected = pd.DataFrame(
+        [(d, s, k, v / per_dest[d], per_dest[d]) for (d, s, k), v in sorted(total.items())],
+        columns=["destination", "section", "state", "days", "containers"],
+    )
     got = tables["sections"].drop(columns="replication").astype({"destination": str, "section": str, "state": str})
     assert len(expected["destination"].unique()) == 2
     pd.testing.assert_frame_equal(got, expected, check_exact=False, rtol=1e-12, check_dtype=False)

@@ -26,8 +26,9 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     """Two runs that differ in one parameter: the border gets a second server."""
     root = tmp_path_factory.mktemp("report")
     base, _ = execute_run(load_scenario(SCENARIO), root / "base")
-    faster, _ = execute_run(load_scenario(SCENARIO, ["name=two_servers", "network.nodes.dostyk.handling.servers=2"]),
-                            root / "faster")
+    faster, _ = execute_run(
+        load_scenario(SCENARIO, ["name=two_servers", "network.nodes.dostyk.handling.servers=2"]), root / "faster"
+    )
     return [base, faster]
 
 
@@ -68,10 +69,11 @@ def test_every_table_is_there(page: str, runs: list[Path]) -> None:
 
 
 def test_parameters_side_by_side(page: str) -> None:
-    differ = page[page.index("Parameters that differ"):page.index("<details")]
+    differ = page[page.index("Parameters that differ") : page.index("<details")]
     assert "<th>plot_small</th><th>two_servers</th>" in differ
-    assert re.search(r"network\.nodes\.dostyk\.handling\.servers</td><td>1(<span[^>]*>[^<]*</span>)?</td><td>2<",
-                     differ)
+    assert re.search(
+        r"network\.nodes\.dostyk\.handling\.servers</td><td>1(<span[^>]*>[^<]*</span>)?</td><td>2<", differ
+    )
     rows = re.findall(r'<td class="key">', differ)
     assert len(rows) == 1  # the one parameter that was changed (name is not a parameter)
 
@@ -81,10 +83,12 @@ def test_comparison_directory_brings_its_tables(runs: list[Path], tmp_path: Path
     comparison.mkdir()
     for run, name in zip(runs, ("baseline_2022", "target"), strict=True):
         shutil.copytree(run, comparison / name)
-    pd.DataFrame({"scenario": ["baseline_2022", "target"], "destination": ["poti", "poti"],
-                  "p50_days": [30.5, 12.25]}).to_csv(comparison / "comparison.csv", index=False)
+    pd.DataFrame(
+        {"scenario": ["baseline_2022", "target"], "destination": ["poti", "poti"], "p50_days": [30.5, 12.25]}
+    ).to_csv(comparison / "comparison.csv", index=False)
     pd.DataFrame({"scenario": ["target"], "reference": ["baseline_2022"], "difference_days": [-18.25]}).to_csv(
-        comparison / "differences.csv", index=False)
+        comparison / "differences.csv", index=False
+    )
     monkeypatch.setattr(plots, "plot_run", lambda run, out: [])  # the figures are covered above
     monkeypatch.setattr(plots, "plot_side_by_side", lambda runs, out: [])
     out = tmp_path / "cmp.html"
@@ -92,7 +96,7 @@ def test_comparison_directory_brings_its_tables(runs: list[Path], tmp_path: Path
     page = out.read_text(encoding="utf-8")
     assert page.count("<table") == 3 + 2 + 2  # as above, plus comparison.csv and differences.csv
     assert "<td>30.5</td>" in page and "<td>-18.25</td>" in page
-    assert "<h2 id=\"compare\">" in page
+    assert '<h2 id="compare">' in page
 
 
 def test_an_existing_report_is_never_overwritten(runs: list[Path], tmp_path: Path, capsys) -> None:

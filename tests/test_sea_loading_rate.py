@@ -15,12 +15,27 @@ def ferry_corridor(containers: int) -> dict:
     nodes = {"o": {"role": "terminal"}, "p": {"role": "port"}, "q": {"role": "port"}}
     segments = {
         "op": {"from": "o", "to": "p", "travel_time": "1h"},
-        "pq": {"from": "p", "to": "q", "mode": "ferry", "vessels": [{"capacity_teu": 40}],  # 20 containers of 2 TEU
-               "crossing_time": "5h", "load_time": "2h", "load_time_per_teu": "6min", "unload_time": "1h",
-               "departure": {"rule": "when_full", "fill": containers / 20}},
+        "pq": {
+            "from": "p",
+            "to": "q",
+            "mode": "ferry",
+            "vessels": [{"capacity_teu": 40}],  # 20 containers of 2 TEU
+            "crossing_time": "5h",
+            "load_time": "2h",
+            "load_time_per_teu": "6min",
+            "unload_time": "1h",
+            "departure": {"rule": "when_full", "fill": containers / 20},
+        },
     }
-    flows = {"f": {"origin": "o", "destination": "q", "trains_per_week": 7, "arrivals": "timetable",
-                   "containers_per_train": containers}}
+    flows = {
+        "f": {
+            "origin": "o",
+            "destination": "q",
+            "trains_per_week": 7,
+            "arrivals": "timetable",
+            "containers_per_train": containers,
+        }
+    }
     return scenario_dict(nodes, segments, flows, duration="10d", warmup="0h", cooldown="2d")
 
 

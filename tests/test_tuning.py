@@ -28,28 +28,55 @@ def ferry_corridor() -> dict:
     One vessel carries 20 per 60 h = 8 a day < 10 offered: the yard grows. Two carry 16 a day; three 24.
     """
     nodes = {"o": {"role": "port"}, "z": {"role": "port"}}
-    segments = {"oz": {"from": "o", "to": "z", "mode": "ferry", "vessels": [{"capacity_teu": 40, "count": 1}],
-                       "crossing_time": "30h", "departure": {"rule": "when_full", "max_wait": "12h"}}}
-    flows = {"f": {"origin": "o", "destination": "z", "trains_per_week": 7, "arrivals": "timetable",
-                   "containers_per_train": TRAIN}}
+    segments = {
+        "oz": {
+            "from": "o",
+            "to": "z",
+            "mode": "ferry",
+            "vessels": [{"capacity_teu": 40, "count": 1}],
+            "crossing_time": "30h",
+            "departure": {"rule": "when_full", "max_wait": "12h"},
+        }
+    }
+    flows = {
+        "f": {
+            "origin": "o",
+            "destination": "z",
+            "trains_per_week": 7,
+            "arrivals": "timetable",
+            "containers_per_train": TRAIN,
+        }
+    }
     return scenario_dict(nodes, segments, flows, duration="60d", warmup="10d", cooldown="20d")
 
 
 def border_corridor() -> dict:
     """o → b → z: Poisson trains (one per 25 h) queue at a single-server border with exponential 20 h service
     (M/M/1, ρ = 0.8: mean time in system 1 / (1/20 − 1/25) = 100 h), then 48 h of rail after it."""
-    nodes = {"o": {"role": "terminal"},
-             "b": {"role": "border", "handling": {"servers": 1, "time": {"dist": "exponential", "mean": "20h"}}},
-             "z": {"role": "terminal"}}
-    segments = {"ob": {"from": "o", "to": "b", "travel_time": "24h"},
-                "bz": {"from": "b", "to": "z", "travel_time": "48h"}}
+    nodes = {
+        "o": {"role": "terminal"},
+        "b": {"role": "border", "handling": {"servers": 1, "time": {"dist": "exponential", "mean": "20h"}}},
+        "z": {"role": "terminal"},
+    }
+    segments = {
+        "ob": {"from": "o", "to": "b", "travel_time": "24h"},
+        "bz": {"from": "b", "to": "z", "travel_time": "48h"},
+    }
     flows = {"f": {"origin": "o", "destination": "z", "trains_per_week": 168 / 25, "containers_per_train": TRAIN}}
     raw = scenario_dict(nodes, segments, flows, duration="300d", warmup="30d", cooldown="60d", replications=2)
     raw["interventions"] = {
-        "faster_rail": {"description": "bz 10% faster", "cost": 10, "cost_unit": "MUSD",
-                        "set": {"network.segments.bz.travel_time": "43.2h"}},
-        "second_lane": {"description": "a second border lane", "cost": 5, "cost_unit": "MUSD",
-                        "set": {"network.nodes.b.handling.servers": 2}},
+        "faster_rail": {
+            "description": "bz 10% faster",
+            "cost": 10,
+            "cost_unit": "MUSD",
+            "set": {"network.segments.bz.travel_time": "43.2h"},
+        },
+        "second_lane": {
+            "description": "a second border lane",
+            "cost": 5,
+            "cost_unit": "MUSD",
+            "set": {"network.nodes.b.handling.servers": 2},
+        },
     }
     return raw
 
@@ -62,8 +89,15 @@ def line_corridor() -> dict:
     """
     nodes = {"o": {"role": "terminal", "handling": {"servers": 1, "time": "20h"}}, "z": {"role": "terminal"}}
     segments = {"oz": {"from": "o", "to": "z", "travel_time": "24h", "trains_per_day": 1.4}}
-    flows = {"f": {"origin": "o", "destination": "z", "trains_per_week": 7, "arrivals": "timetable",
-                   "containers_per_train": TRAIN}}
+    flows = {
+        "f": {
+            "origin": "o",
+            "destination": "z",
+            "trains_per_week": 7,
+            "arrivals": "timetable",
+            "containers_per_train": TRAIN,
+        }
+    }
     # hourly samples: daily ones would see the server at the same phase of its 24 h cycle every time
     raw = scenario_dict(nodes, segments, flows, duration="120d", warmup="10d", cooldown="10d", monitor_interval="1h")
     raw["interventions"] = {"second_server": {"set": {"network.nodes.o.handling.servers": 2}}}
@@ -139,8 +173,10 @@ def test_capacity_flags_saturation_and_the_bottleneck_migrates(write_yaml) -> No
     assert base.loc[1.0, "binding_utilisation"] == pytest.approx(20 / 24, rel=0.02)
     after = curve[curve["stage"].eq("+second_server")].set_index("demand_multiplier")
     assert after.loc[1.5, "saturated"] and after.loc[1.5, "binding"] == "oz"
-    assert migration(curve) == ["base: saturates at ×1.5 (30 TEU/day offered); binds: o",
-                                "+second_server: saturates at ×1.5 (30 TEU/day offered); binds: oz"]
+    assert migration(curve) == [
+        "base: saturates at ×1.5 (30 TEU/day offered); binds: o",
+        "+second_server: saturates at ×1.5 (30 TEU/day offered); binds: oz",
+    ]
     assert after.loc[1.5, "carried_teu_per_day"] == pytest.approx(1.4 * 2 * TRAIN, rel=0.03)
     line = res[(res["stage"].eq("+second_server")) & (res["demand_multiplier"].eq(1.5)) & res["resource"].eq("oz")]
     assert line["utilisation"].iloc[0] == pytest.approx(1.5 / 1.4, rel=0.03)  # offered load ρ = λ · headway
@@ -156,23 +192,45 @@ def test_resources_of_an_unsaturated_ferry(write_yaml) -> None:
 
 def test_resources_of_a_timetabled_ferry_is_its_load_factor(write_yaml) -> None:
     raw = ferry_corridor()  # a daily train of 10 containers, a daily sailing of 20 places: half full
-    raw["network"]["segments"]["oz"].update(vessels=[{"capacity_teu": 40, "count": 3}],
-                                            departure={"rule": "timetable", "every": "24h", "offset": "12h"})
+    raw["network"]["segments"]["oz"].update(
+        vessels=[{"capacity_teu": 40, "count": 3}], departure={"rule": "timetable", "every": "24h", "offset": "12h"}
+    )
     s = study(write_yaml, raw)
     row = s.evaluate([s.base], resources)[0].set_index("resource").loc["oz"]
     assert row["utilisation"] == pytest.approx(0.5)
 
 
-@pytest.mark.parametrize("command, extra, made", [
-    ("sweep", ["--param", "network.segments.oz.vessels.0.count=1,2"], ["sweep.csv", "sweep.png"]),
-    ("sensitivity", ["--params", "network.segments.oz.crossing_time", "--delta", "10%"],
-     ["sensitivity.csv", "tornado.png"]),
-    ("calibrate", ["--target", "p50=2d", "--param", "network.segments.oz.crossing_time=10h..40h", "--grid", "3",
-                   "--max-evals", "4"], ["calibration.csv", "calibration.png", "scenario.calibrated.yaml"]),
-    ("interventions", [], ["interventions.csv", "interventions.png"]),
-    ("capacity", ["--demand", "0.5,1", "--interventions", "none"], ["capacity.csv", "resources.csv",
-                                                                   "capacity.png"]),
-])
+@pytest.mark.parametrize(
+    "command, extra, made",
+    [
+        ("sweep", ["--param", "network.segments.oz.vessels.0.count=1,2"], ["sweep.csv", "sweep.png"]),
+        (
+            "sensitivity",
+            ["--params", "network.segments.oz.crossing_time", "--delta", "10%"],
+            ["sensitivity.csv", "tornado.png"],
+        ),
+        (
+            "calibrate",
+            [
+                "--target",
+                "p50=2d",
+                "--param",
+                "network.segments.oz.crossing_time=10h..40h",
+                "--grid",
+                "3",
+                "--max-evals",
+                "4",
+            ],
+            ["calibration.csv", "calibration.png", "scenario.calibrated.yaml"],
+        ),
+        ("interventions", [], ["interventions.csv", "interventions.png"]),
+        (
+            "capacity",
+            ["--demand", "0.5,1", "--interventions", "none"],
+            ["capacity.csv", "resources.csv", "capacity.png"],
+        ),
+    ],
+)
 def test_cli_writes_a_new_results_directory(write_yaml, tmp_path: Path, capsys, command, extra, made) -> None:
     raw = ferry_corridor()
     raw["simulation"].update(duration="20d", warmup="2d", cooldown="5d")
@@ -187,12 +245,15 @@ def test_cli_writes_a_new_results_directory(write_yaml, tmp_path: Path, capsys, 
     assert "already exists" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("command, extra", [
-    ("sweep", ["--param", "network.segments.oz.vessel.0.count=1,2"]),
-    ("sensitivity", ["--params", "network.segments.oz.vessel.0.count"]),
-    ("calibrate", ["--target", "p50=2d", "--param", "network.segments.oz.vessel.0.count=1..3"]),
-    ("run", ["--set", "network.segments.oz.vessel.0.count=2"]),
-])
+@pytest.mark.parametrize(
+    "command, extra",
+    [
+        ("sweep", ["--param", "network.segments.oz.vessel.0.count=1,2"]),
+        ("sensitivity", ["--params", "network.segments.oz.vessel.0.count"]),
+        ("calibrate", ["--target", "p50=2d", "--param", "network.segments.oz.vessel.0.count=1..3"]),
+        ("run", ["--set", "network.segments.oz.vessel.0.count=2"]),
+    ],
+)
 def test_cli_names_an_unknown_key_path(write_yaml, tmp_path: Path, capsys, command, extra) -> None:
     path = write_yaml(ferry_corridor())
     assert main([command, str(path), *extra, "--out", str(tmp_path / "x"), "--quiet", "--no-cache"]) == 2

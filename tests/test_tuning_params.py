@@ -68,13 +68,26 @@ def test_parsing_cli_specs() -> None:
 
 
 def test_numeric_parameters_are_levers_not_geography() -> None:
-    raw = {"network": {
-        "nodes": {"a": {"lat": 43.1, "lon": 76.9, "role": "port", "handling": {"servers": 1, "time": "2h"}}},
-        "segments": {"s": {"from": "a", "to": "b", "distance": "800km", "speed": {"dist": "uniform", "low": "1km/h",
-                                                                                   "high": "2km/h"},
-                           "departure": {"rule": "timetable", "every": "24h", "offset": "6h"},
-                           "vessels": [{"name": "v", "capacity_teu": 100, "count": 2}]}}}}
+    raw = {
+        "network": {
+            "nodes": {"a": {"lat": 43.1, "lon": 76.9, "role": "port", "handling": {"servers": 1, "time": "2h"}}},
+            "segments": {
+                "s": {
+                    "from": "a",
+                    "to": "b",
+                    "distance": "800km",
+                    "speed": {"dist": "uniform", "low": "1km/h", "high": "2km/h"},
+                    "departure": {"rule": "timetable", "every": "24h", "offset": "6h"},
+                    "vessels": [{"name": "v", "capacity_teu": 100, "count": 2}],
+                }
+            },
+        }
+    }
     assert numeric_parameters(raw) == [
-        "network.nodes.a.handling.servers", "network.nodes.a.handling.time", "network.segments.s.speed",
-        "network.segments.s.departure.every", "network.segments.s.vessels.0.capacity_teu",
-        "network.segments.s.vessels.0.count"]
+        "network.nodes.a.handling.servers",
+        "network.nodes.a.handling.time",
+        "network.segments.s.speed",
+        "network.segments.s.departure.every",
+        "network.segments.s.vessels.0.capacity_teu",
+        "network.segments.s.vessels.0.count",
+    ]

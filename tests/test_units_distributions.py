@@ -18,8 +18,20 @@ DURATION = TypeAdapter(DurationDist)
 SPEED = TypeAdapter(SpeedDist)
 
 
-@pytest.mark.parametrize(("text", "hours"), [("36h", 36), ("2.5d", 60), ("45min", 0.75), ("1w", 168),
-                                             ("90s", 0.025), (" 3 h ", 3), ("1e1h", 10), (".5d", 12), (0, 0)])
+@pytest.mark.parametrize(
+    ("text", "hours"),
+    [
+        ("36h", 36),
+        ("2.5d", 60),
+        ("45min", 0.75),
+        ("1w", 168),
+        ("90s", 0.025),
+        (" 3 h ", 3),
+        ("1e1h", 10),
+        (".5d", 12),
+        (0, 0),
+    ],
+)
 def test_durations_in_hours(text: object, hours: float) -> None:
     assert parse_duration(text) == pytest.approx(hours)
 
@@ -62,15 +74,18 @@ def sample(spec: object, n: int = 50_000, adapter: TypeAdapter = DURATION) -> tu
     return dist, np.array([draw() for _ in range(n)])
 
 
-@pytest.mark.parametrize(("spec", "mean_h"), [
-    ("36h", 36),
-    ({"dist": "uniform", "low": "1d", "high": "2d"}, 36),
-    ({"dist": "triangular", "low": "1h", "mode": "2h", "high": "6h"}, 3),
-    ({"dist": "exponential", "mean": "10h"}, 10),
-    ({"dist": "lognormal", "mean": "60h", "cv": 0.5}, 60),
-    ({"dist": "normal", "mean": "10h", "sd": "2h"}, 10),  # truncation at zero is negligible 5 sd away
-    ({"dist": "empirical", "values": ["1h", "2h", "10h"], "weights": [1, 2, 1]}, 3.75),
-])
+@pytest.mark.parametrize(
+    ("spec", "mean_h"),
+    [
+        ("36h", 36),
+        ({"dist": "uniform", "low": "1d", "high": "2d"}, 36),
+        ({"dist": "triangular", "low": "1h", "mode": "2h", "high": "6h"}, 3),
+        ({"dist": "exponential", "mean": "10h"}, 10),
+        ({"dist": "lognormal", "mean": "60h", "cv": 0.5}, 60),
+        ({"dist": "normal", "mean": "10h", "sd": "2h"}, 10),  # truncation at zero is negligible 5 sd away
+        ({"dist": "empirical", "values": ["1h", "2h", "10h"], "weights": [1, 2, 1]}, 3.75),
+    ],
+)
 def test_sample_mean_matches_expected(spec: object, mean_h: float) -> None:
     """`expected` is the textbook mean; the sampler's draws average to it (5 standard errors)."""
     dist, x = sample(spec)
@@ -79,15 +94,22 @@ def test_sample_mean_matches_expected(spec: object, mean_h: float) -> None:
     assert x.min() >= 0
 
 
-@pytest.mark.parametrize(("spec", "one_draw"), [
-    ({"dist": "uniform", "low": "2h", "high": "5h"}, lambda r: r.uniform(2.0, 5.0)),
-    ({"dist": "triangular", "low": "1h", "mode": "2h", "high": "5h"}, lambda r: r.triangular(1.0, 2.0, 5.0)),
-    ({"dist": "exponential", "mean": "3h"}, lambda r: r.exponential(3.0)),
-    ({"dist": "lognormal", "mean": "4h", "cv": 0.5},
-     lambda r: r.lognormal(math.log(4.0) - math.log(1.25) / 2, math.sqrt(math.log(1.25)))),
-    ({"dist": "empirical", "values": ["1h", "2h", "7h"], "weights": [1, 2, 1]},
-     lambda r: [1.0, 2.0, 7.0][int(np.searchsorted([0.25, 0.75, 1.0], r.random(), side="right"))]),
-])
+@pytest.mark.parametrize(
+    ("spec", "one_draw"),
+    [
+        ({"dist": "uniform", "low": "2h", "high": "5h"}, lambda r: r.uniform(2.0, 5.0)),
+        ({"dist": "triangular", "low": "1h", "mode": "2h", "high": "5h"}, lambda r: r.triangular(1.0, 2.0, 5.0)),
+        ({"dist": "exponential", "mean": "3h"}, lambda r: r.exponential(3.0)),
+        (
+            {"dist": "lognormal", "mean": "4h", "cv": 0.5},
+            lambda r: r.lognormal(math.log(4.0) - math.log(1.25) / 2, math.sqrt(math.log(1.25))),
+        ),
+        (
+            {"dist": "empirical", "values": ["1h", "2h", "7h"], "weights": [1, 2, 1]},
+            lambda r: [1.0, 2.0, 7.0][int(np.searchsorted([0.25, 0.75, 1.0], r.random(), side="right"))],
+        ),
+    ],
+)
 def test_draws_are_those_of_one_generator_call_per_draw(spec: dict, one_draw) -> None:
     """Samplers draw in blocks for speed; the values must be exactly those of drawing one at a time, in order (so a
     block size never changes a result), across block boundaries."""
@@ -97,8 +119,11 @@ def test_draws_are_those_of_one_generator_call_per_draw(spec: dict, one_draw) ->
 
 
 def test_truncated_normal_rejects_from_one_stream_in_order() -> None:
-    sampler = TypeAdapter(DurationDist).validate_python({"dist": "normal", "mean": "1h", "sd": "2h"}).sampler(
-        stream(5, 0, "x"))
+    sampler = (
+        TypeAdapter(DurationDist)
+        .validate_python({"dist": "normal", "mean": "1h", "sd": "2h"})
+        .sampler(stream(5, 0, "x"))
+    )
     reference, expected = stream(5, 0, "x"), []
     while len(expected) < 700:
         x = float(reference.normal(1.0, 2.0))
@@ -139,26 +164,32 @@ def test_empirical_draws_only_its_values_in_proportion() -> None:
     assert counts / counts.sum() == pytest.approx([0.25, 0.5, 0.25], abs=0.01)
 
 
-@pytest.mark.parametrize(("spec", "message"), [
-    ({"dist": "exponential", "mean": 10}, "needs a unit"),
-    ({"dist": "uniform", "low": "2h"}, "needs high"),
-    ({"dist": "uniform", "low": "3h", "high": "2h"}, "low <= high"),
-    ({"dist": "triangular", "low": "1h", "mode": "5h", "high": "4h"}, "low <= mode <= high"),
-    ({"dist": "exponential", "mean": "1h", "sd": "1h"}, "does not take sd"),
-    ({"dist": "lognormal", "mean": "0h", "cv": 1}, "positive mean"),
-    ({"dist": "empirical", "values": ["1h", "2h"], "weights": [1]}, "as many as values"),
-    ({"dist": "empirical", "values": []}, "at least one value"),
-    ({"dist": "gamma", "mean": "1h"}, "dist"),
-    ({"dist": "fixed", "value": "1h", "colour": "red"}, "colour"),
-])
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ({"dist": "exponential", "mean": 10}, "needs a unit"),
+        ({"dist": "uniform", "low": "2h"}, "needs high"),
+        ({"dist": "uniform", "low": "3h", "high": "2h"}, "low <= high"),
+        ({"dist": "triangular", "low": "1h", "mode": "5h", "high": "4h"}, "low <= mode <= high"),
+        ({"dist": "exponential", "mean": "1h", "sd": "1h"}, "does not take sd"),
+        ({"dist": "lognormal", "mean": "0h", "cv": 1}, "positive mean"),
+        ({"dist": "empirical", "values": ["1h", "2h"], "weights": [1]}, "as many as values"),
+        ({"dist": "empirical", "values": []}, "at least one value"),
+        ({"dist": "gamma", "mean": "1h"}, "dist"),
+        ({"dist": "fixed", "value": "1h", "colour": "red"}, "colour"),
+    ],
+)
 def test_malformed_distributions_refused(spec: dict, message: str) -> None:
     with pytest.raises(ValidationError, match=message):
         DURATION.validate_python(spec)
 
 
 def test_distribution_writes_back_with_units_and_reads_back_equal() -> None:
-    for spec in ({"dist": "lognormal", "mean": "2.5d", "cv": 0.4}, "36h",
-                 {"dist": "empirical", "values": ["1h", "3h"], "weights": [2, 1]}):
+    for spec in (
+        {"dist": "lognormal", "mean": "2.5d", "cv": 0.4},
+        "36h",
+        {"dist": "empirical", "values": ["1h", "3h"], "weights": [2, 1]},
+    ):
         dist = DURATION.validate_python(spec)
         assert DURATION.validate_python(DURATION.dump_python(dist)) == dist
     assert DURATION.dump_python(DURATION.validate_python("1.5d")) == "36h"

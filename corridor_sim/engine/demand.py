@@ -10,9 +10,15 @@ import simpy
 from corridor_sim.engine.calendar import Calendar
 
 
-def train_arrivals(env: simpy.Environment, base_rate: float, monthly_factor: list[float], kind: str,
-                   rng: np.random.Generator, calendar: Calendar,
-                   emit: Callable[[], None]) -> Generator[simpy.Event, None, None]:
+def train_arrivals(
+    env: simpy.Environment,
+    base_rate: float,
+    monthly_factor: list[float],
+    kind: str,
+    rng: np.random.Generator,
+    calendar: Calendar,
+    emit: Callable[[], None],
+) -> Generator[simpy.Event, None, None]:
     """Call `emit` at each train arrival; `base_rate` is trains per hour before the month's factor.
 
     Poisson arrivals with a monthly rate are a non-homogeneous Poisson process, drawn exactly by thinning

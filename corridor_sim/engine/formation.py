@@ -17,8 +17,15 @@ FORMATION_WAIT = STATE_CODE["formation_wait"]
 class FormationQueue:
     """One queue per (port, route): block trains of `size` containers, or fewer once the oldest waited `max_wait`."""
 
-    def __init__(self, env: simpy.Environment, rec: Recorder, loc: int, size: int, max_wait: float | None,
-                 depart: Callable[[np.ndarray, int, int], None]) -> None:
+    def __init__(
+        self,
+        env: simpy.Environment,
+        rec: Recorder,
+        loc: int,
+        size: int,
+        max_wait: float | None,
+        depart: Callable[[np.ndarray, int, int], None],
+    ) -> None:
         self.env, self.rec, self.loc, self.size, self.max_wait = env, rec, loc, size, max_wait
         self.depart = depart
         self.pieces: deque[Piece] = deque()

@@ -40,8 +40,14 @@ class Gate:
             yield self._reopened
 
 
-def outages(env: simpy.Environment, gates: list[Gate], every: Callable[[], float], duration: Callable[[], float],
-            months: set[int] | None, calendar: Calendar) -> Generator[simpy.Event, None, None]:
+def outages(
+    env: simpy.Environment,
+    gates: list[Gate],
+    every: Callable[[], float],
+    duration: Callable[[], float],
+    months: set[int] | None,
+    calendar: Calendar,
+) -> Generator[simpy.Event, None, None]:
     """Alternate open for an `every` draw (counted from the reopening) and closed for a `duration` draw; outside
     `months` no outage starts."""
     while True:
@@ -55,5 +61,6 @@ def outages(env: simpy.Environment, gates: list[Gate], every: Callable[[], float
         yield env.timeout(duration())
         for gate in gates:
             gate.open()
+
 
 __all__ = ["Gate", "outages"]

@@ -18,8 +18,9 @@ LINE_WAIT, TRAVEL, STOCK_WAIT = STATE_CODE["line_wait"], STATE_CODE["travel"], S
 class Handler:
     """Border crossing, gauge change or terminal: `servers` in parallel, trains served FIFO, one draw each."""
 
-    def __init__(self, env: simpy.Environment, servers: int, time: Callable[[], float], gate: Gate,
-                 rec: Recorder, loc: int) -> None:
+    def __init__(
+        self, env: simpy.Environment, servers: int, time: Callable[[], float], gate: Gate, rec: Recorder, loc: int
+    ) -> None:
         self.env, self.time, self.gate, self.rec, self.loc = env, time, gate, rec, loc
         self.servers = Slots(env, servers)
 
@@ -56,8 +57,15 @@ class Line:
     advance, so a closure neither wastes a waiting train's slot nor lets a later train overtake it.
     """
 
-    def __init__(self, env: simpy.Environment, headway_h: float, run_time: Callable[[], float], gate: Gate,
-                 rec: Recorder, loc: int) -> None:
+    def __init__(
+        self,
+        env: simpy.Environment,
+        headway_h: float,
+        run_time: Callable[[], float],
+        gate: Gate,
+        rec: Recorder,
+        loc: int,
+    ) -> None:
         self.env, self.headway, self.run_time, self.gate, self.rec, self.loc = env, headway_h, run_time, gate, rec, loc
         self.next_free = 0.0
         self.waiting = 0
@@ -97,8 +105,9 @@ class Line:
 class StockPool:
     """Wagon sets or locomotives serving a run of segments; a set returns empty before it can carry again."""
 
-    def __init__(self, env: simpy.Environment, sets: int, return_time: Callable[[], float], rec: Recorder,
-                 loc: int) -> None:
+    def __init__(
+        self, env: simpy.Environment, sets: int, return_time: Callable[[], float], rec: Recorder, loc: int
+    ) -> None:
         self.env, self.return_time, self.rec, self.loc = env, return_time, rec, loc
         self.sets = Slots(env, sets)
 

@@ -44,25 +44,49 @@ class CorridorModel:
         sections = {n: (node.section or node.country or n) for n, node in net.nodes.items()}
         sections |= {s: (seg.section or sections[seg.from_]) for s, seg in net.segments.items()}
         self.rec = rec = Recorder(
-            locations=list(sections), location_section=list(sections.values()), flows=self.flow_ids,
+            locations=list(sections),
+            location_section=list(sections.values()),
+            flows=self.flow_ids,
             flow_origin=[scenario.demand.flows[f].origin for f in self.flow_ids],
-            flow_destination=[scenario.demand.flows[f].destination for f in self.flow_ids])
+            flow_destination=[scenario.demand.flows[f].destination for f in self.flow_ids],
+        )
         self.gates = {name: Gate(env) for name in sections}
 
-        self.handlers = {n: Handler(env, node.handling.servers, self._draw(node.handling.time, f"handling:{n}"),
-                                    self.gates[n], rec, rec.loc(n))
-                         for n, node in net.nodes.items() if node.handling is not None}
-        self.lines = {s: Line(env, 24.0 / seg.trains_per_day if seg.trains_per_day else 0.0,
-                              self._run_time(s, seg), self.gates[s], rec, rec.loc(s))
-                      for s, seg in net.segments.items() if not seg.is_sea}
+        self.handlers = {
+            n: Handler(
+                env,
+                node.handling.servers,
+                self._draw(node.handling.time, f"handling:{n}"),
+                self.gates[n],
+                rec,
+                rec.loc(n),
+            )
+            for n, node in net.nodes.items()
+            if node.handling is not None
+        }
+        self.lines = {
+            s: Line(
+                env,
+                24.0 / seg.trains_per_day if seg.trains_per_day else 0.0,
+                self._run_time(s, seg),
+                self.gates[s],
+                rec,
+                rec.loc(s),
+            )
+            for s, seg in net.segments.items()
+            if not seg.is_sea
+        }
         self.pool_of: dict[str, StockPool] = {}
         self.pools: dict[str, StockPool] = {}
         for p, pool in net.rolling_stock.items():
             sp = StockPool(env, pool.sets, self._draw(pool.return_time, f"stock:{p}"), rec, rec.loc(pool.segments[0]))
             self.pool_of |= {s: sp for s in pool.segments}
             self.pools[p] = sp
-        ports = {n: Port(self.gates[n], Slots(env, node.berths) if node.berths else None, rec.loc(n))
-                 for n, node in net.nodes.items() if node.role == "port"}
+        ports = {
+            n: Port(self.gates[n], Slots(env, node.berths) if node.berths else None, rec.loc(n))
+            for n, node in net.nodes.items()
+            if node.role == "port"
+        }
         self.yards: dict[str, Yard] = {}
         self.fleets: dict[str, Fleet] = {}
         for s, seg in net.segments.items():
@@ -74,16 +98,34 @@ class CorridorModel:
 
         for i, flow_id in enumerate(self.flow_ids):
             flow = scenario.demand.flows[flow_id]
-            per_year = (flow.teu_per_year / sim.teu_per_container / flow.containers_per_train
-                        if flow.teu_per_year is not None else flow.trains_per_week * 365.25 / 7)
-            env.process(train_arrivals(env, per_year / 8766.0, flow.monthly_factor, flow.arrivals,
-                                       stream(self.seed, replication, f"demand:{flow_id}"), self.calendar,
-                                       self._emitter(i, flow.containers_per_train)))
+            per_year = (
+                flow.teu_per_year / sim.teu_per_container / flow.containers_per_train
+                if flow.teu_per_year is not None
+                else flow.trains_per_week * 365.25 / 7
+            )
+            env.process(
+                train_arrivals(
+                    env,
+                    per_year / 8766.0,
+                    flow.monthly_factor,
+                    flow.arrivals,
+                    stream(self.seed, replication, f"demand:{flow_id}"),
+                    self.calendar,
+                    self._emitter(i, flow.containers_per_train),
+                )
+            )
         for d_id, d in scenario.disruptions.items():
             targets = [self.gates[d.target]]
-            env.process(outages(env, targets, self._draw(d.every, f"disruption:{d_id}:every"),
-                                self._draw(d.duration, f"disruption:{d_id}:duration"),
-                                set(d.months) if d.months else None, self.calendar))
+            env.process(
+                outages(
+                    env,
+                    targets,
+                    self._draw(d.every, f"disruption:{d_id}:every"),
+                    self._draw(d.duration, f"disruption:{d_id}:duration"),
+                    set(d.months) if d.months else None,
+                    self.calendar,
+                )
+            )
         env.process(self._monitor(sim.monitor_interval))
 
     # -- construction helpers -------------------------------------------------------------------------------------
@@ -99,9 +141,23 @@ class CorridorModel:
     def _fleet(self, s: str, seg: Segment, ports: dict[str, Port]) -> Fleet:
         sim = self.scenario.simulation
         dep = seg.departure or Departure()
-        fleet = Fleet(self.env, self.rec, s, self.rec.loc(s), self.yards[s], ports[seg.from_], ports[seg.to],
-                      self.gates[s], dep.rule, dep.fill, dep.max_wait, dep.every, dep.offset, sim.teu_per_container,
-                      self._arrive_by_sea)
+        fleet = Fleet(
+            self.env,
+            self.rec,
+            s,
+            self.rec.loc(s),
+            self.yards[s],
+            ports[seg.from_],
+            ports[seg.to],
+            self.gates[s],
+            dep.rule,
+            dep.fill,
+            dep.max_wait,
+            dep.every,
+            dep.offset,
+            sim.teu_per_container,
+            self._arrive_by_sea,
+        )
         zero = Dist(dist="fixed", value=0.0)
         k = 0
         for vessel in seg.vessels:
@@ -109,13 +165,17 @@ class CorridorModel:
                 name = vessel.name or f"{s}-vessel"
                 name = f"{name}-{j + 1}" if vessel.count > 1 or not vessel.name else name
                 capacity = int(vessel.capacity_teu * seg.load_factor // sim.teu_per_container)
-                fleet.start(VesselSpec(
-                    name=name, capacity=max(capacity, 1),
-                    crossing=self._draw(seg.crossing_time, f"crossing:{s}:{k}"),
-                    back=self._draw(seg.return_time or seg.crossing_time, f"return:{s}:{k}"),
-                    load=self._draw(seg.load_time or zero, f"load:{s}:{k}"),
-                    unload=self._draw(seg.unload_time or zero, f"unload:{s}:{k}"),
-                    load_per_teu=self._draw(seg.load_time_per_teu or zero, f"load_per_teu:{s}:{k}")))
+                fleet.start(
+                    VesselSpec(
+                        name=name,
+                        capacity=max(capacity, 1),
+                        crossing=self._draw(seg.crossing_time, f"crossing:{s}:{k}"),
+                        back=self._draw(seg.return_time or seg.crossing_time, f"return:{s}:{k}"),
+                        load=self._draw(seg.load_time or zero, f"load:{s}:{k}"),
+                        unload=self._draw(seg.unload_time or zero, f"unload:{s}:{k}"),
+                        load_per_teu=self._draw(seg.load_time_per_teu or zero, f"load_per_teu:{s}:{k}"),
+                    )
+                )
                 k += 1
         return fleet
 
@@ -123,6 +183,7 @@ class CorridorModel:
         def emit() -> None:
             ids = self.rec.new_containers(size, flow, self.env.now)
             self.env.process(self._train(ids, flow, 0))
+
         return emit
 
     # -- movement -------------------------------------------------------------------------------------------------
@@ -167,11 +228,12 @@ class CorridorModel:
                 self.yards[nxt].put(p)
                 continue
             node = route.nodes[p.pos]
-            key = (node, route.segments[p.pos:])
+            key = (node, route.segments[p.pos :])
             if key not in self.formation:
                 rule = net.nodes[node].formation
-                self.formation[key] = FormationQueue(self.env, self.rec, self.rec.loc(node), rule.train_size,
-                                                     rule.max_wait, self._depart)
+                self.formation[key] = FormationQueue(
+                    self.env, self.rec, self.rec.loc(node), rule.train_size, rule.max_wait, self._depart
+                )
             self.formation[key].put(p)
 
     def _depart(self, ids: np.ndarray, r: int, pos: int) -> None:
@@ -192,11 +254,15 @@ class CorridorModel:
         disrupted = {d.target for d in self.scenario.disruptions.values()}
         closable = [(name, gate) for name, gate in self.gates.items() if name in disrupted]
         lines = [(s, line) for s, line in self.lines.items() if line.headway > 0]
-        rec.gauges = ([(port, "yard_containers") for port, _, _, _ in yards]
-                      + [(s, "vessels_waiting_for_cargo") for _, s, _, _ in yards]
-                      + [(n, "queue_trains") for n, _ in handlers] + [(n, "busy_servers") for n, _ in handlers]
-                      + [(s, "waiting_trains") for s, _ in lines]
-                      + [(p, "stock_in_use") for p in self.pools] + [(p, "waiting_trains") for p in self.pools])
+        rec.gauges = (
+            [(port, "yard_containers") for port, _, _, _ in yards]
+            + [(s, "vessels_waiting_for_cargo") for _, s, _, _ in yards]
+            + [(n, "queue_trains") for n, _ in handlers]
+            + [(n, "busy_servers") for n, _ in handlers]
+            + [(s, "waiting_trains") for s, _ in lines]
+            + [(p, "stock_in_use") for p in self.pools]
+            + [(p, "waiting_trains") for p in self.pools]
+        )
         sparse = rec.occupancy
         # one list display of attribute reads per tick, in the declared order (comprehensions and concatenations
         # built a dozen lists per tick: the monitor was a sixth of a replication)
@@ -205,9 +271,18 @@ class CorridorModel:
         line_list, stock = [line for _, line in lines], [pool.sets for pool in self.pools.values()]
         while True:
             day = self.env.now / 24.0
-            rec.gauge(day, [*map(get_count, yard_list), *map(get_at_origin, fleets), *map(get_waiting, servers),
-                            *map(get_busy, servers), *map(get_waiting, line_list), *map(get_busy, stock),
-                            *map(get_waiting, stock)])
+            rec.gauge(
+                day,
+                [
+                    *map(get_count, yard_list),
+                    *map(get_at_origin, fleets),
+                    *map(get_waiting, servers),
+                    *map(get_busy, servers),
+                    *map(get_waiting, line_list),
+                    *map(get_busy, stock),
+                    *map(get_waiting, stock),
+                ],
+            )
             formed: dict[str, int] = {}
             for (node, _), q in self.formation.items():
                 formed[node] = formed.get(node, 0) + q.count
@@ -224,7 +299,8 @@ class CorridorModel:
         return self.rec.tables(self.replication, sim.warmup, sim.duration)
 
 
-def simulate(scenario: Scenario, network: CorridorNetwork, replication: int = 0,
-             seed: int | None = None) -> dict[str, pd.DataFrame]:
+def simulate(
+    scenario: Scenario, network: CorridorNetwork, replication: int = 0, seed: int | None = None
+) -> dict[str, pd.DataFrame]:
     """Run one replication; the tables depend only on (scenario, seed, replication)."""
     return CorridorModel(scenario, network, replication, seed).run()

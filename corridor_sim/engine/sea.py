@@ -126,9 +126,24 @@ class VesselSpec:
 class Fleet:
     """All vessels of one sea segment."""
 
-    def __init__(self, env: simpy.Environment, rec: Recorder, seg_id: str, loc: int, yard: Yard, origin: Port,
-                 dest: Port, gate: Gate, rule: str, fill: float, max_wait: float | None, every: float | None,
-                 offset: float, teu_per_container: float, arrive: Callable[[list[Piece]], None]) -> None:
+    def __init__(
+        self,
+        env: simpy.Environment,
+        rec: Recorder,
+        seg_id: str,
+        loc: int,
+        yard: Yard,
+        origin: Port,
+        dest: Port,
+        gate: Gate,
+        rule: str,
+        fill: float,
+        max_wait: float | None,
+        every: float | None,
+        offset: float,
+        teu_per_container: float,
+        arrive: Callable[[list[Piece]], None],
+    ) -> None:
         self.env, self.rec, self.seg_id, self.loc, self.yard = env, rec, seg_id, loc, yard
         self.origin, self.dest, self.gate = origin, dest, gate
         self.rule, self.fill, self.max_wait, self.every, self.offset = rule, fill, max_wait, every, offset
@@ -199,8 +214,9 @@ class Fleet:
                 yield from self.gate.wait_open()
             yield env.timeout(v.back())
 
-    def _berth_work(self, port: Port, ids: np.ndarray, duration: Callable[[], float],
-                    state: int) -> Generator[simpy.Event, None, None]:
+    def _berth_work(
+        self, port: Port, ids: np.ndarray, duration: Callable[[], float], state: int
+    ) -> Generator[simpy.Event, None, None]:
         """Take a berth, wait out a port closure, then load or unload."""
         env, rec = self.env, self.rec
         t = env.now

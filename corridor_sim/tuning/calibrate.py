@@ -109,8 +109,9 @@ def loss(kpis: dict[str, float], targets: Sequence[Target]) -> float:
     return float(sum(r * r for r in residuals)) if np.all(np.isfinite(residuals)) else float("inf")
 
 
-def calibrate(study: Study, bounds: Sequence[Bound], targets: Sequence[Target], grid_points: int = 5,
-              max_evals: int = 30) -> Calibration:
+def calibrate(
+    study: Study, bounds: Sequence[Bound], targets: Sequence[Target], grid_points: int = 5, max_evals: int = 30
+) -> Calibration:
     """Grid, then bounded refinement; every evaluation is kept (the table shows how the fit was found)."""
     if not targets:
         raise ScenarioError("give at least one --target", file="--target")
@@ -148,8 +149,13 @@ def calibrate(study: Study, bounds: Sequence[Bound], targets: Sequence[Target], 
         if brackets:  # the target lies between two grid points: bisect on the signed residual (robust to plateaus)
             j = min(brackets, key=lambda j: abs(points[j][0] - best[0]))
             with contextlib.suppress(RuntimeError):  # out of evaluations: the best point so far stands
-                optimize.brentq(lambda x: evaluate([(float(x),)], "bracket")[0][residual], points[j][0],
-                                points[j + 1][0], xtol=1e-4 * (axes[0][-1] - axes[0][0]), maxiter=budget)
+                optimize.brentq(
+                    lambda x: evaluate([(float(x),)], "bracket")[0][residual],
+                    points[j][0],
+                    points[j + 1][0],
+                    xtol=1e-4 * (axes[0][-1] - axes[0][0]),
+                    maxiter=budget,
+                )
             return result
     cell = []
     for i in free:
@@ -164,8 +170,13 @@ def calibrate(study: Study, bounds: Sequence[Bound], targets: Sequence[Target], 
         return evaluate([tuple(p)], "refine")[0]["loss"]
 
     span = max(hi - lo for lo, hi in cell)
-    optimize.minimize(f, x0=[best[i] for i in free], method="Powell", bounds=cell,
-                      options={"maxfev": budget, "xtol": 1e-3 * span / 2, "ftol": 1e-6})
+    optimize.minimize(
+        f,
+        x0=[best[i] for i in free],
+        method="Powell",
+        bounds=cell,
+        options={"maxfev": budget, "xtol": 1e-3 * span / 2, "ftol": 1e-6},
+    )
     return result
 
 
@@ -173,8 +184,9 @@ def _key(bounds: Sequence[Bound], p: tuple[float, ...]) -> tuple[Any, ...]:
     return tuple(b.value(x) for b, x in zip(bounds, p, strict=True))
 
 
-def calibrated_yaml(study: Study, best: dict[str, Any], keys: Sequence[str], sets: Sequence[str], out: Path,
-                    targets: Sequence[Target]) -> str:
+def calibrated_yaml(
+    study: Study, best: dict[str, Any], keys: Sequence[str], sets: Sequence[str], out: Path, targets: Sequence[Target]
+) -> str:
     """A scenario file that `extends` the input (by a path relative to `out`) and sets the calibrated values.
 
     The user's own `--set` overrides are repeated, so the file describes exactly the scenario that was calibrated;
@@ -182,8 +194,10 @@ def calibrated_yaml(study: Study, best: dict[str, Any], keys: Sequence[str], set
     """
     changes = {k: best[k] for k in keys}
     raw = study.variant_raw(changes)
-    child: dict[str, Any] = {"extends": os.path.relpath(study.path.resolve(), out.resolve()),
-                             "name": f"{study.base.name}-calibrated"}
+    child: dict[str, Any] = {
+        "extends": os.path.relpath(study.path.resolve(), out.resolve()),
+        "name": f"{study.base.name}-calibrated",
+    }
     set_keys = [s.partition("=")[0].strip() for s in sets]
     for key in [*set_keys, *keys]:
         parts = key.split(".")
@@ -194,10 +208,13 @@ def calibrated_yaml(study: Study, best: dict[str, Any], keys: Sequence[str], set
             node = node[p]
         _put(child, path, node)
     goal = ", ".join(f"{t.metric}={t.days:g}d" for t in targets)
-    child["provenance"] = {k: {"estimate": True, "note": f"calibrated to {goal} by corridor-sim calibrate"}
-                           for k in keys}
-    header = (f"# Calibrated by corridor-sim calibrate (targets {goal}; seed {study.seed}, "
-              f"{study.replications} replications)\n")
+    child["provenance"] = {
+        k: {"estimate": True, "note": f"calibrated to {goal} by corridor-sim calibrate"} for k in keys
+    }
+    header = (
+        f"# Calibrated by corridor-sim calibrate (targets {goal}; seed {study.seed}, "
+        f"{study.replications} replications)\n"
+    )
     return header + yaml.safe_dump(child, sort_keys=False, allow_unicode=True, width=110)
 
 
@@ -215,15 +232,24 @@ def write_calibration(out: Path, study: Study, result: Calibration, sets: Sequen
     keys = [b.key for b in result.bounds]
     name = f"{study.path.stem}.calibrated.yaml"
     text = calibrated_yaml(study, best, keys, sets, out, result.targets)
-    meta = study.meta("calibrate", targets={t.metric: t.days for t in result.targets},
-                      best={k: best[k] for k in keys}, loss=best["loss"], calibrated_scenario=name)
+    meta = study.meta(
+        "calibrate",
+        targets={t.metric: t.days for t in result.targets},
+        best={k: best[k] for k in keys},
+        loss=best["loss"],
+        calibrated_scenario=name,
+    )
     with staged(out) as tmp:
         write_resolved(tmp, study.base)
         result.table.to_csv(tmp / "calibration.csv", index=False, float_format="%.6g")
         write_json(tmp / "study.json", meta)
         (tmp / name).write_text(text, encoding="utf-8")
         load_scenario(tmp / name)  # the calibrated file must validate as written
-        calibration_plot(result.table, keys, {t.column: t.days for t in result.targets},
-                         f"{study.base.name}: calibration ({study.replications} replications, seed {study.seed})",
-                         tmp / "calibration.png")
+        calibration_plot(
+            result.table,
+            keys,
+            {t.column: t.days for t in result.targets},
+            f"{study.base.name}: calibration ({study.replications} replications, seed {study.seed})",
+            tmp / "calibration.png",
+        )
     return out, out / name

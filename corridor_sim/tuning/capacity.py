@@ -108,8 +108,9 @@ def _rates(scenario: Scenario, containers: pd.DataFrame, replications: int) -> t
     return float(offered), float(carried)
 
 
-def _fleet_utilisation(seg_id: str, seg: Segment, occ: pd.DataFrame, sailings: pd.DataFrame, w0: float,
-                       w1: float) -> float:
+def _fleet_utilisation(
+    seg_id: str, seg: Segment, occ: pd.DataFrame, sailings: pd.DataFrame, w0: float, w1: float
+) -> float:
     """How much of a sea leg's capacity is used.
 
     On a timetable the slots are the capacity, so it is the load factor of the sailings (containers over places);
@@ -140,19 +141,27 @@ def resources(scenario: Scenario, tables: Tables) -> pd.DataFrame:
     for seg_id, seg in net.segments.items():
         if seg.is_sea:
             _, growth = _level_and_growth(occ, seg.from_, "yard_containers", w0, w1)
-            rows.append((seg_id, f"{seg.mode} fleet", _fleet_utilisation(seg_id, seg, occ, tables["sailings"], w0, w1),
-                         growth))
+            rows.append(
+                (seg_id, f"{seg.mode} fleet", _fleet_utilisation(seg_id, seg, occ, tables["sailings"], w0, w1), growth)
+            )
         elif seg.trains_per_day:
             _, growth = _level_and_growth(occ, seg_id, "waiting_trains", w0, w1)
-            rows.append((seg_id, f"{seg.mode} line", trains.get(seg_id, 0.0) * 24 / seg.trains_per_day / hours,
-                         growth * per_train))
+            rows.append(
+                (
+                    seg_id,
+                    f"{seg.mode} line",
+                    trains.get(seg_id, 0.0) * 24 / seg.trains_per_day / hours,
+                    growth * per_train,
+                )
+            )
     for pool_id, pool in net.rolling_stock.items():
         in_use, _ = _level_and_growth(occ, pool_id, "stock_in_use", w0, w1)
         _, growth = _level_and_growth(occ, pool_id, "waiting_trains", w0, w1)
         rows.append((pool_id, "rolling stock", in_use / pool.sets, growth * per_train))
     out = pd.DataFrame(rows, columns=["resource", "kind", "utilisation", "queue_growth_containers"])
-    return out.assign(saturated=(out["utilisation"] >= SATURATED_UTILISATION)
-                      & (out["queue_growth_containers"] >= per_train))
+    return out.assign(
+        saturated=(out["utilisation"] >= SATURATED_UTILISATION) & (out["queue_growth_containers"] >= per_train)
+    )
 
 
 def binding(res: pd.DataFrame, saturated: bool) -> pd.Series | None:
@@ -169,17 +178,24 @@ def _point(study: Study, scenario: Scenario, tables: Tables) -> tuple[dict[str, 
     saturated = bool(k["in_flight_share"] > IN_FLIGHT_SHARE or carried < CARRIED_SHARE * offered)
     res = resources(scenario, tables)
     top = binding(res, saturated)
-    row = {"offered_teu_per_day": offered, "carried_teu_per_day": carried, **k, "saturated": saturated,
-           "saturated_resources": " ".join(res[res["saturated"]].sort_values(
-               "queue_growth_containers", ascending=False)["resource"]),
-           "binding": top["resource"] if top is not None else "",
-           "binding_utilisation": top["utilisation"] if top is not None else np.nan,
-           "binding_queue_growth": top["queue_growth_containers"] if top is not None else np.nan}
+    row = {
+        "offered_teu_per_day": offered,
+        "carried_teu_per_day": carried,
+        **k,
+        "saturated": saturated,
+        "saturated_resources": " ".join(
+            res[res["saturated"]].sort_values("queue_growth_containers", ascending=False)["resource"]
+        ),
+        "binding": top["resource"] if top is not None else "",
+        "binding_utilisation": top["utilisation"] if top is not None else np.nan,
+        "binding_queue_growth": top["queue_growth_containers"] if top is not None else np.nan,
+    }
     return row, res
 
 
-def capacity(study: Study, multipliers: Sequence[float], names: Sequence[str] | None) -> tuple[pd.DataFrame,
-                                                                                           pd.DataFrame]:
+def capacity(
+    study: Study, multipliers: Sequence[float], names: Sequence[str] | None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The curve (one row per stage and multiplier) and the resources table behind its bottleneck column.
 
     `names`: interventions added cumulatively after the base curve (None: all listed, in file order; empty: none).
@@ -190,20 +206,34 @@ def capacity(study: Study, multipliers: Sequence[float], names: Sequence[str] | 
         for k, name in enumerate(chosen):
             stages.append((f"+{name}", combined(list(chosen.values())[: k + 1])))
     points = [(stage, changes, m) for stage, changes in stages for m in multipliers]
-    scenarios = [study.variant({**changes, **demand_changes(study, m)}, f"{stage} ×{m:g}", exact=True)
-                 for stage, changes, m in points]
+    scenarios = [
+        study.variant({**changes, **demand_changes(study, m)}, f"{stage} ×{m:g}", exact=True)
+        for stage, changes, m in points
+    ]
     results = study.evaluate(scenarios, lambda s, t: _point(study, s, t))
     rows, res_rows = [], []
     for (stage, _, m), (row, res) in zip(points, results, strict=True):
         rows.append({"stage": stage, "demand_multiplier": m, **row})
         res_rows.append(res.assign(stage=stage, demand_multiplier=m))
-    curve = pd.DataFrame(rows, columns=["stage", "demand_multiplier", "offered_teu_per_day", "carried_teu_per_day",
-                                        *KPI_COLUMNS,
-                                        "saturated", "saturated_resources", "binding", "binding_utilisation",
-                                        "binding_queue_growth"])
+    curve = pd.DataFrame(
+        rows,
+        columns=[
+            "stage",
+            "demand_multiplier",
+            "offered_teu_per_day",
+            "carried_teu_per_day",
+            *KPI_COLUMNS,
+            "saturated",
+            "saturated_resources",
+            "binding",
+            "binding_utilisation",
+            "binding_queue_growth",
+        ],
+    )
     res_table = pd.concat(res_rows, ignore_index=True)
-    return curve, res_table[["stage", "demand_multiplier", "resource", "kind", "utilisation",
-                             "queue_growth_containers", "saturated"]]
+    return curve, res_table[
+        ["stage", "demand_multiplier", "resource", "kind", "utilisation", "queue_growth_containers", "saturated"]
+    ]
 
 
 def migration(curve: pd.DataFrame) -> list[str]:
@@ -213,8 +243,10 @@ def migration(curve: pd.DataFrame) -> list[str]:
         sat = g[g["saturated"]]
         if len(sat):
             first = sat.iloc[0]
-            text = (f"{stage}: saturates at ×{first['demand_multiplier']:g} "
-                    f"({first['offered_teu_per_day']:.0f} TEU/day offered); binds: {first['binding']}")
+            text = (
+                f"{stage}: saturates at ×{first['demand_multiplier']:g} "
+                f"({first['offered_teu_per_day']:.0f} TEU/day offered); binds: {first['binding']}"
+            )
             seen = {first["binding"]}
             for _, row in sat.iterrows():
                 for resource in str(row["saturated_resources"] or "").split():
@@ -224,17 +256,26 @@ def migration(curve: pd.DataFrame) -> list[str]:
             lines.append(text)
         else:
             last = g.iloc[-1]
-            lines.append(f"{stage}: no saturation up to ×{last['demand_multiplier']:g}; most utilised: "
-                         f"{last['binding']} (ρ≈{last['binding_utilisation']:.2f})")
+            lines.append(
+                f"{stage}: no saturation up to ×{last['demand_multiplier']:g}; most utilised: "
+                f"{last['binding']} (ρ≈{last['binding_utilisation']:.2f})"
+            )
     return lines
 
 
 def write_capacity(out: Path, study: Study, curve: pd.DataFrame, res: pd.DataFrame) -> Path:
     from corridor_sim.tuning.plots import capacity_plot
 
-    title = (f"{study.base.name}: capacity, to {study.target_label} "
-             f"({study.replications} replications, seed {study.seed})")
-    meta = study.meta("capacity", in_flight_share=IN_FLIGHT_SHARE, carried_share=CARRIED_SHARE,
-                      migration=migration(curve))
-    return write_results(out, study, {"capacity": curve, "resources": res}, meta,
-                         lambda d: capacity_plot(curve, title, d / "capacity.png"))
+    title = (
+        f"{study.base.name}: capacity, to {study.target_label} ({study.replications} replications, seed {study.seed})"
+    )
+    meta = study.meta(
+        "capacity", in_flight_share=IN_FLIGHT_SHARE, carried_share=CARRIED_SHARE, migration=migration(curve)
+    )
+    return write_results(
+        out,
+        study,
+        {"capacity": curve, "resources": res},
+        meta,
+        lambda d: capacity_plot(curve, title, d / "capacity.png"),
+    )

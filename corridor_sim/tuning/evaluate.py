@@ -40,8 +40,15 @@ class Study:
     expect: Callable[[int], None] | None = None
 
     @classmethod
-    def load(cls, path: Path, sets: Sequence[str] = (), destination: str | None = None, workers: int = 1,
-             progress: Callable[[int], None] | None = None, expect: Callable[[int], None] | None = None) -> Study:
+    def load(
+        cls,
+        path: Path,
+        sets: Sequence[str] = (),
+        destination: str | None = None,
+        workers: int = 1,
+        progress: Callable[[int], None] | None = None,
+        expect: Callable[[int], None] | None = None,
+    ) -> Study:
         """`destination`: a node, `all`, or None for the first published band's destination (else all).
 
         `expect(n)` is told how many replications a batch is about to run (a progress bar grows its total),
@@ -98,9 +105,13 @@ class Study:
         size = max(self.workers, CHUNK_REPLICATIONS // self.replications, 1)
         out: list[T] = []
         for i in range(0, len(scenarios), size):
-            chunk = scenarios[i:i + size]
-            tables = run_many([(s, self.seed) for s in chunk], replications=self.replications, workers=self.workers,
-                              progress=self.progress)
+            chunk = scenarios[i : i + size]
+            tables = run_many(
+                [(s, self.seed) for s in chunk],
+                replications=self.replications,
+                workers=self.workers,
+                progress=self.progress,
+            )
             out += [reduce(s, t) for s, t in zip(chunk, tables, strict=True)]
         return out
 
@@ -109,12 +120,20 @@ class Study:
 
     def meta(self, command: str, **extra: Any) -> dict[str, Any]:
         """What a results directory needs to say how it was made."""
-        return {"command": command, "scenario": str(self.path), "name": self.base.name, "seed": self.seed,
-                "replications": self.replications, "destination": self.target_label, **extra}
+        return {
+            "command": command,
+            "scenario": str(self.path),
+            "name": self.base.name,
+            "seed": self.seed,
+            "replications": self.replications,
+            "destination": self.target_label,
+            **extra,
+        }
 
 
-def write_results(out: Path, study: Study, frames: Mapping[str, pd.DataFrame], meta: Mapping[str, Any],
-                  plot: Callable[[Path], Any]) -> Path:
+def write_results(
+    out: Path, study: Study, frames: Mapping[str, pd.DataFrame], meta: Mapping[str, Any], plot: Callable[[Path], Any]
+) -> Path:
     """A new results directory (atomic, never overwriting): the base scenario resolved, tables, metadata, plot."""
     with staged(out) as tmp:
         write_resolved(tmp, study.base)
@@ -132,8 +151,9 @@ def pick_destination(scenario: Scenario, option: str | None) -> str | None:
         return None
     if option is not None:
         if option not in destinations:
-            raise ScenarioError(f"no flow goes to {option!r} (destinations: {', '.join(sorted(destinations))})",
-                                key="--destination")
+            raise ScenarioError(
+                f"no flow goes to {option!r} (destinations: {', '.join(sorted(destinations))})", key="--destination"
+            )
         return option
     for band in scenario.published:
         if band.destination in destinations:
@@ -165,9 +185,9 @@ def kpis(scenario: Scenario, tables: Tables, destination: str | None, replicatio
     }
 
 
-
 def format_table(frame: pd.DataFrame, columns: Sequence[str] | None = None) -> str:
     """A result table for the terminal (two decimals; two significant digits for small figures such as per-cost)."""
     view = frame[list(columns)] if columns is not None else frame
-    return view.to_string(index=False, float_format=lambda v: f"{v:.2f}" if abs(v) >= 0.1 or v == 0 else f"{v:.2g}",
-                          max_colwidth=64)
+    return view.to_string(
+        index=False, float_format=lambda v: f"{v:.2f}" if abs(v) >= 0.1 or v == 0 else f"{v:.2g}", max_colwidth=64
+    )

@@ -27,8 +27,7 @@ def packages(study: Study, names: Sequence[str] | None = None) -> dict[str, dict
         raise ScenarioError("the scenario lists no interventions", key="interventions", file=str(study.path))
     for name in names or ():
         if name not in listed:
-            raise ScenarioError(f"unknown intervention (listed: {', '.join(listed)})", key=name,
-                                file="--interventions")
+            raise ScenarioError(f"unknown intervention (listed: {', '.join(listed)})", key=name, file="--interventions")
     return {n: dict(listed[n].set) for n in (names or listed)}
 
 
@@ -46,12 +45,14 @@ def intervention_scenario(study: Study, name: str, changes: dict[str, Any]) -> S
 
 def _reduce(study: Study) -> Callable[[Scenario, Tables], tuple[dict[str, float], pd.DataFrame]]:
     """KPIs plus p50 and p90 per replication (for paired differences on common random numbers)."""
+
     def reduce(scenario: Scenario, tables: Tables) -> tuple[dict[str, float], pd.DataFrame]:
         m = analysis.measured(tables["containers"])
         if study.destination is not None:
             m = m[m["destination"].eq(study.destination)]
         per_rep = m.groupby("replication")["transit_days"]
         return study.kpis(scenario, tables), pd.DataFrame({50: per_rep.quantile(0.5), 90: per_rep.quantile(0.9)})
+
     return reduce
 
 
@@ -66,8 +67,13 @@ def rank(study: Study, names: Sequence[str] | None = None) -> pd.DataFrame:
     for name, (kpis, reps) in zip(variants, results, strict=True):
         cost, unit = _cost(study, list(chosen) if name == ALL_TOGETHER else [name])
         spec = study.base.interventions.get(name)
-        row: dict[str, Any] = {"intervention": name, "description": spec.description if spec else "",
-                               "cost": cost, "cost_unit": unit, **kpis}
+        row: dict[str, Any] = {
+            "intervention": name,
+            "description": spec.description if spec else "",
+            "cost": cost,
+            "cost_unit": unit,
+            **kpis,
+        }
         for q in (50, 90):
             row[f"saved_p{q}_days"] = base[f"p{q}_days"] - row[f"p{q}_days"]
             diff = (base_reps[q] - reps[q]).dropna().to_numpy()
@@ -78,8 +84,21 @@ def rank(study: Study, names: Sequence[str] | None = None) -> pd.DataFrame:
     table = pd.DataFrame(rows).sort_values(["saved_p50_days", "saved_p90_days"], ascending=False, kind="stable")
     base_row = {"intervention": "(base)", "description": "the scenario as given", **base}
     return pd.concat([pd.DataFrame([base_row]), table], ignore_index=True)[
-        ["intervention", "description", "cost", "cost_unit", *KPI_COLUMNS, "saved_p50_days", "saved_p50_ci_low",
-         "saved_p50_ci_high", "saved_p90_days", "saved_p90_ci_low", "saved_p90_ci_high", "saved_p50_days_per_cost"]]
+        [
+            "intervention",
+            "description",
+            "cost",
+            "cost_unit",
+            *KPI_COLUMNS,
+            "saved_p50_days",
+            "saved_p50_ci_low",
+            "saved_p50_ci_high",
+            "saved_p90_days",
+            "saved_p90_ci_low",
+            "saved_p90_ci_high",
+            "saved_p50_days_per_cost",
+        ]
+    ]
 
 
 def _cost(study: Study, names: Sequence[str]) -> tuple[float, str]:
@@ -94,7 +113,13 @@ def _cost(study: Study, names: Sequence[str]) -> tuple[float, str]:
 def write_interventions(out: Path, study: Study, table: pd.DataFrame) -> Path:
     from corridor_sim.tuning.plots import intervention_bars
 
-    title = (f"{study.base.name}: days saved, to {study.target_label} "
-             f"({study.replications} replications, seed {study.seed})")
-    return write_results(out, study, {"interventions": table}, study.meta("interventions"),
-                         lambda d: intervention_bars(table, title, d / "interventions.png"))
+    title = (
+        f"{study.base.name}: days saved, to {study.target_label} ({study.replications} replications, seed {study.seed})"
+    )
+    return write_results(
+        out,
+        study,
+        {"interventions": table},
+        study.meta("interventions"),
+        lambda d: intervention_bars(table, title, d / "interventions.png"),
+    )

@@ -23,8 +23,11 @@ from corridor_sim.loader import apply_sets
 from corridor_sim.units import DISTANCE_UNITS, DURATION_UNITS, SPEED_UNITS
 
 _NUMBER = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*([a-zA-Z/]*)\s*$")
-_KIND = {**{u: "duration" for u in DURATION_UNITS}, **{u: "distance" for u in DISTANCE_UNITS},
-         **{u: "speed" for u in SPEED_UNITS}}
+_KIND = {
+    **{u: "duration" for u in DURATION_UNITS},
+    **{u: "distance" for u in DISTANCE_UNITS},
+    **{u: "speed" for u in SPEED_UNITS},
+}
 _FACTOR = {**DURATION_UNITS, **DISTANCE_UNITS, **SPEED_UNITS}
 _DIST_QUANTITIES = ("value", "low", "mode", "high", "mean", "sd")
 # Numeric network fields that are geography or phase rather than a lever: left out of the default sensitivity set.
@@ -212,8 +215,9 @@ def parse_range(spec: str, flag: str = "--param") -> tuple[str, Quantity, Quanti
     if not sep or lo is None or hi is None:
         raise ScenarioError(f"expected a range LO..HI such as 24h..96h, got {text!r}", key=key, file=flag)
     if lo.unit != hi.unit:
-        raise ScenarioError(f"both ends need the same unit, got {lo.unit or 'none'} and {hi.unit or 'none'}",
-                            key=key, file=flag)
+        raise ScenarioError(
+            f"both ends need the same unit, got {lo.unit or 'none'} and {hi.unit or 'none'}", key=key, file=flag
+        )
     if not lo.number < hi.number:
         raise ScenarioError(f"low must be below high in {text!r}", key=key, file=flag)
     return key, lo, hi
@@ -234,8 +238,11 @@ def parse_factor(text: str, flag: str) -> float:
 def numeric_parameters(raw: Mapping[str, Any]) -> list[str]:
     """Key paths of every numeric node, segment and rolling-stock parameter (a distribution counts as one)."""
     network = unwrap(raw.get("network") or {})
-    return [key for section in ("nodes", "segments", "rolling_stock")
-            for key in _numeric_leaves(unwrap(network.get(section) or {}), f"network.{section}")]
+    return [
+        key
+        for section in ("nodes", "segments", "rolling_stock")
+        for key in _numeric_leaves(unwrap(network.get(section) or {}), f"network.{section}")
+    ]
 
 
 def _numeric_leaves(value: Any, path: str) -> Iterator[str]:

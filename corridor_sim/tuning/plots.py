@@ -77,9 +77,11 @@ def tornado(table: pd.DataFrame, title: str, path: Path, top: int = 25) -> Path:
         ax.barh(y + 0.2, t[f"d{q}_high"].fillna(0), height=0.4, color="C1", label="parameter high")
         ax.axvline(0, color="k", lw=0.8)
         ax.set_xlabel(f"change of {q} transit from base {t[f'{q}_base'].iloc[0]:.1f} d (days)")
-    axes[0].set_yticks(y, [f"{p}  [{_short(lo)} / {_short(hi)}]" for p, lo, hi in zip(t["parameter"], t["low"],
-                                                                                      t["high"], strict=True)],
-                       fontsize=7)
+    axes[0].set_yticks(
+        y,
+        [f"{p}  [{_short(lo)} / {_short(hi)}]" for p, lo, hi in zip(t["parameter"], t["low"], t["high"], strict=True)],
+        fontsize=7,
+    )
     axes[1].legend(fontsize=8)
     fig.suptitle(title, fontsize=9)
     return _save(fig, path)
@@ -89,8 +91,9 @@ def _short(text: str, width: int = 22) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def calibration_plot(table: pd.DataFrame, keys: Sequence[str], targets: Mapping[str, float], title: str,
-                     path: Path) -> Path:
+def calibration_plot(
+    table: pd.DataFrame, keys: Sequence[str], targets: Mapping[str, float], title: str, path: Path
+) -> Path:
     """Each targeted KPI at every evaluated point against the first parameter, target line, best point marked."""
     fig, axes = plt.subplots(1, len(targets), figsize=(6 * len(targets), 4.5), squeeze=False, constrained_layout=True)
     x = _numeric(table[keys[0]])
@@ -114,10 +117,19 @@ def intervention_bars(table: pd.DataFrame, title: str, path: Path) -> Path:
     fig, ax = plt.subplots(figsize=(10, 0.5 * len(t) + 2), constrained_layout=True)
     for off, q, color in ((-0.2, "p50", "C0"), (0.2, "p90", "C1")):
         err = np.array([t[f"saved_{q}_days"] - t[f"saved_{q}_ci_low"], t[f"saved_{q}_ci_high"] - t[f"saved_{q}_days"]])
-        ax.barh(y + off, t[f"saved_{q}_days"], height=0.38, color=color, label=f"days saved at {q}",
-                xerr=np.nan_to_num(err), capsize=2)
-    labels = [f"{n}" + (f"  ({c:g} {u})" if pd.notna(c) else "") for n, c, u in zip(t["intervention"], t["cost"],
-                                                                                    t["cost_unit"], strict=True)]
+        ax.barh(
+            y + off,
+            t[f"saved_{q}_days"],
+            height=0.38,
+            color=color,
+            label=f"days saved at {q}",
+            xerr=np.nan_to_num(err),
+            capsize=2,
+        )
+    labels = [
+        f"{n}" + (f"  ({c:g} {u})" if pd.notna(c) else "")
+        for n, c, u in zip(t["intervention"], t["cost"], t["cost_unit"], strict=True)
+    ]
     ax.set_yticks(y, labels, fontsize=8)
     ax.axvline(0, color="k", lw=0.8)
     ax.set_xlabel("days saved against the base scenario")
@@ -139,8 +151,14 @@ def capacity_plot(curve: pd.DataFrame, title: str, path: Path) -> Path:
         ax2.scatter(sat["demand_multiplier"], sat["carried_teu_per_day"], marker="x", s=90, color="k", zorder=3)
         if len(sat):
             first = sat.iloc[0]
-            ax2.annotate(f"binds: {first['binding']}", (first["demand_multiplier"], first["carried_teu_per_day"]),
-                         textcoords="offset points", xytext=(5, -14 - 10 * k), fontsize=8, color=color)
+            ax2.annotate(
+                f"binds: {first['binding']}",
+                (first["demand_multiplier"], first["carried_teu_per_day"]),
+                textcoords="offset points",
+                xytext=(5, -14 - 10 * k),
+                fontsize=8,
+                color=color,
+            )
     offered = curve.groupby("demand_multiplier")["offered_teu_per_day"].mean()
     ax2.plot(offered.index, offered.to_numpy(), ":", color="0.4", label="offered")
     ax.set_ylabel("transit time (days)")

@@ -61,16 +61,21 @@ def sensitivity(study: Study, keys: Sequence[str] | None, delta: float) -> pd.Da
     found = {(k, side): (new, r) for (k, side, new, _), r in zip(variants, results, strict=True)}
     rows = []
     for key in keys:
-        row: dict[str, Any] = {"parameter": key, "base": describe(get_value(study.raw, key)),
-                               "p50_base": base["p50_days"], "p90_base": base["p90_days"]}
+        row: dict[str, Any] = {
+            "parameter": key,
+            "base": describe(get_value(study.raw, key)),
+            "p50_base": base["p50_days"],
+            "p90_base": base["p90_days"],
+        }
         for side in ("low", "high"):
             new, k = found.get((key, side), (None, {}))
             row[side] = describe(new) if new is not None else notes.get((key, side), "")
             for q in ("p50", "p90"):
                 row[f"{q}_{side}"] = k.get(f"{q}_days", np.nan)
                 row[f"d{q}_{side}"] = row[f"{q}_{side}"] - base[f"{q}_days"]
-        row["swing_days"] = np.nanmax([abs(row["dp50_low"]), abs(row["dp50_high"]), abs(row["dp90_low"]),
-                                       abs(row["dp90_high"]), 0.0])
+        row["swing_days"] = np.nanmax(
+            [abs(row["dp50_low"]), abs(row["dp50_high"]), abs(row["dp90_low"]), abs(row["dp90_high"]), 0.0]
+        )
         rows.append(row)
     return pd.DataFrame(rows).sort_values("swing_days", ascending=False, kind="stable").reset_index(drop=True)
 
@@ -78,7 +83,14 @@ def sensitivity(study: Study, keys: Sequence[str] | None, delta: float) -> pd.Da
 def write_sensitivity(out: Path, study: Study, table: pd.DataFrame, delta: float) -> Path:
     from corridor_sim.tuning.plots import tornado
 
-    title = (f"{study.base.name}: ±{delta:.0%} one at a time, to {study.target_label} "
-             f"({study.replications} replications, seed {study.seed})")
-    return write_results(out, study, {"sensitivity": table}, study.meta("sensitivity", delta=delta),
-                         lambda d: tornado(table, title, d / "tornado.png"))
+    title = (
+        f"{study.base.name}: ±{delta:.0%} one at a time, to {study.target_label} "
+        f"({study.replications} replications, seed {study.seed})"
+    )
+    return write_results(
+        out,
+        study,
+        {"sensitivity": table},
+        study.meta("sensitivity", delta=delta),
+        lambda d: tornado(table, title, d / "tornado.png"),
+    )

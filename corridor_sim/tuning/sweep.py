@@ -18,8 +18,9 @@ def grid(params: Sequence[tuple[str, list[Any]]]) -> list[dict[str, Any]]:
     """Every combination of the values, first parameter varying slowest."""
     keys = [k for k, _ in params]
     if len(set(keys)) != len(keys):
-        raise ScenarioError("a parameter is given twice", key=next(k for k in keys if keys.count(k) > 1),
-                            file="--param")
+        raise ScenarioError(
+            "a parameter is given twice", key=next(k for k in keys if keys.count(k) > 1), file="--param"
+        )
     return [dict(zip(keys, point, strict=True)) for point in itertools.product(*(v for _, v in params))]
 
 
@@ -37,5 +38,10 @@ def write_sweep(out: Path, study: Study, params: Sequence[tuple[str, list[Any]]]
 
     keys = [k for k, _ in params]
     title = f"{study.base.name}: sweep ({study.replications} replications, seed {study.seed}, to {study.target_label})"
-    return write_results(out, study, {"sweep": table}, study.meta("sweep", params=keys),
-                         lambda d: sweep_plot(table, keys, title, d / "sweep.png"))
+    return write_results(
+        out,
+        study,
+        {"sweep": table},
+        study.meta("sweep", params=keys),
+        lambda d: sweep_plot(table, keys, title, d / "sweep.png"),
+    )
