@@ -47,7 +47,7 @@ def bootstrap_percentiles(
     Every percentile is read off the same resamples in one search (sorting and searching per percentile was most of
     a run's summary).
     """
-    groups = [np.sort(g.to_numpy()) for _, g in frame.groupby("replication")["transit_days"]]
+    groups = [np.sort(g.to_numpy()) for _, g in frame.groupby("replication", observed=True)["transit_days"]]
     k = len(groups)
     if k < 2:
         return [(float("nan"), float("nan"))] * len(qs)
@@ -91,7 +91,7 @@ def _stats(frame: pd.DataFrame, with_ci: bool) -> dict[str, float]:
     for q in PERCENTILES:
         out[f"p{q}"] = float(np.percentile(days, q))
     if with_ci:
-        means = frame.groupby("replication")["transit_days"].mean().to_numpy()
+        means = frame.groupby("replication", observed=True)["transit_days"].mean().to_numpy()
         out["mean_ci_low"], out["mean_ci_high"] = t_interval(means)
         for q, (low, high) in zip(CI_PERCENTILES, bootstrap_percentiles(frame, CI_PERCENTILES), strict=True):
             out[f"p{q}_ci_low"], out[f"p{q}_ci_high"] = low, high
@@ -102,7 +102,7 @@ def transit_summary(containers: pd.DataFrame, with_ci: bool = True) -> dict[str,
     """Transit-day statistics overall and per destination."""
     m = measured(containers)
     out = {ALL: _stats(m, with_ci)}
-    for dest, frame in m.groupby("destination"):
+    for dest, frame in m.groupby("destination", observed=True):
         out[str(dest)] = _stats(frame, with_ci)
     return out
 
@@ -122,9 +122,9 @@ def counts(containers: pd.DataFrame) -> dict[str, int]:
 def section_means(sections: pd.DataFrame, by_state: bool = False) -> pd.DataFrame:
     """Mean days per container in each section, per destination (averaged over replications)."""
     keys = ["destination", "section", *(["state"] if by_state else [])]
-    per_rep = sections.groupby(["replication", *keys], as_index=False)["days"].sum()
+    per_rep = sections.groupby(["replication", *keys], as_index=False, observed=True)["days"].sum()
     reps = sections["replication"].nunique() or 1
-    return per_rep.groupby(keys, as_index=False)["days"].sum().assign(days=lambda d: d["days"] / reps)
+    return per_rep.groupby(keys, as_index=False, observed=True)["days"].sum().assign(days=lambda d: d["days"] / reps)
 
 
 def throughput_teu_per_day(
@@ -141,6 +141,6 @@ def throughput_teu_per_day(
     reps = max(containers["replication"].nunique(), 1)
     per = teu_per_container / reps / (end - start)
     out = {ALL: len(done) * per}
-    for dest, frame in done.groupby("destination"):
+    for dest, frame in done.groupby("destination", observed=True):
         out[str(dest)] = len(frame) * per
     return out

@@ -49,8 +49,8 @@ def _per_replication(containers: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame({"mean": g.mean(), "p50": g.quantile(0.5), "p90": g.quantile(0.9)}).reset_index()
 
     # grouped apart and joined after: the row tables, not a copy of every container relabelled "(all)"
-    overall = stats(m.groupby("replication")["transit_days"]).assign(destination=analysis.ALL)
-    each = stats(m.groupby(["destination", "replication"])["transit_days"])
+    overall = stats(m.groupby("replication", observed=True)["transit_days"]).assign(destination=analysis.ALL)
+    each = stats(m.groupby(["destination", "replication"], observed=True)["transit_days"])
     each["destination"] = each["destination"].astype(str)
     both = pd.concat([overall, each], ignore_index=True)[["destination", "replication", "mean", "p50", "p90"]]
     return both.sort_values(["destination", "replication"], ignore_index=True)
@@ -89,7 +89,7 @@ def paired_differences(reference: str, per_rep: dict[str, pd.DataFrame]) -> pd.D
         if name == reference:
             continue
         joined = frame.set_index(["destination", "replication"]).join(ref, rsuffix="_ref", how="inner")
-        for dest, g in joined.groupby(level="destination"):
+        for dest, g in joined.groupby(level="destination", observed=True):
             for metric in METRICS:
                 diff = (g[metric] - g[f"{metric}_ref"]).to_numpy()
                 low, high = analysis.t_interval(diff)
@@ -158,7 +158,7 @@ def _busiest_destination(table: pd.DataFrame) -> str | None:
     rows = table[table["destination"].ne(analysis.ALL)]
     if rows.empty:
         return None
-    return str(rows.groupby("destination")["containers_delivered"].sum().idxmax())
+    return str(rows.groupby("destination", observed=True)["containers_delivered"].sum().idxmax())
 
 
 def format_table(table: pd.DataFrame) -> str:
@@ -198,7 +198,7 @@ def write_comparison(
     plots.compare_distributions(containers, bands, dest, directory / "transit_compare.png")
     means = result.section_means[result.section_means["destination"].eq(dest)]
     plots.section_bars(
-        means.groupby(["scenario", "section", "state"], as_index=False, sort=False)["days"].sum(),
+        means.groupby(["scenario", "section", "state"], as_index=False, sort=False, observed=True)["days"].sum(),
         directory / "sections_compare.png",
         title=f"Where the days go (to {dest})",
     )

@@ -56,7 +56,7 @@ def _tolerance(tables: Mapping[str, pd.DataFrame], horizon_days: float | None) -
 
 def _containers(c: pd.DataFrame, tol: float, horizon: float | None) -> list[str]:
     out: list[str] = []
-    for rep, g in c.groupby("replication"):
+    for rep, g in c.groupby("replication", observed=True):
         ids = np.sort(g["container_id"].to_numpy())
         if len(ids) and not np.array_equal(ids, np.arange(len(ids))):
             dup = g.loc[g["container_id"].duplicated(), "container_id"]
@@ -120,7 +120,9 @@ def _tracks(t: pd.DataFrame, c: pd.DataFrame | None, tol: float) -> list[str]:
             f"(e.g. {rows['location'].iloc[0]} {rows['state'].iloc[0]} from day {rows['start_day'].iloc[0]:g})"
         )
     if c is not None and len(s):
-        span = s.groupby(["replication", "container_id"]).agg(first=("start_day", "min"), last=("end_day", "max"))
+        span = s.groupby(["replication", "container_id"], observed=True).agg(
+            first=("start_day", "min"), last=("end_day", "max")
+        )
         life = c.set_index(["replication", "container_id"])[["start_day", "end_day"]]
         j = span.join(life, how="left")
         unknown = j["start_day"].isna()
@@ -166,10 +168,10 @@ def _sea_conservation(c: pd.DataFrame, s: pd.DataFrame, routes: pd.DataFrame) ->
     """Delivered containers through a sea leg ≤ containers carried on it ≤ containers created on flows through it."""
     out: list[str] = []
     sea = routes[routes["kind"].eq("segment") & routes["mode"].isin(["ferry", "sea"])]
-    for seg, flows in sea.groupby("location")["flow"]:
+    for seg, flows in sea.groupby("location", observed=True)["flow"]:
         through = c[c["flow"].isin(set(flows))]
-        carried = s[s["segment"].eq(seg)].groupby("replication")["containers"].sum()
-        for rep, g in through.groupby("replication"):
+        carried = s[s["segment"].eq(seg)].groupby("replication", observed=True)["containers"].sum()
+        for rep, g in through.groupby("replication", observed=True):
             lo, hi, n = int(g["status"].eq("delivered").sum()), len(g), int(carried.get(rep, 0))
             if not lo <= n <= hi:
                 out.append(
@@ -190,7 +192,7 @@ def _scenario_checks(tables: Mapping[str, pd.DataFrame], scenario: Scenario) -> 
     if t is not None and len(t) and sizes and headway_lines:
         # with a headway two trains never share a departure time, so a shared travel interval is one train
         moving = t[t["state"].eq("travel") & t["location"].isin(headway_lines)]
-        loads = moving.groupby(["replication", "location", "start_day", "end_day"]).size()
+        loads = moving.groupby(["replication", "location", "start_day", "end_day"], observed=True).size()
         if len(loads) and loads.max() > max(sizes):
             where = loads.idxmax()
             out.append(
@@ -199,7 +201,7 @@ def _scenario_checks(tables: Mapping[str, pd.DataFrame], scenario: Scenario) -> 
             )
     s = tables.get("sailings")
     if s is not None and len(s):
-        for seg_id, g in s.groupby("segment"):
+        for seg_id, g in s.groupby("segment", observed=True):
             seg = net.segments.get(str(seg_id))
             if seg is None or not seg.vessels:
                 out.append(f"sailings: segment {seg_id!r} is not a sea leg of the scenario")
@@ -247,9 +249,11 @@ def find_violations(
         out += _sea_conservation(c, s, tables["routes"])
     if c is not None and tables.get("sections") is not None and len(tables["sections"]):
         counted = (
-            c[c["status"].eq("delivered") & c["measured"].astype(bool)].groupby(["replication", "destination"]).size()
+            c[c["status"].eq("delivered") & c["measured"].astype(bool)]
+            .groupby(["replication", "destination"], observed=True)
+            .size()
         )
-        sec = tables["sections"].groupby(["replication", "destination"])["containers"].first()
+        sec = tables["sections"].groupby(["replication", "destination"], observed=True)["containers"].first()
         wrong = sec.index[sec.to_numpy() != counted.reindex(sec.index, fill_value=0).to_numpy()]
         if len(wrong):
             out.append(f"sections: container counts disagree with containers for {list(wrong)[:3]}")

@@ -347,12 +347,12 @@ def compare_distributions(
 
 def _stacked_sections(ax: plt.Axes, means: pd.DataFrame, bar: str, routes: pd.DataFrame | None) -> list[Patch]:
     """Horizontal bars (one per value of `bar`), sections left to right in corridor order, states shaded."""
-    totals = means.groupby([bar, "section", "state"], as_index=False, sort=False)["days"].sum()
+    totals = means.groupby([bar, "section", "state"], as_index=False, sort=False, observed=True)["days"].sum()
     order = section_order(totals["section"], routes)
     colours = section_colours(order)
     bars = list(dict.fromkeys(totals[bar].astype(str)))
     states = [s for s in STATE_STYLE if s in set(totals["state"])]
-    grand = totals.groupby(totals[bar].astype(str))["days"].sum()
+    grand = totals.groupby(totals[bar].astype(str), observed=True)["days"].sum()
     for i, name in enumerate(bars):
         y = len(bars) - 1 - i
         left = 0.0
@@ -423,7 +423,7 @@ def section_breakdown(sections: pd.DataFrame, routes: pd.DataFrame | None, title
     """One run's days per section, one bar per destination (means over replications)."""
     reps = max(sections["replication"].nunique(), 1)
     means = (
-        sections.groupby(["destination", "section", "state"], as_index=False)["days"]
+        sections.groupby(["destination", "section", "state"], as_index=False, observed=True)["days"]
         .sum()
         .assign(days=lambda d: d["days"] / reps, destination=lambda d: "to " + d["destination"].astype(str))
     )
@@ -443,8 +443,8 @@ def section_breakdown(sections: pd.DataFrame, routes: pd.DataFrame | None, title
 
 def axis_flow(tracks: pd.DataFrame, routes: pd.DataFrame) -> str:
     """The flow a time-distance chart is drawn along: the one whose sampled containers cover the most km."""
-    sampled = tracks.groupby("flow")["container_id"].nunique() if len(tracks) else pd.Series(dtype=float)
-    km = routes.groupby("flow")["km_end"].max()
+    sampled = tracks.groupby("flow", observed=True)["container_id"].nunique() if len(tracks) else pd.Series(dtype=float)
+    km = routes.groupby("flow", observed=True)["km_end"].max()
     return str(max(km.index, key=lambda f: (float(sampled.get(f, 0)) * float(km[f]), float(km[f]))))
 
 
@@ -513,7 +513,7 @@ def time_distance(tracks: pd.DataFrame, routes: pd.DataFrame, title: str, path: 
         y0, y1 = positions[str(r.location)]
         lo, hi = spans.get(str(r.section), (y0, y1))
         spans[str(r.section)] = (min(lo, y0), max(hi, y1))
-    mine = tr[own].groupby("container_id")
+    mine = tr[own].groupby("container_id", observed=True)
     first_day = float(tr["start_day"].min())
     typical = float((mine["end_day"].max() - mine["start_day"].min()).median()) if own.any() else 10.0
     zoom = (first_day, first_day + max(1.5 * typical, 10.0))
@@ -591,11 +591,11 @@ def waiting_estimate(tracks: pd.DataFrame, containers: pd.DataFrame, days: np.nd
     if tracks.empty:
         return pd.DataFrame(columns=["replication", "day", "location", "value"])
     waiting = tracks[tracks["state"].astype(str).map(STATES).eq("waiting")]
-    delivered = measured(containers).groupby("replication").size()
+    delivered = measured(containers).groupby("replication", observed=True).size()
     frames = []
-    for rep, g in waiting.groupby("replication"):
+    for rep, g in waiting.groupby("replication", observed=True):
         weight = delivered.get(rep, 0) / tracks.loc[tracks["replication"].eq(rep), "container_id"].nunique()
-        for loc, h in g.groupby("location"):
+        for loc, h in g.groupby("location", observed=True):
             inside = np.searchsorted(np.sort(h["start_day"].to_numpy()), days, side="right") - np.searchsorted(
                 np.sort(h["end_day"].to_numpy()), days, side="right"
             )
@@ -612,9 +612,9 @@ def waiting_estimate(tracks: pd.DataFrame, containers: pd.DataFrame, days: np.nd
 def _series(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """Per location: mean, min and max over replications at each sampled day; places that never had any omitted."""
     out = {}
-    for loc, g in frame.groupby(frame["location"].astype(str)):
+    for loc, g in frame.groupby(frame["location"].astype(str), observed=True):
         if g["value"].max() > 0:
-            by_day = g.groupby("day")["value"]
+            by_day = g.groupby("day", observed=True)["value"]
             out[loc] = pd.DataFrame({"mean": by_day.mean(), "lo": by_day.min(), "hi": by_day.max()})
     return out
 
@@ -749,7 +749,7 @@ def utilisation(
             trend = s.set_index("depart_day")["load"].rolling(20, min_periods=1, center=True).mean()
             ax_t.plot(trend.index, trend.to_numpy(), color=seg_colour[seg], linewidth=1.8, label=f"{seg}")
         measured_sail = sail[sail["depart_day"] >= warmup_day]
-        g = measured_sail.groupby(measured_sail["segment"].astype(str))
+        g = measured_sail.groupby(measured_sail["segment"].astype(str), observed=True)
         util = 100 * g["containers"].sum() / g["capacity_containers"].sum()
         reps = max(sailings["replication"].nunique(), 1)
         window = max(float(sailings["depart_day"].max()) - warmup_day, 1.0)
@@ -784,7 +784,7 @@ def utilisation(
     ax_v.set_xlabel("mean load (% of capacity)")
     ax_v.set_title("Vessel utilisation\n(after warm-up)", loc="left")
     after = occupancy[occupancy["day"] >= warmup_day]
-    busy = after[after["metric"].eq("busy_servers")].groupby("location")["value"].mean()
+    busy = after[after["metric"].eq("busy_servers")].groupby("location", observed=True)["value"].mean()
     if len(busy):
         nodes = [n for n in busy.index if servers.get(str(n))]
         share = pd.Series({n: 100 * busy[n] / servers[str(n)] for n in nodes}) if nodes else busy
@@ -799,7 +799,9 @@ def utilisation(
     else:
         _empty(ax_h, "no handling servers")
     ax_h.set_title("Handling utilisation by node (red ≥ 85%, amber ≥ 60%)", loc="left")
-    waiting = after[after["metric"].eq("waiting_trains")].groupby("location")["value"].mean().sort_values()
+    waiting = (
+        after[after["metric"].eq("waiting_trains")].groupby("location", observed=True)["value"].mean().sort_values()
+    )
     if len(waiting) and waiting.max() > 0:
         ax_l.barh(waiting.index.astype(str), waiting.to_numpy(), color="#8e44ad", alpha=0.8)
         ax_l.set_xlabel("mean trains waiting")
@@ -821,10 +823,12 @@ def waiting_by_location(tracks: pd.DataFrame, routes: pd.DataFrame) -> pd.Series
         return pd.Series(dtype=float)
     cls = tracks["state"].astype(str).map(STATES).fillna("waiting")
     wait = tracks[cls.eq("waiting")]
-    total = (wait["end_day"] - wait["start_day"]).groupby(wait["location"].astype(str)).sum()
-    sampled = tracks.groupby("flow")[["replication", "container_id"]].apply(lambda g: len(g.drop_duplicates()))
+    total = (wait["end_day"] - wait["start_day"]).groupby(wait["location"].astype(str), observed=True).sum()
+    sampled = tracks.groupby("flow", observed=True)[["replication", "container_id"]].apply(
+        lambda g: len(g.drop_duplicates())
+    )
     passing: dict[str, int] = {}
-    for flow, rows in routes.groupby("flow"):
+    for flow, rows in routes.groupby("flow", observed=True):
         for loc in rows["location"].astype(str):
             passing[loc] = passing.get(loc, 0) + int(sampled.get(flow, 0))
     return pd.Series({loc: total.get(loc, 0.0) / n for loc, n in passing.items() if n})
@@ -849,7 +853,7 @@ def corridor_map(
     coords = {str(r.location): (float(r.lon), float(r.lat)) for r in nodes.itertuples()}
     waits = waiting_by_location(tracks, routes)
     legs = []
-    for _, rows in routes.sort_values(["flow", "seq"]).groupby("flow"):
+    for _, rows in routes.sort_values(["flow", "seq"]).groupby("flow", observed=True):
         rows = rows.reset_index(drop=True)
         for i in range(1, len(rows) - 1):
             r = rows.loc[i]
@@ -924,7 +928,7 @@ def corridor_map(
                 )
             )
     queue = occupancy[(occupancy["metric"].eq("queue_trains")) & (occupancy["day"] >= warmup_day)]
-    mean_queue = queue.groupby(queue["location"].astype(str))["value"].mean()
+    mean_queue = queue.groupby(queue["location"].astype(str), observed=True)["value"].mean()
     largest = float(mean_queue.max()) if len(mean_queue) else 0.0
     qmax = max(largest, 1.0)
     sections = section_order(nodes["section"].astype(str), routes)

@@ -139,7 +139,7 @@ def section_table(run: Path) -> pd.DataFrame:
         return sections
     means = analysis.section_means(sections, by_state=True)
     wide = means.pivot_table(
-        index="section", columns=["destination", "state"], values="days", aggfunc="sum", fill_value=0.0
+        index="section", columns=["destination", "state"], values="days", aggfunc="sum", fill_value=0.0, observed=True
     )
     order = plots.section_order(wide.index, plots.read_table(run, "routes"))
     wide = wide.reindex(order)

@@ -240,11 +240,11 @@ def test_sections_decompose_the_mean_transit(busy_run) -> None:
     sections = tables["sections"]
     assert set(sections.state) <= {"moving", "handling", "waiting"}
     assert set(sections.destination) == {"z", "y"}
-    for destination, sec in sections.groupby("destination"):
+    for destination, sec in sections.groupby("destination", observed=True):
         done = c[c.measured & c.status.eq("delivered") & c.destination.eq(destination)]
         assert (sec.containers == len(done)).all()
         assert sec.days.sum() == pytest.approx(done.transit_days.mean(), rel=1e-9)
-        by_state = sec.groupby("state").days.sum()
+        by_state = sec.groupby("state", observed=True).days.sum()
         for state in ("moving", "handling", "waiting"):
             assert by_state[state] == pytest.approx(done[f"{state}_days"].mean(), rel=1e-9)
 
@@ -257,7 +257,7 @@ def test_containers_follow_their_routes(busy_run) -> None:
     order = np.lexsort((st["t0"][moving], st["cid"][moving]))
     names = np.array(m.rec.locations, dtype=object)
     legs = pd.DataFrame({"cid": st["cid"][moving][order], "loc": names[st["loc"][moving][order]]})
-    taken = legs.groupby("cid")["loc"].agg(tuple)
+    taken = legs.groupby("cid", observed=True)["loc"].agg(tuple)
     c = tables["containers"]
     done = c[c.status.eq("delivered")].set_index("container_id")
     expected = done.flow.map({r.flow: r.segments for r in m.routes})

@@ -149,7 +149,7 @@ def test_port_closed_for_the_whole_run() -> None:
     # is queued, bar the one holding the server while it waits for the gate
     queue = tables["occupancy"].query("location == 'p' and metric == 'queue_trains'").sort_values("day")
     last_day = queue["day"].iloc[-1]
-    starts = c.groupby(c["container_id"] // 50)["start_day"].first()
+    starts = c.groupby(c["container_id"] // 50, observed=True)["start_day"].first()
     arrived_for_sure = int((starts < last_day - 1.5).sum())
     assert arrived_for_sure - 1 <= queue["value"].iloc[-1] <= len(starts) - 1
     assert arrived_for_sure > 20
@@ -182,7 +182,7 @@ def test_five_year_horizon_keeps_the_calendar_and_the_counts() -> None:
     scenario, tables, elapsed = _simulate(raw)
     c = tables["containers"]
     trains = c["container_id"].to_numpy() // 50
-    starts = c.groupby(trains)["start_day"].first()
+    starts = c.groupby(trains, observed=True)["start_day"].first()
     # Poisson count over the non-July days of the whole run (demand continues through the cooldown): mean 2/week,
     # within 5 standard deviations
     start = dt.date(2023, 1, 1)

@@ -23,7 +23,7 @@ def test_stock_in_use_and_waiting_trains_follow_the_hand_computed_cycle() -> Non
     raw = scenario_dict(nodes, segments, flows, duration="40d", monitor_interval="1h")
     raw["network"]["rolling_stock"] = {"pool": {"segments": ["oz"], "sets": 1, "return_time": "20h"}}
     occ = run(raw)["occupancy"]
-    pool = occ[occ["location"].eq("pool")].pivot_table(index="day", columns="metric", values="value")
+    pool = occ[occ["location"].eq("pool")].pivot_table(index="day", columns="metric", values="value", observed=True)
     assert set(pool.columns) == {"stock_in_use", "waiting_trains"}
     late = pool[pool.index >= 5]
     assert (late["stock_in_use"] == 1).all()

@@ -93,7 +93,7 @@ def test_transit_distribution_legend_matches_the_containers(drawn, tables) -> No
     ax_h, ax_e, ax_b = fig.axes
     m = _measured(tables["containers"])
     labels = [t.get_text() for t in ax_h.get_legend().get_texts()]
-    for dest, days in m.groupby("destination")["transit_days"]:
+    for dest, days in m.groupby("destination", observed=True)["transit_days"]:
         assert (
             f"to {dest}: median {np.median(days):.1f} d, p90 {np.percentile(days, 90):.1f} d (n={len(days)})" in labels
         )
@@ -109,7 +109,7 @@ def test_section_breakdown_bars_add_up_to_the_section_means(drawn, tables) -> No
     ax = drawn[1]["sections"].axes[0]
     sections = tables["sections"]
     reps = sections["replication"].nunique()
-    expected = sections.groupby("destination")["days"].sum() / reps
+    expected = sections.groupby("destination", observed=True)["days"].sum() / reps
     rows = _bars_by_row(ax)
     labels = [t.get_text() for t in ax.get_yticklabels()]
     assert len(rows) == len(expected) == 2
@@ -143,7 +143,7 @@ def test_section_bars_one_bar_per_scenario_in_corridor_order(tables, tmp_path: P
     assert _top_down(ax) == ["baseline_2022", "target"]  # first scenario on top
     rows = _bars_by_row(ax)
     totals = sorted(sum(p.get_width() for p in ps) for ps in rows.values())
-    assert totals == pytest.approx(sorted(means.groupby("scenario")["days"].sum()))
+    assert totals == pytest.approx(sorted(means.groupby("scenario", observed=True)["days"].sum()))
     unknown = plots.section_colours(plots.section_order(means["section"]))["Ukraine detour"]
     target_row = rows[min(rows)]
     assert to_hex(target_row[-1].get_facecolor(), keep_alpha=False) == unknown  # unknown sections come last
@@ -190,7 +190,10 @@ def test_time_distance_draws_every_sampled_stage_on_the_busiest_route(drawn, tab
     fig = drawn[1]["time_distance"]
     tracks, routes = tables["tracks"], tables["routes"]
     rep0 = tracks[tracks["replication"].eq(tracks["replication"].min())]
-    container_km = rep0.groupby("flow")["container_id"].nunique() * routes.groupby("flow")["km_end"].max()
+    container_km = (
+        rep0.groupby("flow", observed=True)["container_id"].nunique()
+        * routes.groupby("flow", observed=True)["km_end"].max()
+    )
     flow = container_km.idxmax()
     ax = fig.axes[0]
     assert f"along flow {flow}" in ax.get_title(loc="left")
@@ -223,7 +226,7 @@ def test_occupancy_panels_and_means(drawn, tables) -> None:
     assert len(queue_ax.get_lines()) == sum(roles[n] in ("border", "port") for n in queued) > 0
     yard_ax = fig.axes[titles.index("containers in port yards waiting for a vessel")]
     aktau = occ.query("metric == 'yard_containers' and location == 'aktau' and day >= 15")  # warm-up 15d
-    expected_mean = aktau.groupby("day")["value"].mean().mean()
+    expected_mean = aktau.groupby("day", observed=True)["value"].mean().mean()
     assert f"aktau (mean {plots._num(expected_mean)})" in [t.get_text() for t in yard_ax.get_legend().get_texts()]
     assert fig.axes[-1].get_xlabel() == "simulated day"
 
@@ -255,14 +258,14 @@ def test_utilisation_bars(drawn, tables) -> None:
     titles = [ax.get_title(loc="left") for ax in fig.axes]
     vessels = fig.axes[titles.index("Vessel utilisation\n(after warm-up)")]
     sail = tables["sailings"].query("depart_day >= 15")
-    by_seg = sail.groupby("segment")
+    by_seg = sail.groupby("segment", observed=True)
     expected = (100 * by_seg["containers"].sum() / by_seg["capacity_containers"].sum()).sort_index()
     bars = [p for p in vessels.patches if isinstance(p, Rectangle)]
     lengths = {t.get_text(): p.get_width() for t, p in zip(vessels.get_yticklabels(), bars, strict=True)}
     assert pd.Series(lengths).sort_index().to_numpy() == pytest.approx(expected.to_numpy())
     handling = fig.axes[titles.index("Handling utilisation by node (red ≥ 85%, amber ≥ 60%)")]
     occ = tables["occupancy"].query("metric == 'busy_servers' and day >= 15")
-    busy = occ.groupby("location")["value"].mean()
+    busy = occ.groupby("location", observed=True)["value"].mean()
     widths = {t.get_text(): p.get_width() for t, p in zip(handling.get_yticklabels(), handling.patches, strict=True)}
     assert widths["dostyk"] == pytest.approx(100 * busy["dostyk"] / 1)
     assert set(widths) == set(busy.index)
@@ -278,7 +281,7 @@ def test_map_draws_nodes_and_legs(drawn, tables) -> None:
     segments = routes.query("kind == 'segment'")["location"].nunique()
     assert len(ax.get_lines()) == 2 * segments  # each leg: casing + coloured line
     occ = tables["occupancy"].query("metric == 'queue_trains' and day >= 15")
-    queue = occ.groupby("location")["value"].mean()
+    queue = occ.groupby("location", observed=True)["value"].mean()
     sizes = {(round(s.get_offsets()[0][0], 3)): s.get_sizes()[0] for s in scatters}
     lon = nodes.set_index("location")["lon"].round(3)
     assert sizes[lon[queue.idxmax()]] == max(sizes.values())  # the longest queue is the biggest node

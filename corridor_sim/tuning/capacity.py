@@ -71,8 +71,8 @@ def _level_and_growth(occ: pd.DataFrame, location: str, metric: str, w0: float, 
     if sel.empty:
         return 0.0, 0.0
     q = (w1 - w0) / 4
-    early = sel[sel["day"] < w0 + q].groupby("replication")["value"].mean()
-    late = sel[sel["day"] >= w1 - q].groupby("replication")["value"].mean()
+    early = sel[sel["day"] < w0 + q].groupby("replication", observed=True)["value"].mean()
+    late = sel[sel["day"] >= w1 - q].groupby("replication", observed=True)["value"].mean()
     return float(sel["value"].mean()), float((late - early).mean())
 
 
@@ -82,7 +82,7 @@ def _trains_into(scenario: Scenario, containers: pd.DataFrame) -> dict[str, floa
     Before a sea leg a train is as long as its flow's trains; after one, onward trains are formed to `train_size`.
     """
     net = scenario.network
-    started = containers[containers["measured"]].groupby("flow").size()
+    started = containers[containers["measured"]].groupby("flow", observed=True).size()
     reps = max(containers["replication"].nunique(), 1)
     out: dict[str, float] = {}
     for flow_id, route in build_network(scenario).routes.items():
@@ -239,7 +239,7 @@ def capacity(
 def migration(curve: pd.DataFrame) -> list[str]:
     """One line per stage: where it first saturates, what binds there and what saturates next as demand grows."""
     lines = []
-    for stage, g in curve.groupby("stage", sort=False):
+    for stage, g in curve.groupby("stage", sort=False, observed=True):
         sat = g[g["saturated"]]
         if len(sat):
             first = sat.iloc[0]

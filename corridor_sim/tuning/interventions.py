@@ -50,7 +50,7 @@ def _reduce(study: Study) -> Callable[[Scenario, Tables], tuple[dict[str, float]
         m = analysis.measured(tables["containers"])
         if study.destination is not None:
             m = m[m["destination"].eq(study.destination)]
-        per_rep = m.groupby("replication")["transit_days"]
+        per_rep = m.groupby("replication", observed=True)["transit_days"]
         return study.kpis(scenario, tables), pd.DataFrame({50: per_rep.quantile(0.5), 90: per_rep.quantile(0.9)})
 
     return reduce

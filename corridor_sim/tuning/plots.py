@@ -32,7 +32,7 @@ def _numeric(values: pd.Series) -> np.ndarray | None:
 def sweep_plot(table: pd.DataFrame, keys: Sequence[str], title: str, path: Path) -> Path:
     """One parameter: p50/p90/mean transit and throughput against it. Two: heat map of p50. More: points in order."""
     if len(keys) == 2:
-        pivot = table.pivot_table(index=keys[0], columns=keys[1], values="p50_days", sort=False)
+        pivot = table.pivot_table(index=keys[0], columns=keys[1], values="p50_days", sort=False, observed=True)
         fig, ax = plt.subplots(figsize=(8, 6), constrained_layout=True)
         im = ax.imshow(pivot.to_numpy(), cmap="viridis_r", aspect="auto", origin="lower")
         ax.set_xticks(range(pivot.shape[1]), [str(c) for c in pivot.columns], rotation=30)
@@ -141,7 +141,7 @@ def intervention_bars(table: pd.DataFrame, title: str, path: Path) -> Path:
 def capacity_plot(curve: pd.DataFrame, title: str, path: Path) -> Path:
     """Transit and throughput against the demand multiplier per stage; saturated points crossed, binding named."""
     fig, (ax, ax2) = plt.subplots(2, 1, figsize=(10, 8), sharex=True, constrained_layout=True)
-    for k, (stage, g) in enumerate(curve.groupby("stage", sort=False)):
+    for k, (stage, g) in enumerate(curve.groupby("stage", sort=False, observed=True)):
         color = f"C{k % 10}"
         ax.plot(g["demand_multiplier"], g["p50_days"], "o-", color=color, label=f"{stage} p50")
         ax.plot(g["demand_multiplier"], g["p90_days"], "--", color=color, alpha=0.6, label=f"{stage} p90")
@@ -159,7 +159,7 @@ def capacity_plot(curve: pd.DataFrame, title: str, path: Path) -> Path:
                 fontsize=8,
                 color=color,
             )
-    offered = curve.groupby("demand_multiplier")["offered_teu_per_day"].mean()
+    offered = curve.groupby("demand_multiplier", observed=True)["offered_teu_per_day"].mean()
     ax2.plot(offered.index, offered.to_numpy(), ":", color="0.4", label="offered")
     ax.set_ylabel("transit time (days)")
     ax.set_yscale("log")
