@@ -160,23 +160,27 @@ def apply_sets(raw: dict[str, Any], sets: Iterable[str]) -> dict[str, Any]:
     provenance = out.setdefault("provenance", {})
     for item in sets:
         parts, value = _parse_set(item)
-        key = ".".join(parts)
-        node: Any = out
-        for i, part in enumerate(parts[:-1]):
-            node = _step(node, part, ".".join(parts[: i + 1]))
-        last = parts[-1]
-        if isinstance(node, list):
-            index = _index(node, last, key)
-            node[index] = value
-        elif isinstance(node, dict):
-            if last not in node and not _field_exists(parts):
-                hint = _did_you_mean(last, [str(k) for k in node])
-                raise ScenarioError(f"no such key{hint}", key=key, file="--set")
-            node[last] = value
-        else:
-            raise ScenarioError(f"{'.'.join(parts[:-1])} is a value, not a section", key=key, file="--set")
-        provenance[key] = {"note": f"set on the command line: {item}"}
+        set_value(out, parts, value)
+        provenance[".".join(parts)] = {"note": f"set on the command line: {item}"}
     return out
+
+
+def set_value(data: dict[str, Any], parts: list[str], value: Any, file: str = "--set") -> None:
+    """Set one key path in a raw mapping, in place, as `--set` does (also used by dated `changes`)."""
+    key = ".".join(parts)
+    node: Any = data
+    for i, part in enumerate(parts[:-1]):
+        node = _step(node, part, ".".join(parts[: i + 1]), file)
+    last = parts[-1]
+    if isinstance(node, list):
+        node[_index(node, last, key, file)] = value
+    elif isinstance(node, dict):
+        if last not in node and not _field_exists(parts):
+            hint = _did_you_mean(last, [str(k) for k in node])
+            raise ScenarioError(f"no such key{hint}", key=key, file=file)
+        node[last] = value
+    else:
+        raise ScenarioError(f"{'.'.join(parts[:-1])} is a value, not a section", key=key, file=file)
 
 
 def _field_exists(parts: list[str]) -> bool:
@@ -184,22 +188,22 @@ def _field_exists(parts: list[str]) -> bool:
     return parts[-1] in _all_field_names()
 
 
-def _step(node: Any, part: str, key: str) -> Any:
+def _step(node: Any, part: str, key: str, file: str = "--set") -> Any:
     if isinstance(node, dict):
         if part not in node:
             hint = _did_you_mean(part, [str(k) for k in node])
-            raise ScenarioError(f"no such key{hint}", key=key, file="--set")
+            raise ScenarioError(f"no such key{hint}", key=key, file=file)
         return node[part]
     if isinstance(node, list):
-        return node[_index(node, part, key)]
-    raise ScenarioError("is a value, not a section", key=key, file="--set")
+        return node[_index(node, part, key, file)]
+    raise ScenarioError("is a value, not a section", key=key, file=file)
 
 
-def _index(node: list, part: str, key: str) -> int:
+def _index(node: list, part: str, key: str, file: str = "--set") -> int:
     if not (part.isascii() and part.isdigit()):  # '²'.isdigit() but is no index
-        raise ScenarioError(f"{part!r} is not a list index (0..{len(node) - 1})", key=key, file="--set")
+        raise ScenarioError(f"{part!r} is not a list index (0..{len(node) - 1})", key=key, file=file)
     if int(part) >= len(node):
-        raise ScenarioError(f"list index {part!r} out of range (0..{len(node) - 1})", key=key, file="--set")
+        raise ScenarioError(f"list index {part!r} out of range (0..{len(node) - 1})", key=key, file=file)
     return int(part)
 
 
@@ -298,6 +302,10 @@ def validate(raw: dict[str, Any], file: str | None = None, name: str | None = No
                 raise ScenarioError(f"source {src!r} is not listed under `sources`", key=f"{key}.source")
         scenario = Scenario.model_validate(clean)
         build_network(scenario)
+        if scenario.changes:  # every dated state must be a valid scenario the engine can change to
+            from corridor_sim.dated import states
+
+            states(scenario)
     except ValidationError as exc:
         raise _format_validation(exc).with_file(file or "<scenario>") from None
     except ScenarioError as exc:

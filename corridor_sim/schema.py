@@ -243,6 +243,14 @@ class Intervention(Strict):
     set: dict[str, Any] = Field(min_length=1)
 
 
+class Change(Strict):
+    """Values that change on a calendar date (`set` maps key paths to values, as `--set` would): from `from` on,
+    the scenario runs as if written with them. Each state must itself be a valid scenario (see `corridor_sim.dated`)."""
+
+    from_: dt.date = Field(alias="from")
+    set: dict[str, Any] = Field(min_length=1)
+
+
 class Scenario(Strict):
     name: str
     description: str = ""
@@ -255,6 +263,7 @@ class Scenario(Strict):
     published: list[PublishedBand] = Field(default_factory=list)
     section_groups: dict[str, list[str]] = Field(default_factory=dict)
     interventions: dict[str, Intervention] = Field(default_factory=dict)
+    changes: list[Change] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _sources_known(self) -> Scenario:

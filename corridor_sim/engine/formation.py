@@ -8,7 +8,7 @@ from collections.abc import Callable
 import numpy as np
 import simpy
 
-from corridor_sim.engine.sea import Piece, take_front
+from corridor_sim.engine.piece import Piece, take_front
 from corridor_sim.records import STATE_CODE, Recorder
 
 FORMATION_WAIT = STATE_CODE["formation_wait"]
@@ -41,6 +41,16 @@ class FormationQueue:
         while self.count >= self.size:
             self._form(self.size)
 
+    def retune(self, size: int, max_wait: float | None) -> None:
+        """A new rule from now (a dated change): trains already full under it leave, and the timer of the oldest
+        waiting container is set again for the new `max_wait`."""
+        self.size, self.max_wait = size, max_wait
+        self._generation += 1  # the old timer no longer applies
+        while self.count >= self.size:
+            self._form(self.size)
+        if self.count:
+            self._arm()
+
     def _arm(self) -> None:
         if self.max_wait is None:
             return
@@ -62,5 +72,4 @@ class FormationQueue:
         first = taken[0]
         self.depart(np.concatenate([p.ids for p in taken]), first.route, first.pos)
         if self.count:
-            self._generation += 1  # the timer of the train just formed no longer applies
-            self._arm()
+            self._arm()  # a new generation: the timer of the train just formed no longer applies

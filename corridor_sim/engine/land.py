@@ -27,26 +27,17 @@ class Handler:
     def process(self, ids: np.ndarray) -> Generator[simpy.Event, None, None]:
         env, rec = self.env, self.rec
         t0 = env.now
-        turn = self.servers.take()
-        if turn is not None:
-            yield turn
-            rec.stage(ids, self.loc, QUEUE, t0, env.now)
-        t1 = env.now
-        if not self.gate.is_open:
-            yield from self.gate.wait_open()
-            rec.stage(ids, self.loc, CLOSED, t1, env.now)
-        t2 = env.now
-        yield env.timeout(self.time())
-        rec.stage(ids, self.loc, HANDLING, t2, env.now)
-        self.servers.give()
-
-    @property
-    def busy(self) -> int:
-        return self.servers.busy
-
-    @property
-    def waiting(self) -> int:
-        return self.servers.waiting
+        with self.servers.hold() as turn:
+            if turn is not None:
+                yield turn
+                rec.stage(ids, self.loc, QUEUE, t0, env.now)
+            t1 = env.now
+            if not self.gate.is_open:
+                yield from self.gate.wait_open()
+                rec.stage(ids, self.loc, CLOSED, t1, env.now)
+            t2 = env.now
+            yield env.timeout(self.time())
+            rec.stage(ids, self.loc, HANDLING, t2, env.now)
 
 
 class Line:
@@ -74,27 +65,26 @@ class Line:
     def traverse(self, ids: np.ndarray) -> Generator[simpy.Event, None, None]:
         env, rec = self.env, self.rec
         self.waiting += 1
-        turn = self._turn.take()
-        if turn is not None:  # another train is first in line: queue behind it
-            t = env.now
-            yield turn
-            rec.stage(ids, self.loc, LINE_WAIT, t, env.now)
-        while True:
-            if not self.gate.is_open:
+        with self._turn.hold() as turn:
+            if turn is not None:  # another train is first in line: queue behind it
                 t = env.now
-                yield from self.gate.wait_open()
-                rec.stage(ids, self.loc, CLOSED, t, env.now)
-            wait = self.next_free - env.now
-            if wait <= 0:
-                break
-            t = env.now
-            yield env.timeout(wait)
-            rec.stage(ids, self.loc, LINE_WAIT, t, env.now)
-            if self.gate.is_open:
-                break
-        self.next_free = env.now + self.headway
-        self._turn.give()  # the head of the line passes to the next train
-        self.waiting -= 1
+                yield turn
+                rec.stage(ids, self.loc, LINE_WAIT, t, env.now)
+            while True:
+                if not self.gate.is_open:
+                    t = env.now
+                    yield from self.gate.wait_open()
+                    rec.stage(ids, self.loc, CLOSED, t, env.now)
+                wait = self.next_free - env.now
+                if wait <= 0:
+                    break
+                t = env.now
+                yield env.timeout(wait)
+                rec.stage(ids, self.loc, LINE_WAIT, t, env.now)
+                if self.gate.is_open:
+                    break
+            self.next_free = env.now + self.headway
+        self.waiting -= 1  # the head of the line has passed to the next train
         run = self.run_time()
         if run > 0:  # a zero-time link (a transfer within one site) schedules no event
             t = env.now
@@ -121,7 +111,3 @@ class StockPool:
     def release(self) -> None:
         """The set runs back empty: it is free again one return time from now (a timer, not a process)."""
         self.env.timeout(self.return_time()).callbacks.append(lambda _: self.sets.give())
-
-    @property
-    def available(self) -> int:
-        return self.sets.free

@@ -14,36 +14,45 @@ import numpy as np
 import pandas as pd
 import simpy
 
+from corridor_sim import dated
 from corridor_sim.distributions import Dist
 from corridor_sim.engine.calendar import Calendar
-from corridor_sim.engine.demand import train_arrivals
+from corridor_sim.engine.changes import apply_change
+from corridor_sim.engine.demand import Rate, train_arrivals
 from corridor_sim.engine.formation import FormationQueue
 from corridor_sim.engine.gates import Gate, outages
 from corridor_sim.engine.land import Handler, Line, StockPool
-from corridor_sim.engine.sea import Fleet, Piece, Port, VesselSpec, Yard
-from corridor_sim.engine.slots import Slots
+from corridor_sim.engine.piece import Piece
+from corridor_sim.engine.sea import Fleet, Port, VesselSpec, Yard
+from corridor_sim.engine.slots import UNLIMITED, Slots
 from corridor_sim.network import CorridorNetwork
 from corridor_sim.records import STATE_CODE, Recorder
 from corridor_sim.rng import stream
-from corridor_sim.schema import Departure, Scenario, Segment
+from corridor_sim.schema import Departure, Scenario, Segment, Vessel
 
 CLOSED = STATE_CODE["closed"]
+ZERO = Dist(dist="fixed", value=0.0)
 
 
 class CorridorModel:
     def __init__(self, scenario: Scenario, network: CorridorNetwork, replication: int, seed: int | None = None):
-        self.scenario, self.replication = scenario, replication
+        self.replication = replication
         self.seed = scenario.simulation.seed if seed is None else seed
-        sim, net = scenario.simulation, scenario.network
+        sim = scenario.simulation
         self.env = env = simpy.Environment()
         self.horizon = sim.duration + sim.cooldown
         self.calendar = Calendar(sim.start, self.horizon)
+        # the scenario as it stands after each dated change, and when; those dated on or before the start are the
+        # state the run starts from
+        timeline = [(dated.hours_from_start(scenario, i), s) for i, s in enumerate(dated.run_states(scenario))]
+        self.scenario = next((s for h, s in reversed(timeline) if h == 0), scenario)
         self.routes = list(network.routes.values())
         self.flow_ids = list(network.routes)
 
+        net = self.scenario.network
         sections = {n: (node.section or node.country or n) for n, node in net.nodes.items()}
         sections |= {s: (seg.section or sections[seg.from_]) for s, seg in net.segments.items()}
-        self.rec = rec = Recorder(
+        self.rec = Recorder(
             locations=list(sections),
             location_section=list(sections.values()),
             flows=self.flow_ids,
@@ -51,12 +60,32 @@ class CorridorModel:
             flow_destination=[scenario.demand.flows[f].destination for f in self.flow_ids],
         )
         self.gates = {name: Gate(env) for name in sections}
+        self._build_land()
+        self._build_sea()
+        # one formation queue per port and onward path: containers of different flows bound the same way share trains
+        self.formation: dict[tuple[str, tuple[str, ...]], FormationQueue] = {}
+        self._start_demand(timeline)
+        self._start_disruptions()
+        later = [(i, h, s) for i, (h, s) in enumerate(timeline) if h > 0]
+        if later:
+            env.process(self._changes(later))
+        # lines whose headway binds in any state are sampled (a line that gains train paths on a date included)
+        self._monitored_lines = {
+            name
+            for state in (self.scenario, *(s for _, s in timeline))
+            for name, seg in state.network.segments.items()
+            if not seg.is_sea and seg.trains_per_day
+        }
+        env.process(self._monitor(sim.monitor_interval))
 
+    # -- construction helpers -------------------------------------------------------------------------------------
+    def _build_land(self) -> None:
+        env, rec, net = self.env, self.rec, self.scenario.network
         self.handlers = {
             n: Handler(
                 env,
                 node.handling.servers,
-                self._draw(node.handling.time, f"handling:{n}"),
+                self.draw(node.handling.time, f"handling:{n}"),
                 self.gates[n],
                 rec,
                 rec.loc(n),
@@ -65,25 +94,21 @@ class CorridorModel:
             if node.handling is not None
         }
         self.lines = {
-            s: Line(
-                env,
-                24.0 / seg.trains_per_day if seg.trains_per_day else 0.0,
-                self._run_time(s, seg),
-                self.gates[s],
-                rec,
-                rec.loc(s),
-            )
+            s: Line(env, self.headway(seg), self.run_time(s, seg), self.gates[s], rec, rec.loc(s))
             for s, seg in net.segments.items()
             if not seg.is_sea
         }
         self.pool_of: dict[str, StockPool] = {}
         self.pools: dict[str, StockPool] = {}
         for p, pool in net.rolling_stock.items():
-            sp = StockPool(env, pool.sets, self._draw(pool.return_time, f"stock:{p}"), rec, rec.loc(pool.segments[0]))
+            sp = StockPool(env, pool.sets, self.draw(pool.return_time, f"stock:{p}"), rec, rec.loc(pool.segments[0]))
             self.pool_of |= {s: sp for s in pool.segments}
             self.pools[p] = sp
-        ports = {
-            n: Port(self.gates[n], Slots(env, node.berths) if node.berths else None, rec.loc(n))
+
+    def _build_sea(self) -> None:
+        env, net = self.env, self.scenario.network
+        self.ports = {
+            n: Port(self.gates[n], Slots(env, node.berths or UNLIMITED), self.rec.loc(n))
             for n, node in net.nodes.items()
             if node.role == "port"
         }
@@ -92,92 +117,105 @@ class CorridorModel:
         for s, seg in net.segments.items():
             if seg.is_sea:
                 self.yards[s] = Yard(env)
-                self.fleets[s] = self._fleet(s, seg, ports)
-        # one formation queue per port and onward path: containers of different flows bound the same way share trains
-        self.formation: dict[tuple[str, tuple[str, ...]], FormationQueue] = {}
+                self.fleets[s] = self._fleet(s, seg)
 
+    def _start_demand(self, timeline: list[tuple[float, Scenario]]) -> None:
         for i, flow_id in enumerate(self.flow_ids):
-            flow = scenario.demand.flows[flow_id]
-            per_year = (
-                flow.teu_per_year / sim.teu_per_container / flow.containers_per_train
-                if flow.teu_per_year is not None
-                else flow.trains_per_week * 365.25 / 7
-            )
-            env.process(
+            steps = [(0.0, *self._flow_rate(self.scenario, flow_id))]
+            steps += [(h, *self._flow_rate(s, flow_id)) for h, s in timeline if h > 0]
+            flow = self.scenario.demand.flows[flow_id]
+            self.env.process(
                 train_arrivals(
-                    env,
-                    per_year / 8766.0,
-                    flow.monthly_factor,
+                    self.env,
+                    Rate(steps, self.calendar),
                     flow.arrivals,
-                    stream(self.seed, replication, f"demand:{flow_id}"),
-                    self.calendar,
+                    stream(self.seed, self.replication, f"demand:{flow_id}"),
                     self._emitter(i, flow.containers_per_train),
                 )
             )
-        for d_id, d in scenario.disruptions.items():
-            targets = [self.gates[d.target]]
-            env.process(
+
+    @staticmethod
+    def _flow_rate(scenario: Scenario, flow_id: str) -> tuple[float, list[float]]:
+        """(trains per hour before the month's factor, monthly factors) of a flow in one state of the scenario."""
+        flow, sim = scenario.demand.flows[flow_id], scenario.simulation
+        per_year = (
+            flow.teu_per_year / sim.teu_per_container / flow.containers_per_train
+            if flow.teu_per_year is not None
+            else flow.trains_per_week * 365.25 / 7
+        )
+        return per_year / 8766.0, flow.monthly_factor
+
+    def _start_disruptions(self) -> None:
+        for d_id, d in self.scenario.disruptions.items():
+            self.env.process(
                 outages(
-                    env,
-                    targets,
-                    self._draw(d.every, f"disruption:{d_id}:every"),
-                    self._draw(d.duration, f"disruption:{d_id}:duration"),
+                    self.env,
+                    [self.gates[d.target]],
+                    self.draw(d.every, f"disruption:{d_id}:every"),
+                    self.draw(d.duration, f"disruption:{d_id}:duration"),
                     set(d.months) if d.months else None,
                     self.calendar,
                 )
             )
-        env.process(self._monitor(sim.monitor_interval))
 
-    # -- construction helpers -------------------------------------------------------------------------------------
-    def _draw(self, dist: Dist, name: str) -> Callable[[], float]:
+    def _changes(self, later: list[tuple[int, float, Scenario]]) -> Generator[simpy.Event, None, None]:
+        """Apply each dated change at its hour: the running model takes the new state's counts, rules and times."""
+        for i, hour, state in later:
+            yield self.env.timeout(hour - self.env.now)
+            apply_change(self, self.scenario, state, i)
+            self.scenario = state
+
+    def draw(self, dist: Dist, name: str) -> Callable[[], float]:
+        """A sampler of `dist` on its own named random stream."""
         return dist.sampler(stream(self.seed, self.replication, name))
 
-    def _run_time(self, seg_id: str, seg: Segment) -> Callable[[], float]:
+    @staticmethod
+    def headway(seg: Segment) -> float:
+        return 24.0 / seg.trains_per_day if seg.trains_per_day else 0.0
+
+    def run_time(self, seg_id: str, seg: Segment, tag: str = "") -> Callable[[], float]:
+        """Running time of a train on a line; `tag` names the stream of a dated change's new distribution."""
         if seg.travel_time is not None:
-            return self._draw(seg.travel_time, f"travel:{seg_id}")
-        speed, distance = self._draw(seg.speed, f"travel:{seg_id}"), seg.distance
+            return self.draw(seg.travel_time, f"travel:{seg_id}{tag}")
+        speed, distance = self.draw(seg.speed, f"travel:{seg_id}{tag}"), seg.distance
         return lambda: distance / max(speed(), 1e-9)
 
-    def _fleet(self, s: str, seg: Segment, ports: dict[str, Port]) -> Fleet:
-        sim = self.scenario.simulation
-        dep = seg.departure or Departure()
+    def _fleet(self, s: str, seg: Segment) -> Fleet:
         fleet = Fleet(
             self.env,
             self.rec,
             s,
             self.rec.loc(s),
             self.yards[s],
-            ports[seg.from_],
-            ports[seg.to],
+            (self.ports[seg.from_], self.ports[seg.to]),
             self.gates[s],
-            dep.rule,
-            dep.fill,
-            dep.max_wait,
-            dep.every,
-            dep.offset,
-            sim.teu_per_container,
+            seg.departure or Departure(),
+            self.scenario.simulation.teu_per_container,
             self._arrive_by_sea,
         )
-        zero = Dist(dist="fixed", value=0.0)
         k = 0
-        for vessel in seg.vessels:
+        for group, vessel in enumerate(seg.vessels):
             for j in range(vessel.count):
-                name = vessel.name or f"{s}-vessel"
-                name = f"{name}-{j + 1}" if vessel.count > 1 or not vessel.name else name
-                capacity = int(vessel.capacity_teu * seg.load_factor // sim.teu_per_container)
-                fleet.start(
-                    VesselSpec(
-                        name=name,
-                        capacity=max(capacity, 1),
-                        crossing=self._draw(seg.crossing_time, f"crossing:{s}:{k}"),
-                        back=self._draw(seg.return_time or seg.crossing_time, f"return:{s}:{k}"),
-                        load=self._draw(seg.load_time or zero, f"load:{s}:{k}"),
-                        unload=self._draw(seg.unload_time or zero, f"unload:{s}:{k}"),
-                        load_per_teu=self._draw(seg.load_time_per_teu or zero, f"load_per_teu:{s}:{k}"),
-                    )
-                )
+                fleet.start(self.vessel(s, seg, group, vessel, j, str(k)))
                 k += 1
         return fleet
+
+    def vessel(self, s: str, seg: Segment, group: int, vessel: Vessel, j: int, key: str) -> VesselSpec:
+        """Vessel `j` (from 0) of entry `group` of a sea segment; `key` names its random streams."""
+        name = vessel.name or f"{s}-vessel"
+        name = f"{name}-{j + 1}" if vessel.count > 1 or j > 0 or not vessel.name else name
+        capacity = vessel_capacity(vessel, seg, self.scenario.simulation.teu_per_container)
+        return VesselSpec(name=name, capacity=capacity, group=group, **self.vessel_times(s, seg, key))
+
+    def vessel_times(self, s: str, seg: Segment, key: str) -> dict[str, Callable[[], float]]:
+        """A vessel's time samplers from the segment's distributions, on streams named by `key`."""
+        return {
+            "crossing": self.draw(seg.crossing_time, f"crossing:{s}:{key}"),
+            "back": self.draw(seg.return_time or seg.crossing_time, f"return:{s}:{key}"),
+            "load": self.draw(seg.load_time or ZERO, f"load:{s}:{key}"),
+            "unload": self.draw(seg.unload_time or ZERO, f"unload:{s}:{key}"),
+            "load_per_teu": self.draw(seg.load_time_per_teu or ZERO, f"load_per_teu:{s}:{key}"),
+        }
 
     def _emitter(self, flow: int, size: int) -> Callable[[], None]:
         def emit() -> None:
@@ -253,7 +291,7 @@ class CorridorModel:
         # only gates a disruption targets ever close: polling all of them every tick was a sixth of the monitor
         disrupted = {d.target for d in self.scenario.disruptions.values()}
         closable = [(name, gate) for name, gate in self.gates.items() if name in disrupted]
-        lines = [(s, line) for s, line in self.lines.items() if line.headway > 0]
+        lines = [(s, line) for s, line in self.lines.items() if s in self._monitored_lines]
         rec.gauges = (
             [(port, "yard_containers") for port, _, _, _ in yards]
             + [(s, "vessels_waiting_for_cargo") for _, s, _, _ in yards]
@@ -297,6 +335,11 @@ class CorridorModel:
         self.env.run(until=self.horizon)
         sim = self.scenario.simulation
         return self.rec.tables(self.replication, sim.warmup, sim.duration)
+
+
+def vessel_capacity(vessel: Vessel, seg: Segment, teu_per_container: float) -> int:
+    """Containers a vessel carries: its TEU times the segment's load factor, in whole containers (at least one)."""
+    return max(int(vessel.capacity_teu * seg.load_factor // teu_per_container), 1)
 
 
 def simulate(

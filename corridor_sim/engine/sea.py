@@ -18,40 +18,13 @@ import numpy as np
 import simpy
 
 from corridor_sim.engine.gates import Gate
+from corridor_sim.engine.piece import Piece, take_front
 from corridor_sim.engine.slots import Slots
 from corridor_sim.records import STATE_CODE, Recorder
+from corridor_sim.schema import Departure
 
 YARD_WAIT, BERTH_WAIT, LOADING = STATE_CODE["yard_wait"], STATE_CODE["berth_wait"], STATE_CODE["loading"]
 CLOSED, SAILING, UNLOADING = STATE_CODE["closed"], STATE_CODE["sailing"], STATE_CODE["unloading"]
-
-
-@dataclass
-class Piece:
-    """Containers that travel together on one route, and when they reached where they now wait."""
-
-    ids: np.ndarray
-    route: int
-    pos: int
-    t_in: float
-
-
-def take_front(pieces: deque[Piece], limit: int) -> tuple[list[Piece], int]:
-    """Up to `limit` containers from the front of a FIFO of pieces, splitting the last one if needed.
-
-    Returns the pieces taken and how many containers they hold; what is split off keeps its arrival time.
-    """
-    out: list[Piece] = []
-    room = limit
-    while pieces and room > 0:
-        head = pieces[0]
-        if len(head.ids) <= room:
-            out.append(pieces.popleft())
-            room -= len(head.ids)
-        else:
-            out.append(Piece(head.ids[:room], head.route, head.pos, head.t_in))
-            head.ids = head.ids[room:]
-            room = 0
-    return out, limit - room
 
 
 class Yard:
@@ -90,6 +63,14 @@ class Yard:
         """Drop a wait that ended another way (the vessel's deadline)."""
         self._waiters = [w for w in self._waiters if w[2] is not event]
 
+    def drop(self, event: simpy.Event) -> None:
+        """A vessel stops waiting (retired, or its rule changed): its wait is dropped, or, if it was already woken,
+        the wake passes on to the next vessel in line."""
+        if event.triggered:
+            self._wake()
+        else:
+            self.forget(event)
+
     def _wake(self) -> None:
         for i, (_, need, event) in enumerate(self._waiters):
             if need <= self.count:
@@ -108,12 +89,14 @@ class Yard:
 @dataclass
 class Port:
     gate: Gate
-    berths: Slots | None
+    berths: Slots  # capacity `UNLIMITED` where the scenario sets no berth limit
     loc: int
 
 
 @dataclass
 class VesselSpec:
+    """One vessel: its capacity, its time samplers (replaced when a dated change alters them) and its service."""
+
     name: str
     capacity: int  # containers, after the load factor
     crossing: Callable[[], float]
@@ -121,10 +104,14 @@ class VesselSpec:
     load: Callable[[], float]
     unload: Callable[[], float]
     load_per_teu: Callable[[], float] = lambda: 0.0  # extra loading hours per TEU aboard (terminal rate)
+    group: int = 0  # which entry of the segment's `vessels` list it belongs to
+    retiring: bool = False  # leaves service when next idle in its home port
+    idle: bool = False  # in its home port waiting for its departure rule
+    process: simpy.Process | None = None
 
 
 class Fleet:
-    """All vessels of one sea segment."""
+    """All vessels of one sea segment; vessels join and leave service as dated changes say."""
 
     def __init__(
         self,
@@ -133,42 +120,85 @@ class Fleet:
         seg_id: str,
         loc: int,
         yard: Yard,
-        origin: Port,
-        dest: Port,
+        ends: tuple[Port, Port],
         gate: Gate,
-        rule: str,
-        fill: float,
-        max_wait: float | None,
-        every: float | None,
-        offset: float,
+        departure: Departure,
         teu_per_container: float,
         arrive: Callable[[list[Piece]], None],
     ) -> None:
         self.env, self.rec, self.seg_id, self.loc, self.yard = env, rec, seg_id, loc, yard
-        self.origin, self.dest, self.gate = origin, dest, gate
-        self.rule, self.fill, self.max_wait, self.every, self.offset = rule, fill, max_wait, every, offset
+        (self.origin, self.dest), self.gate = ends, gate
+        self.departure = departure
         self.teu = teu_per_container
         self.arrive = arrive
         self._next_slot = 0
         self.at_origin = 0
+        self.vessels: list[VesselSpec] = []  # in service, retiring ones included until they retire
+        self.started: dict[int, int] = {}  # vessels ever put into service, by group
 
     def start(self, vessel: VesselSpec) -> None:
-        self.env.process(self._cycle(vessel))
+        """Put a vessel into service, empty in the home port (the segment's origin) now."""
+        vessel.process = self.env.process(self._cycle(vessel))
+        self.vessels.append(vessel)
+        self.started[vessel.group] = self.started.get(vessel.group, 0) + 1
+
+    def in_service(self, group: int) -> list[VesselSpec]:
+        return [v for v in self.vessels if v.group == group and not v.retiring]
+
+    def retire(self, group: int, n: int) -> None:
+        """Take `n` vessels of one group out of service: those idle in the home port at once, the others (latest
+        started first) when their trip is done and they are back home."""
+        ranked = sorted(reversed(self.in_service(group)), key=lambda v: not v.idle)  # stable: idle ones first
+        for v in ranked[:n]:
+            v.retiring = True
+            if v.idle:
+                v.process.interrupt("retire")
+
+    def reinstate(self, group: int, n: int) -> int:
+        """Keep up to `n` retiring vessels of a group in service after all (they are still sailing); how many."""
+        back = [v for v in self.vessels if v.group == group and v.retiring][:n]
+        for v in back:
+            v.retiring = False
+        return len(back)
+
+    def set_departure(self, departure: Departure) -> None:
+        """A new departure rule from now: vessels waiting in port wait again under it (keeping their place in line
+        and the time they became ready)."""
+        self.departure, self._next_slot = departure, 0
+        for v in self.vessels:
+            if v.idle:
+                v.process.interrupt("rule")
 
     def _slot_time(self, k: int) -> float:
-        return self.offset + k * self.every
+        return self.departure.offset + k * self.departure.every
 
-    def _await_cargo(self, v: VesselSpec) -> Generator[simpy.Event, None, None]:
-        """Hold the vessel in port until its departure rule lets it load."""
-        env, yard = self.env, self.yard
-        if self.rule == "timetable":
-            k = max(self._next_slot, int(np.ceil((env.now - self.offset) / self.every - 1e-9)))
-            self._next_slot = k + 1
-            yield env.timeout(max(0.0, self._slot_time(k) - env.now))
-            return
-        need = max(1, int(np.ceil(self.fill * v.capacity)))
-        deadline = None if self.max_wait is None else env.now + self.max_wait
-        ticket = yard.ticket()
+    def _await_cargo(self, v: VesselSpec) -> Generator[simpy.Event, None, bool]:
+        """Hold the vessel in port until its departure rule lets it load; False if it retired meanwhile."""
+        ready, ticket = self.env.now, self.yard.ticket()
+        while True:
+            v.idle = True
+            try:
+                if self.departure.rule == "timetable":
+                    yield from self._await_slot()
+                else:
+                    yield from self._await_fill(v, ready, ticket)
+                return True
+            except simpy.Interrupt as stop:
+                if stop.cause == "retire":
+                    return False
+            finally:
+                v.idle = False
+
+    def _await_slot(self) -> Generator[simpy.Event, None, None]:
+        env, dep = self.env, self.departure
+        k = max(self._next_slot, int(np.ceil((env.now - dep.offset) / dep.every - 1e-9)))
+        self._next_slot = k + 1
+        yield env.timeout(max(0.0, self._slot_time(k) - env.now))
+
+    def _await_fill(self, v: VesselSpec, ready: float, ticket: int) -> Generator[simpy.Event, None, None]:
+        env, yard, dep = self.env, self.yard, self.departure
+        need = max(1, int(np.ceil(dep.fill * v.capacity)))
+        deadline = None if dep.max_wait is None else ready + dep.max_wait
         while yard.count < need:
             if deadline is not None and env.now >= deadline:
                 if yard.count > 0:
@@ -176,20 +206,26 @@ class Fleet:
                 need, deadline = 1, None  # past its deadline the vessel loads as soon as anything arrives
                 continue
             enough = yard.holds(need, ticket)
-            if deadline is None:
-                yield enough
-            else:
-                yield enough | env.timeout(deadline - env.now)
-                if not enough.triggered:
-                    yard.forget(enough)
+            try:
+                if deadline is None:
+                    yield enough
+                else:
+                    yield enough | env.timeout(deadline - env.now)
+            except simpy.Interrupt:
+                yard.drop(enough)
+                raise
+            if not enough.triggered:
+                yard.forget(enough)
 
     def _cycle(self, v: VesselSpec) -> Generator[simpy.Event, None, None]:
         env, rec = self.env, self.rec
-        while True:
+        while not v.retiring:
             self.at_origin += 1
-            yield from self._await_cargo(v)
-            pieces = self.yard.take(v.capacity)
+            loaded = yield from self._await_cargo(v)
             self.at_origin -= 1
+            if not loaded:
+                break
+            pieces = self.yard.take(v.capacity)
             now = env.now
             for p in pieces:
                 rec.stage(p.ids, self.origin.loc, YARD_WAIT, p.t_in, now)
@@ -213,6 +249,7 @@ class Fleet:
             if not self.gate.is_open:
                 yield from self.gate.wait_open()
             yield env.timeout(v.back())
+        self.vessels.remove(v)
 
     def _berth_work(
         self, port: Port, ids: np.ndarray, duration: Callable[[], float], state: int
@@ -220,16 +257,14 @@ class Fleet:
         """Take a berth, wait out a port closure, then load or unload."""
         env, rec = self.env, self.rec
         t = env.now
-        turn = port.berths.take() if port.berths is not None else None
-        if turn is not None:
-            yield turn
-        rec.stage(ids, self.loc, BERTH_WAIT, t, env.now)
-        if not port.gate.is_open:
+        with port.berths.hold() as turn:
+            if turn is not None:
+                yield turn
+            rec.stage(ids, self.loc, BERTH_WAIT, t, env.now)
+            if not port.gate.is_open:
+                t = env.now
+                yield from port.gate.wait_open()
+                rec.stage(ids, port.loc, CLOSED, t, env.now)
             t = env.now
-            yield from port.gate.wait_open()
-            rec.stage(ids, port.loc, CLOSED, t, env.now)
-        t = env.now
-        yield env.timeout(duration())
-        rec.stage(ids, self.loc, state, t, env.now)
-        if port.berths is not None:
-            port.berths.give()
+            yield env.timeout(duration())
+            rec.stage(ids, self.loc, state, t, env.now)

@@ -1,0 +1,208 @@
+"""Changes on a date (`changes: [{from: DATE, set: {key.path: value}}]`): checked up front like `--set`, and applied to
+the running model on their date. Expected times are worked out by hand in each docstring (hours from the start)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import load, run, scenario_dict
+
+from corridor_sim.engine.slots import Slots
+from corridor_sim.errors import ScenarioError
+from corridor_sim.loader import load_scenario
+
+TRAIN = 10
+
+
+def ferry(containers_per_train: int = 30, **sim: str) -> dict:
+    """o --10 h--> p ==ferry==> q: one 20-container vessel (40 TEU), load 2 h, cross 20 h, unload 2 h, back 24 h —
+    a 48 h cycle from taking cargo to being back; a train of `containers_per_train` every 24 h from hour 24."""
+    nodes = {"o": {"role": "terminal"}, "p": {"role": "port"}, "q": {"role": "port"}}
+    segments = {
+        "op": {"from": "o", "to": "p", "travel_time": "10h"},
+        "pq": {
+            "from": "p",
+            "to": "q",
+            "mode": "ferry",
+            "vessels": [{"capacity_teu": 40, "count": 1}],
+            "crossing_time": "20h",
+            "return_time": "24h",
+            "load_time": "2h",
+            "unload_time": "2h",
+        },
+    }
+    flow = {"origin": "o", "destination": "q", "trains_per_week": 7, "arrivals": "timetable"}
+    flows = {"f": flow | {"containers_per_train": containers_per_train}}
+    return scenario_dict(nodes, segments, flows, **({"duration": "30d", "warmup": "0h", "cooldown": "5d"} | sim))
+
+
+def test_vessel_count_change_follows_the_capacity_law_before_and_after() -> None:
+    """30 containers a day arrive, a vessel carries 20 per 48 h cycle: the yard never empties, so the Caspian
+    throughput is K / cycle — 20 per 48 h with one vessel, 60 per 48 h with three.
+
+    Vessel 1 takes its first 20 when train 1 enters the yard (34) and then every 48 h: departs 36 + 48n.
+    From day 11 (264 h) two more vessels start empty in p, find the yard full and load at once: they depart
+    266 + 48m. From day 22 (528 h) the count is 1 again: no vessel is idle then (vessels 2 and 3 took cargo at 504,
+    vessel 1 at 514), so the two latest started finish the trip they are on, are back at 552 and retire; vessel 1
+    goes on as before.
+    """
+    raw = ferry()
+    raw["changes"] = [
+        {"from": "2023-01-12", "set": {"network.segments.pq.vessels.0.count": 3}, "source": "S1"},
+        {"from": "2023-01-23", "set": {"network.segments.pq.vessels.0.count": 1}},
+    ]
+    raw["sources"] = {"S1": {"title": "a test source"}}
+    s = run(raw)["sailings"]
+    depart = {v: sorted(g.depart_day * 24) for v, g in s.groupby("vessel", observed=True)}
+    horizon = 35 * 24
+    first = [36 + 48 * n for n in range(20) if 36 + 48 * n + 22 <= horizon]
+    added = [266 + 48 * m for m in range(6)]  # 266 ... 506: the last trip, begun before day 22
+    assert np.allclose(depart["pq-vessel-1"], first)
+    assert np.allclose(depart["pq-vessel-2"], added)
+    assert np.allclose(depart["pq-vessel-3"], added)
+    assert (s.containers == 20).all()
+    # the capacity law: sailings of 20 per 48 h cycle (windows from hour 26): K/cycle with K = 1, then 3, then 1
+    per_window = np.bincount(((s.depart_day * 24 - 26) // 48).astype(int))
+    assert list(per_window) == [1] * 5 + [3] * 6 + [1] * 6
+
+
+def through_handler(changes: list[dict]) -> np.ndarray:
+    """o --10 h--> b (1 server, 28 h per train) --> z: train k reaches b at 24k + 10; returns each train's queue
+    wait at b in hours, train 1 first."""
+    nodes = {
+        "o": {"role": "terminal"},
+        "b": {"role": "border", "handling": {"servers": 1, "time": "28h"}},
+        "z": {"role": "terminal"},
+    }
+    segments = {
+        "ob": {"from": "o", "to": "b", "travel_time": "10h"},
+        "bz": {"from": "b", "to": "z", "travel_time": "1h"},
+    }
+    flows = {"f": {"origin": "o", "destination": "z", "trains_per_week": 7, "arrivals": "timetable"}}
+    raw = scenario_dict(nodes, segments, flows, duration="16d", warmup="0h", cooldown="3d")
+    raw["changes"] = changes
+    c = run(raw)["containers"]
+    return (c.groupby(c.container_id // 50).waiting_days.first() * 24).to_numpy()
+
+
+def test_handling_servers_added_and_removed_on_dates() -> None:
+    """One server at 28 h per train, a train every 24 h: each waits 4 h more than the one before (0, 4, 8, 12).
+    A second server from day 6 (120 h, while train 4 is served until 146): train 5 (130) starts at once, and with
+    two servers nobody waits. Back to one from day 11 (240 h, train 9 in service 226-254): train 10 (250) waits
+    4 h, train 11 8 h, and so on."""
+    waits = through_handler(
+        [
+            {"from": "2023-01-06", "set": {"network.nodes.b.handling.servers": 2}},
+            {"from": "2023-01-11", "set": {"network.nodes.b.handling.servers": 1}},
+        ]
+    )
+    assert np.allclose(waits[:14], [0, 4, 8, 12, 0, 0, 0, 0, 0, 4, 8, 12, 16, 20])
+
+
+def test_handling_time_changes_on_a_date() -> None:
+    """The dwell drops from 28 h to 16 h from day 5 (96 h, train 3 in service 90-118): train 4 (106) still waits for
+    train 3 (12 h) and is served in 16 h (118-134); train 5 (130) waits 4 h, train 6 (154) none, nor any after."""
+    waits = through_handler([{"from": "2023-01-05", "set": {"network.nodes.b.handling.time": "16h"}}])
+    assert np.allclose(waits[:8], [0, 4, 8, 12, 4, 0, 0, 0])
+
+
+def test_demand_changes_on_a_date() -> None:
+    """Evenly spaced trains, one a day (at 24 k) until day 11 (240 h), then two a day: 252, 264, ..."""
+    raw = ferry(containers_per_train=TRAIN, duration="20d")
+    raw["demand"]["flows"]["f"]["arrivals"] = "timetable"
+    raw["changes"] = [{"from": "2023-01-11", "set": {"demand.flows.f.trains_per_week": 14}}]
+    c = run(raw)["containers"]
+    starts = np.sort(c.start_day.unique() * 24)
+    expected = [24.0 * k for k in range(1, 11)] + [240 + 12.0 * k for k in range(1, 21)]
+    assert np.allclose(starts[:30], expected[:30], atol=1e-6)
+
+
+def test_departure_rule_changes_on_a_date() -> None:
+    """From day 4 (72 h) the vessel sails on a timetable every 36 h from hour 0 instead of when full of 20.
+    Before: takes 20 at 34 (back at 82). After: back at 82 it waits for the next slot, 108; each time it is back
+    (48 h after a take) the next slot is 72 h after its last: it takes at 108, 180, 252, 324 and departs 2 h later."""
+    raw = ferry()
+    raw["changes"] = [
+        {"from": "2023-01-04", "set": {"network.segments.pq.departure": {"rule": "timetable", "every": "36h"}}}
+    ]
+    s = run(raw)["sailings"]
+    assert np.allclose(s.depart_day[:5] * 24, [36, 110, 182, 254, 326])
+
+
+def test_slots_resize_retires_units_as_they_are_given_back() -> None:
+    """Two units held, capacity cut to one: the first given back retires, the second goes to the one in line."""
+    import simpy
+
+    slots = Slots(simpy.Environment(), 2)
+    assert slots.take() is None and slots.take() is None
+    turn = slots.take()
+    slots.resize(1)
+    slots.give()
+    assert not turn.triggered and slots.busy == 1
+    slots.give()
+    assert turn.triggered and slots.busy == 1
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            {"from": "2023-01-05", "set": {"network.segments.pq.vesels.0.count": 2}},
+            "changes.0.set.network.segments.pq.vesels.0.count: no such key (did you mean 'vessels'?)",
+        ),
+        (
+            {"from": "2023-01-05", "set": {"network.segments.pq.vessels.0.count": 0}},
+            "changes.0.set.network.segments.pq.vessels.0.count: Input should be greater than or equal to 1",
+        ),
+        (
+            {"from": "2023-01-05", "set": {"network.segments.op.travel_time": "-3h"}},
+            "changes.0.set.network.segments.op.travel_time:",
+        ),
+        (
+            {"from": "2023-01-05", "set": {"network.segments.pq.vessels.0.capacity_teu": 80}},
+            "changes.0.set.network.segments.pq.vessels.0.capacity_teu: network.segments.pq.vessels.0.capacity_teu "
+            "cannot change on a date",
+        ),
+        (
+            {"from": "2023-01-05", "set": {"simulation.seed": 4}},
+            "changes.0.set.simulation.seed: simulation.seed cannot change on a date",
+        ),
+        (
+            {"from": "2023-01-05", "set": {"network.segments.pq.departure.rule": "timetable"}},
+            "changes.0.set.network.segments.pq.departure.rule: a timetable needs a positive `every` (at "
+            "network.segments.pq.departure)",
+        ),
+    ],
+)
+def test_bad_changes_are_refused_up_front_naming_the_key(write_yaml, change: dict, message: str) -> None:
+    raw = ferry()
+    raw["network"]["segments"]["pq"]["departure"] = {"rule": "when_full"}
+    raw["changes"] = [change]
+    path = write_yaml(raw)
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(path)
+    assert str(err.value).startswith(f"{path}: {message}")
+
+
+def test_changes_out_of_date_order_are_refused() -> None:
+    raw = ferry()
+    raw["changes"] = [
+        {"from": "2023-01-05", "set": {"network.segments.pq.vessels.0.count": 2}},
+        {"from": "2023-01-03", "set": {"network.segments.pq.vessels.0.count": 3}},
+    ]
+    with pytest.raises(ScenarioError, match=r"changes\.1\.from: changes must be listed in date order"):
+        load(raw)
+
+
+def test_a_vessel_idle_in_port_retires_at_once() -> None:
+    """Two vessels wait in p for 20 containers each; 10 arrive a day (train k enters the yard at 24k + 10). From
+    day 2 (24 h) one vessel is enough: both are idle, so the latest started
+    leaves service at once and vessel 1 alone takes trains 1-2 at 58 and then two trains every 48 h (its cycle):
+    departs 60 + 48n. Had vessel 2 stayed, it would have taken trains 3-4 at 106."""
+    raw = ferry(containers_per_train=TRAIN)
+    raw["network"]["segments"]["pq"]["vessels"][0]["count"] = 2
+    raw["changes"] = [{"from": "2023-01-02", "set": {"network.segments.pq.vessels.0.count": 1}}]
+    s = run(raw)["sailings"]
+    assert set(s.vessel) == {"pq-vessel-1"}
+    assert np.allclose(s.depart_day * 24, 60 + 48 * np.arange(len(s)))
+    assert len(s) >= 15
