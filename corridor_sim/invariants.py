@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from corridor_sim.engine.model import vessel_capacity
 from corridor_sim.errors import ScenarioError
 from corridor_sim.schema import Scenario
 
@@ -206,7 +207,7 @@ def _scenario_checks(tables: Mapping[str, pd.DataFrame], scenario: Scenario) -> 
             if seg is None or not seg.vessels:
                 out.append(f"sailings: segment {seg_id!r} is not a sea leg of the scenario")
                 continue
-            allowed = {max(int(v.capacity_teu * seg.load_factor // sim.teu_per_container), 1) for v in seg.vessels}
+            allowed = {vessel_capacity(v, seg, sim.teu_per_container) for v in seg.vessels}
             odd = ~g["capacity_containers"].isin(allowed)
             if odd.any():
                 out.append(
