@@ -10,7 +10,6 @@ import argparse
 import os
 import signal
 import sys
-import tempfile
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
@@ -45,7 +44,9 @@ def _run_args(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="run on a local Dask cluster (--workers processes, default all cores); needs corridor-sim[dask]",
     )
-    where.add_argument("--scheduler", metavar="ADDRESS", help="run on the Dask cluster at ADDRESS (tcp://host:8786)")
+    where.add_argument(
+        "--scheduler", type=_scheduler, metavar="ADDRESS", help="run on the Dask cluster at ADDRESS (tcp://host:8786)"
+    )
     p.add_argument(
         "--cache",
         type=Path,
@@ -53,6 +54,28 @@ def _run_args(p: argparse.ArgumentParser) -> None:
         help="reuse finished replications kept in DIR (default $CORRIDOR_SIM_CACHE or results/.cache)",
     )
     p.add_argument("--no-cache", action="store_true", help="neither reuse nor keep finished replications")
+    p.add_argument(
+        "--max-events",
+        type=float,
+        metavar="N",
+        help="refuse a run whose work estimate (events and records, all replications) exceeds N "
+        "(default 2e8; see `validate`)",
+    )
+
+
+def _scheduler(text: str) -> str:
+    """A Dask scheduler address, read as Dask will read it: a malformed one is bad input, not a failed connection."""
+    try:
+        from distributed.comm.addressing import parse_address, parse_host_port
+    except ImportError:
+        return text  # the missing extra is reported when the command starts
+    try:
+        scheme, location = parse_address(text, strict=True)
+        if scheme in ("tcp", "tls"):
+            parse_host_port(location)
+    except (ValueError, TypeError) as exc:
+        raise argparse.ArgumentTypeError(f"{exc} (expected e.g. tcp://host:8786)") from None
+    return text
 
 
 class _Parser(argparse.ArgumentParser):
@@ -161,6 +184,14 @@ def _overrides(args: argparse.Namespace) -> list[str]:
     return sets
 
 
+def _check_work(args: argparse.Namespace, scenarios: list, demand_factor: float = 1.0) -> None:
+    """Refuse a run whose estimated work exceeds --max-events, before anything is simulated or written."""
+    from corridor_sim.workload import DEFAULT_MAX_EVENTS, check, estimate
+
+    limit = DEFAULT_MAX_EVENTS if args.max_events is None else args.max_events
+    check([estimate(s, demand_factor=demand_factor) for s in scenarios], limit)
+
+
 def _execution(args: argparse.Namespace):
     """Executor and cache for every replication the command runs (nothing for commands that run none)."""
     from contextlib import nullcontext
@@ -196,6 +227,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario, _overrides(args))
     if args.workers < 1:
         raise ScenarioError("must be at least 1", key="--workers")
+    _check_work(args, [scenario])
     out = args.out or default_run_dir(Path("results"), scenario.name)
     check_new(out)
     with _progress(scenario.simulation.replications, args.quiet, scenario.name) as bar:
@@ -227,6 +259,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     # common random numbers: every scenario runs with the same seed and replication count
     common = [*args.sets, f"simulation.seed={seed}", f"simulation.replications={replications}"]
     scenarios = [load_scenario(path, common) for path in args.scenarios]
+    _check_work(args, scenarios)
     out = args.out or default_run_dir(Path("results"), "compare")
     check_new(out)
     with _progress(replications * len(scenarios), args.quiet, "compare") as bar:
@@ -263,10 +296,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from corridor_sim.console import describe_network, describe_provenance
     from corridor_sim.loader import load_scenario
     from corridor_sim.network import build_network
+    from corridor_sim.workload import estimate
 
     scenario = load_scenario(args.scenario, args.sets)
     print(describe_network(scenario, build_network(scenario)))
     print(describe_provenance(scenario))
+    print(estimate(scenario).describe())
     print(f"{args.scenario}: valid")
     return 0
 
@@ -278,7 +313,17 @@ def _study(args: argparse.Namespace, bar):
         bar.total = (bar.total or 0) + n
         bar.refresh()
 
-    return Study.load(args.scenario, _overrides(args), args.destination, args.workers, bar.update, expect)
+    study = Study.load(args.scenario, _overrides(args), args.destination, args.workers, bar.update, expect)
+    _check_work(args, [study.base], max(_demand_multipliers(args), default=1.0))  # per evaluation
+    return study
+
+
+def _demand_multipliers(args: argparse.Namespace) -> list[float]:
+    if getattr(args, "demand", None) is None:
+        return []
+    from corridor_sim.tuning.capacity import parse_multipliers
+
+    return parse_multipliers(args.demand)
 
 
 def _tuning_out(args: argparse.Namespace, study, command: str) -> Path:
@@ -454,9 +499,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keeps Python's exit-time flush from failing again
         return 0
     except Exception as exc:  # an internal error: keep the traceback, show one line
-        log = Path(tempfile.gettempdir()) / "corridor-sim-crash.log"
-        log.write_text(traceback.format_exc(), encoding="utf-8")
-        print(f"internal error: {exc.__class__.__name__}: {exc} (traceback in {log})", file=sys.stderr)
+        from corridor_sim.errors import one_line, save_traceback
+
+        where = save_traceback(traceback.format_exc())
+        print(f"internal error: {one_line(f'{exc.__class__.__name__}: {exc}')} ({where})", file=sys.stderr)
         return 1
 
 

@@ -30,6 +30,7 @@ _REQUIRED: dict[str, tuple[str, ...]] = {
     "empirical": ("values",),
 }
 _QUANTITY_FIELDS = ("value", "low", "mode", "high", "mean", "sd")
+MAX_CV = 100.0  # a lognormal's median is mean / sqrt(1 + cv²): at cv 100 a hundredth of its mean
 
 
 class Dist(BaseModel):
@@ -70,6 +71,8 @@ class Dist(BaseModel):
             raise ValueError("uniform needs low <= high")
         if self.dist == "triangular" and not (self.low <= self.mode <= self.high):
             raise ValueError("triangular needs low <= mode <= high")
+        if self.dist == "lognormal" and self.cv > MAX_CV:
+            raise ValueError(f"cv above {MAX_CV:g} (draws would be ~0 but for a vanishing few; cv² overflows)")
         if self.dist in ("lognormal", "exponential") and self.mean <= 0:
             raise ValueError(f"{self.dist} needs a positive mean")
         if self.dist == "empirical":

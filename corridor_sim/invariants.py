@@ -214,6 +214,16 @@ def _scenario_checks(tables: Mapping[str, pd.DataFrame], scenario: Scenario) -> 
                     f"sailings: {seg_id} capacities {_ids(g.loc[odd, 'capacity_containers'].drop_duplicates())}"
                     f" match no vessel ({sorted(allowed)})"
                 )
+            # in TEU, against the scenario's own figure: no rounding of containers can hide a box too big to board
+            most = max(v.capacity_teu for v in seg.vessels) * seg.load_factor
+            heavy = g["containers"] * sim.teu_per_container > most * (1 + 1e-9)
+            if heavy.any():
+                r = g[heavy].iloc[0]
+                out.append(
+                    f"sailings: {int(heavy.sum())} sailing(s) on {seg_id} carry more TEU than its largest vessel "
+                    f"takes (e.g. {r['vessel']} day {r['depart_day']:g}: {r['containers']} x "
+                    f"{sim.teu_per_container:g} TEU > {most:g} TEU)"
+                )
         if not np.allclose(s["teu"], s["containers"] * sim.teu_per_container):
             out.append("sailings: teu is not containers x teu_per_container")
     o = tables.get("occupancy")

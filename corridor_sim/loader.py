@@ -13,6 +13,8 @@ import copy
 import difflib
 import hashlib
 import json
+import types
+import typing
 from collections.abc import Hashable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -158,6 +160,8 @@ def apply_sets(raw: dict[str, Any], sets: Iterable[str]) -> dict[str, Any]:
     """Apply `key.path=value` overrides; every parent on the path must already exist (typos are caught here)."""
     out = copy.deepcopy(raw)
     provenance = out.setdefault("provenance", {})
+    if not isinstance(provenance, dict) and sets:  # the file's own error, not the override's
+        raise ScenarioError("must be a mapping of key paths", key="provenance", file=_FILE_ERROR)
     for item in sets:
         parts, value = _parse_set(item)
         set_value(out, parts, value)
@@ -188,8 +192,35 @@ def _field_exists(parts: list[str]) -> bool:
     return parts[-1] in _all_field_names()
 
 
+_FILE_ERROR = "\0file"  # marks an error of the file itself found while applying `--set`
+
+
+def _section_names() -> set[str]:
+    """Fields holding a mapping with defaults, which a file may leave out and `--set` may still reach into."""
+    names: set[str] = set()
+    for obj in vars(schema).values():
+        if isinstance(obj, type) and issubclass(obj, BaseModel):
+            for fname, field in obj.model_fields.items():
+                if not field.is_required() and _holds_mapping(field.annotation):
+                    names.add(field.alias or fname)
+    return names
+
+
+def _holds_mapping(annotation: Any) -> bool:
+    """A section of the schema (`Simulation`, `X | None`) or a `dict[...]`; not a distribution, list or value."""
+    origin = typing.get_origin(annotation)
+    if origin is dict:
+        return True
+    if origin in (typing.Union, types.UnionType):
+        kinds = [a for a in typing.get_args(annotation) if a is not type(None)]
+        return len(kinds) == 1 and _holds_mapping(kinds[0])
+    return isinstance(annotation, type) and issubclass(annotation, schema.Strict)
+
+
 def _step(node: Any, part: str, key: str, file: str = "--set") -> Any:
     if isinstance(node, dict):
+        if part not in node and part in _section_names():  # a section left to its defaults (`simulation`)
+            node[part] = {}
         if part not in node:
             hint = _did_you_mean(part, [str(k) for k in node])
             raise ScenarioError(f"no such key{hint}", key=key, file=file)
@@ -278,6 +309,9 @@ def _format_validation(exc: ValidationError) -> ScenarioError:
     first = errors[0]
     loc = [_key_part(p) for p in first["loc"] if not str(p).startswith(("function-", "tagged-union"))]
     msg = first["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    inner = (first.get("ctx") or {}).get("error")
+    if isinstance(inner, ScenarioError):  # a check of the schema naming the key below the model it validates
+        loc, msg = [*loc, *([inner.key] if inner.key else [])], inner.message
     if first["type"] == "extra_forbidden":
         msg = f"unknown key{_did_you_mean(loc[-1], sorted(_all_field_names()))}"
     elif first["type"] == "missing":
@@ -319,7 +353,8 @@ def load_raw_with_sets(path: str | Path, sets: Sequence[str] = ()) -> dict[str, 
     try:
         return apply_sets(raw, sets)
     except ScenarioError as exc:
-        raise ScenarioError(exc.message, exc.key, f"{path}: --set") from None
+        where = str(path) if exc.file == _FILE_ERROR else f"{path}: --set"
+        raise ScenarioError(exc.message, exc.key, where) from None
 
 
 def load_scenario(path: str | Path, sets: Sequence[str] = ()) -> Scenario:

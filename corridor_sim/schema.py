@@ -12,12 +12,29 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, model_validator
 
 from corridor_sim.distributions import DurationDist, SpeedDist
+from corridor_sim.errors import ScenarioError
 from corridor_sim.units import format_hours, format_km, parse_distance, parse_duration
 
 Duration = Annotated[float, BeforeValidator(parse_duration), PlainSerializer(format_hours)]
 Distance = Annotated[float, BeforeValidator(parse_distance), PlainSerializer(format_km)]
-PositiveInt = Annotated[int, Field(ge=1)]
 Fraction = Annotated[float, Field(gt=0, le=1)]
+
+# Physical bounds: every input runs in bounded time and memory or is refused here, naming its key. The maxima sit far
+# above any corridor (the largest container ships carry ~24,000 TEU; world port throughput is ~10^9 TEU a year) and
+# far below what would exhaust a machine; the work estimate (`workload.py`) bounds what they multiply into.
+MIN_CLOCK_STEP_H = 1 / 60  # one minute: the shortest interval that alone drives the clock (monitor, timetable, outages)
+LAST_DAY = dt.date(9999, 1, 1)  # a run (start + duration + cooldown) ends before it; the calendar runs to year 9999
+MAX_NAME = 200
+MAX_SEED = 2**64  # seeds are 64-bit: larger ones would silently alias smaller ones
+MAX_REPLICATIONS = 100_000
+MAX_COUNT = 10_000  # servers, berths, vessels of one kind
+MAX_TRAIN = 1_000  # containers on one train (the longest block trains carry ~100)
+MAX_TEU_PER_YEAR = 1e9
+MAX_TRAINS_PER_WEEK = 10_080  # one a minute
+MAX_TRAINS_PER_DAY = 1_440  # one a minute
+MAX_FACTOR = 1_000.0  # a month's demand factor
+MAX_VESSEL_TEU = 100_000.0
+MAX_STOCK = 1_000_000  # wagon sets or locomotives in one pool
 
 
 class Strict(BaseModel):
@@ -50,33 +67,40 @@ class Simulation(Strict):
     duration: Duration = 365 * 24.0
     warmup: Duration = 30 * 24.0
     cooldown: Duration = 120 * 24.0
-    seed: int = 1
-    replications: PositiveInt = 5
-    teu_per_container: float = Field(2.0, gt=0)
+    seed: int = Field(1, ge=0, lt=MAX_SEED)
+    replications: int = Field(5, ge=1, le=MAX_REPLICATIONS)
+    # a 20-foot box is 1 TEU, a 53-foot one 2.7: below half a TEU no container exists (and rates would explode)
+    teu_per_container: float = Field(2.0, ge=0.5, le=3.0)
     monitor_interval: Duration = 24.0
 
     @model_validator(mode="after")
     def _window(self) -> Simulation:
         if self.duration <= 0:
-            raise ValueError("duration must be positive")
+            raise ScenarioError("must be positive", key="duration")
         if self.warmup >= self.duration:
-            raise ValueError("warmup must be shorter than duration")
-        if self.monitor_interval <= 0:
-            raise ValueError("monitor_interval must be positive")
+            raise ScenarioError("warmup must be shorter than duration", key="warmup")
+        if self.monitor_interval < MIN_CLOCK_STEP_H:
+            raise ScenarioError("must be at least 1min (samples drive the clock)", key="monitor_interval")
+        days_left = (LAST_DAY - self.start).days
+        if (self.duration + self.cooldown) / 24 >= days_left:
+            raise ScenarioError(
+                f"start + duration + cooldown must end before {LAST_DAY} (the calendar's end)",
+                key="cooldown" if self.duration / 24 < days_left else "duration",
+            )
         return self
 
 
 class Handling(Strict):
     """A handling resource: `servers` in parallel, each train held for one draw of `time` (FIFO queue)."""
 
-    servers: PositiveInt = 1
+    servers: int = Field(1, ge=1, le=MAX_COUNT)
     time: DurationDist
 
 
 class Formation(Strict):
     """Onward trains at a port: a train leaves when it holds `train_size` containers or after `max_wait`."""
 
-    train_size: PositiveInt = 50
+    train_size: int = Field(50, ge=1, le=MAX_TRAIN)
     max_wait: Duration | None = None
 
 
@@ -88,14 +112,14 @@ class Node(Strict):
     lon: float | None = Field(None, ge=-180, le=180)
     section: str = ""
     handling: Handling | None = None
-    berths: PositiveInt | None = None
+    berths: int | None = Field(None, ge=1, le=MAX_COUNT)
     formation: Formation | None = None
 
 
 class Vessel(Strict):
     name: str = ""
-    capacity_teu: float = Field(gt=0)
-    count: PositiveInt = 1
+    capacity_teu: float = Field(gt=0, le=MAX_VESSEL_TEU)
+    count: int = Field(1, ge=1, le=MAX_COUNT)
 
 
 class Departure(Strict):
@@ -111,6 +135,8 @@ class Departure(Strict):
     def _rule(self) -> Departure:
         if self.rule == "timetable" and not self.every:
             raise ValueError("a timetable needs a positive `every`")
+        if self.every is not None and self.every < MIN_CLOCK_STEP_H:
+            raise ScenarioError("must be at least 1min (loading slots drive the clock)", key="every")
         return self
 
 
@@ -122,7 +148,7 @@ class Segment(Strict):
     distance: Distance | None = None
     speed: SpeedDist | None = None
     travel_time: DurationDist | None = None
-    trains_per_day: float | None = Field(None, gt=0)
+    trains_per_day: float | None = Field(None, gt=0, le=MAX_TRAINS_PER_DAY)
     # ferry / sea
     vessels: list[Vessel] | None = None
     crossing_time: DurationDist | None = None
@@ -169,7 +195,7 @@ class RollingStock(Strict):
     """A pool of wagon sets or locomotives that serve `segments` and must return empty before reuse."""
 
     segments: list[str] = Field(min_length=1)
-    sets: PositiveInt
+    sets: int = Field(ge=1, le=MAX_STOCK)
     return_time: DurationDist
 
 
@@ -183,11 +209,11 @@ class Flow(Strict):
     origin: str
     destination: str
     path: list[str] | None = None
-    teu_per_year: float | None = Field(None, ge=0)
-    trains_per_week: float | None = Field(None, ge=0)
-    containers_per_train: PositiveInt = 50
+    teu_per_year: float | None = Field(None, ge=0, le=MAX_TEU_PER_YEAR)
+    trains_per_week: float | None = Field(None, ge=0, le=MAX_TRAINS_PER_WEEK)
+    containers_per_train: int = Field(50, ge=1, le=MAX_TRAIN)
     arrivals: Literal["poisson", "timetable"] = "poisson"
-    monthly_factor: list[Annotated[float, Field(ge=0)]] = Field(default_factory=lambda: [1.0] * 12)
+    monthly_factor: list[Annotated[float, Field(ge=0, le=MAX_FACTOR)]] = Field(default_factory=lambda: [1.0] * 12)
 
     @model_validator(mode="after")
     def _volume(self) -> Flow:
@@ -205,17 +231,21 @@ class Demand(Strict):
 class Disruption(Strict):
     """Random outages of a node or segment: open for an `every` draw, then closed for a `duration` draw, and again
     (closures start only in `months` if given); so the share of time closed is E[duration] / (E[every] + E[duration]).
+
+    The open time drives the clock alone (outages back to back in zero time would never let it move): its mean must be
+    at least `MIN_CLOCK_STEP_H` and each draw is floored there (a draw of a heavy-tailed `every` can be ~0). `months`
+    cannot be empty: an outage season of no month is a disruption that never happens (delete it instead).
     """
 
     target: str
     every: DurationDist
     duration: DurationDist
-    months: list[Annotated[int, Field(ge=1, le=12)]] | None = None
+    months: list[Annotated[int, Field(ge=1, le=12)]] | None = Field(None, min_length=1)
 
     @model_validator(mode="after")
     def _some_time_open(self) -> Disruption:
-        if self.every.expected <= 0:  # outages back to back in zero time would never let the clock move
-            raise ValueError("`every` must be positive (the open time between outages)")
+        if self.every.expected < MIN_CLOCK_STEP_H:
+            raise ScenarioError("the mean open time between outages must be at least 1min", key="every")
         return self
 
 
@@ -252,7 +282,7 @@ class Change(Strict):
 
 
 class Scenario(Strict):
-    name: str
+    name: str = Field(min_length=1, max_length=MAX_NAME)  # a label; file names are made from it (workspace)
     description: str = ""
     sources: dict[str, Source] = Field(default_factory=dict)
     provenance: dict[str, Provenance] = Field(default_factory=dict)
@@ -270,4 +300,20 @@ class Scenario(Strict):
         for key, prov in self.provenance.items():
             if isinstance(prov.source, str) and prov.source not in self.sources:
                 raise ValueError(f"provenance of {key} names source {prov.source!r}, not listed in `sources`")
+        if not self.name.isprintable():
+            raise ScenarioError("must be printable text (no line breaks, tabs or NUL)", key="name")
+        return self
+
+    @model_validator(mode="after")
+    def _vessels_hold_a_container(self) -> Scenario:
+        """A vessel that cannot hold one container would sail forever empty, or (rounded up) carry more than it can."""
+        teu = self.simulation.teu_per_container
+        for seg_id, seg in self.network.segments.items():
+            for i, vessel in enumerate(seg.vessels or ()):
+                if vessel.capacity_teu * seg.load_factor < teu:
+                    raise ScenarioError(
+                        f"{vessel.capacity_teu:g} TEU x load_factor {seg.load_factor:g} holds less than one "
+                        f"container (simulation.teu_per_container {teu:g})",
+                        key=f"network.segments.{seg_id}.vessels.{i}.capacity_teu",
+                    )
         return self

@@ -19,8 +19,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from corridor_sim import runner
+from corridor_sim import cli, runner
 from corridor_sim.cli import main
+from corridor_sim.errors import ScenarioError
+from corridor_sim.loader import load_scenario
 
 SCENARIO = """\
 name: tiny
@@ -263,3 +265,126 @@ def test_usage_errors_are_one_line(argv: list[str], capsys: pytest.CaptureFixtur
     assert info.value.code == 2
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and err.startswith("error: corridor-sim") and "--help" in err
+
+
+def _crash(monkeypatch: pytest.MonkeyPatch) -> None:
+    def boom(args: object) -> int:
+        raise RuntimeError("disk\non fire")
+
+    monkeypatch.setitem(cli.COMMANDS, "validate", boom)
+
+
+@pytest.mark.parametrize("squatter", ["directory", "symlink"])
+def test_crash_log_is_a_fresh_private_file(
+    squatter: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The old fixed log name taken by a directory or a link elsewhere: the log goes to a new file of its own."""
+    fixed, victim = tmp_path / "corridor-sim-crash.log", tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    fixed.mkdir() if squatter == "directory" else fixed.symlink_to(victim)
+    _crash(monkeypatch)
+    logs = set()
+    for _ in range(2):
+        assert main(["validate", "x.yaml"]) == 1
+        err = capsys.readouterr().err
+        assert len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
+        assert err.startswith("internal error: RuntimeError: disk on fire (traceback in "), err
+        logs.add(Path(err.strip().rsplit("(traceback in ", 1)[1].rstrip(")")))
+    assert len(logs) == 2  # concurrent or successive crashes never overwrite each other's log
+    for log in logs:
+        assert log.parent == tmp_path and log != fixed and "disk" in log.read_text()
+        assert log.stat().st_mode & 0o077 == 0  # readable by its user only
+    assert victim.read_text() == "keep me"
+
+
+def test_crash_handler_never_raises(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No place to keep the log (the temporary directory is a regular file): still exit 1 and one line."""
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("")
+    monkeypatch.setattr("tempfile.tempdir", str(blocker))
+    _crash(monkeypatch)
+    assert main(["validate", "x.yaml"]) == 1
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
+    assert "internal error: RuntimeError: disk on fire (traceback not kept: " in err
+
+
+@pytest.mark.parametrize(
+    ("extra", "fragment"),
+    [
+        (["--scheduler", "notaurl"], "argument --scheduler: "),
+        (["--scheduler", "tcp://host"], "argument --scheduler: "),
+        (["--seed", str(2**64)], "simulation.seed: Input should be less than 18446744073709551616"),
+        (["--seed", "-1"], "simulation.seed: Input should be greater than or equal to 0"),
+        (["--replications", "1000000000"], "simulation.replications: Input should be less than or equal to 100000"),
+        (["--max-events", "1000"], "work estimate: the run would take ~"),
+        (["--max-events", "0"], "--max-events: must be positive"),
+        (["--set", "simulation.monitor_interval=1s"], "simulation.monitor_interval: must be at least 1min"),
+    ],
+    ids=[
+        "scheduler-not-url",
+        "scheduler-no-port",
+        "seed-2^64",
+        "seed-negative",
+        "replications-1e9",
+        "max-events",
+        "max-events-0",
+        "monitor-1s",
+    ],
+)
+def test_bad_options_are_bad_input(
+    extra: list[str], fragment: str, scenario: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "results" / "opt"
+    try:
+        code = _run(scenario, out, *extra)
+    except SystemExit as exc:  # argparse refusing the option itself
+        code = exc.code
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err and fragment in err, err
+    assert not out.exists() and _leftovers(out.parent) == []
+
+
+def test_seeds_are_not_aliased(scenario: Path) -> None:
+    """Seeds beyond 2^64 used to give the tables of small seeds while summary.json reported the big one."""
+    with pytest.raises(ScenarioError, match="simulation.seed"):
+        load_scenario(scenario, [f"simulation.seed={2**64 + 2}"])
+
+
+def test_capacity_demand_astronomic_is_refused(
+    scenario: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["capacity", str(scenario), "--demand", "1,1e300", "--quiet", "--no-cache", "--out", "cap"])
+    err = capsys.readouterr().err
+    assert code == 2 and "work estimate" in err and len(err.strip().splitlines()) == 1, err
+    assert not (tmp_path / "cap").exists()
+
+
+SCENARIO_WITHOUT_SIMULATION = "\n".join(line for line in SCENARIO.splitlines() if not line.startswith("simulation"))
+
+
+def test_a_scenario_without_simulation_section_takes_seed_and_replications(tmp_path: Path) -> None:
+    path = tmp_path / "nosim.yaml"
+    path.write_text(SCENARIO_WITHOUT_SIMULATION)
+    s = load_scenario(path, ["simulation.seed=9", "simulation.replications=3"])
+    assert (s.simulation.seed, s.simulation.replications) == (9, 3)
+    assert s.simulation.duration == load_scenario(path).simulation.duration  # the rest keeps its defaults
+    assert main(["validate", str(path), "--set", "simulation.seed=9"]) == 0
+
+
+def test_a_typo_in_the_file_is_the_files_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "typo.yaml"
+    path.write_text(SCENARIO.replace("simulation:", "simulaton:"))
+    assert main(["validate", str(path), "--set", "simulation.seed=4"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"error: {path}: simulaton: unknown key (did you mean 'simulation'?)"
+
+
+def test_scalar_provenance_with_set_is_the_files_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "prov.yaml"
+    path.write_text(SCENARIO + "provenance: 3\n")
+    assert main(["validate", str(path), "--set", "simulation.seed=4"]) == 2
+    assert capsys.readouterr().err.strip() == f"error: {path}: provenance: must be a mapping of key paths"

@@ -197,3 +197,20 @@ def test_run_dir_whose_resolved_scenario_does_not_reload(tmp_path: Path, run: tu
     (tmp_path / "scenario.resolved.yaml").write_text("name: x\nnetwork: {nodes: {}}\n")
     with pytest.raises(InvariantError, match="the resolved scenario does not re-load"):
         check_run_dir(tmp_path)
+
+
+def test_a_vessel_too_small_for_one_box_is_caught(run: tuple[Scenario, Tables]) -> None:
+    """The bug this guards: a 1-TEU vessel was given room for one 2-TEU box (capacity rounded up to one container)
+    and every sailing carried more than the vessel holds, while the capacity check, rounding the same way, passed.
+
+    The schema now refuses such a vessel, so the scenario is edited past validation (as an engine or loader bug
+    would): the check must catch it from the scenario's own TEU figure, whatever the engine's formula made of it."""
+    scenario, _ = run
+    seg = scenario.network.segments["pq"]
+    tiny = seg.model_copy(update={"vessels": [v.model_copy(update={"capacity_teu": 1.0}) for v in seg.vessels]})
+    network = scenario.network.model_copy(update={"segments": {**scenario.network.segments, "pq": tiny}})
+    small = scenario.model_copy(update={"network": network})
+    tables = simulate(small, build_network(small), 0)
+    assert len(tables["sailings"]) and tables["sailings"]["containers"].max() >= 1
+    found = find_violations(tables, small)
+    assert any("carry more TEU than its largest vessel takes" in v and "> 1 TEU" in v for v in found), found

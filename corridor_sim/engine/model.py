@@ -28,7 +28,7 @@ from corridor_sim.engine.slots import UNLIMITED, Slots
 from corridor_sim.network import CorridorNetwork
 from corridor_sim.records import STATE_CODE, Recorder
 from corridor_sim.rng import stream
-from corridor_sim.schema import Departure, Scenario, Segment, Vessel
+from corridor_sim.schema import MIN_CLOCK_STEP_H, Departure, Scenario, Segment, Vessel
 
 CLOSED = STATE_CODE["closed"]
 ZERO = Dist(dist="fixed", value=0.0)
@@ -151,7 +151,7 @@ class CorridorModel:
                 outages(
                     self.env,
                     [self.gates[d.target]],
-                    self.draw(d.every, f"disruption:{d_id}:every"),
+                    _floored(self.draw(d.every, f"disruption:{d_id}:every"), MIN_CLOCK_STEP_H),
                     self.draw(d.duration, f"disruption:{d_id}:duration"),
                     set(d.months) if d.months else None,
                     self.calendar,
@@ -340,6 +340,11 @@ class CorridorModel:
 def vessel_capacity(vessel: Vessel, seg: Segment, teu_per_container: float) -> int:
     """Containers a vessel carries: its TEU times the segment's load factor, in whole containers (at least one)."""
     return max(int(vessel.capacity_teu * seg.load_factor // teu_per_container), 1)
+
+
+def _floored(draw: Callable[[], float], floor: float) -> Callable[[], float]:
+    """Draws of a quantity that alone drives the clock, never below `floor` (so outage cycles are countable)."""
+    return lambda: max(draw(), floor)
 
 
 def simulate(
