@@ -110,7 +110,7 @@ def test_path_not_connected(path: list[str], key: str, message: str) -> None:
         ),
         (
             lambda r: r.update({"disruptions": {"d": {"target": "ap", "every": "0h", "duration": "0h"}}}),
-            "disruptions.d",
+            "disruptions.d.every",
         ),  # zero-time outages back to back would stall the clock
         (
             lambda r: r["network"]["segments"].update({"ap2": {"from": "a", "to": "p", "travel_time": "1h"}}),
