@@ -53,7 +53,18 @@ class Workload:
 
 
 def estimate(scenario: Scenario, replications: int | None = None, demand_factor: float = 1.0) -> Workload:
-    """Expected work of the scenario (`demand_factor` scales every flow, as `capacity --demand` does)."""
+    """Expected work of the scenario (`demand_factor` scales every flow, as `capacity --demand` does); with dated
+    `changes`, that of its busiest state as if it held all run long (an upper bound)."""
+    variants = [scenario]
+    if scenario.changes:
+        from corridor_sim.dated import run_states
+
+        variants += run_states(scenario)
+    n = scenario.simulation.replications if replications is None else replications
+    return max((_estimate(s, n, demand_factor) for s in variants), key=lambda w: w.events)
+
+
+def _estimate(scenario: Scenario, replications: int, demand_factor: float) -> Workload:
     from corridor_sim.network import build_network
 
     sim, net = scenario.simulation, scenario.network
@@ -94,7 +105,7 @@ def estimate(scenario: Scenario, replications: int | None = None, demand_factor:
         outages,
         samples,
         events,
-        sim.replications if replications is None else replications,
+        replications,
     )
 
 
