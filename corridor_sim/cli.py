@@ -96,9 +96,16 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="check invariants (conservation, timelines, capacities) on the tables; exit 1 if any fail",
     )
+    _promise_arg(p)
     p = sub.add_parser("compare", help="run several scenarios on common random numbers and compare them")
     p.add_argument("scenarios", type=Path, nargs="+")
     _run_args(p)
+    _promise_arg(p)
+    p.add_argument(
+        "--reference",
+        metavar="NAME",
+        help="paired differences of every scenario against this one (default: every pair, later minus earlier)",
+    )
     _tuning_parsers(sub)
     p = sub.add_parser("validate", help="check a scenario and print its network, routes and provenance")
     p.add_argument("scenario", type=Path)
@@ -114,6 +121,29 @@ def build_parser() -> argparse.ArgumentParser:
         help="report file, never overwritten (default RESULTS_DIR/report.html of the first directory)",
     )
     return parser
+
+
+def _promise_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--promise",
+        metavar="DURATION",
+        help="promised transit, e.g. 23d: the share delivered within it is reported "
+        "(default: the upper end of each destination's published band)",
+    )
+
+
+def _promise_days(text: str | None) -> float | None:
+    from corridor_sim.units import parse_duration
+
+    if text is None:
+        return None
+    try:
+        hours = parse_duration(text.strip())
+    except ValueError as exc:
+        raise ScenarioError(str(exc), file="--promise") from None
+    if hours <= 0:
+        raise ScenarioError("must be positive", file="--promise")
+    return hours / 24
 
 
 def _tuning_parsers(sub: argparse._SubParsersAction) -> None:
@@ -228,10 +258,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.workers < 1:
         raise ScenarioError("must be at least 1", key="--workers")
     _check_work(args, [scenario])
+    promise = _promise_days(args.promise)
     out = args.out or default_run_dir(Path("results"), scenario.name)
     check_new(out)
     with _progress(scenario.simulation.replications, args.quiet, scenario.name) as bar:
-        path, summary = execute_run(scenario, out, workers=args.workers, progress=bar.update)
+        path, summary = execute_run(scenario, out, args.workers, bar.update, promise)
     print(transit_table(summary))
     print(f"results written to {path}")
     if args.check:
@@ -260,12 +291,13 @@ def cmd_compare(args: argparse.Namespace) -> int:
     common = [*args.sets, f"simulation.seed={seed}", f"simulation.replications={replications}"]
     scenarios = [load_scenario(path, common) for path in args.scenarios]
     _check_work(args, scenarios)
+    promise = _promise_days(args.promise)
     out = args.out or default_run_dir(Path("results"), "compare")
     check_new(out)
     with _progress(replications * len(scenarios), args.quiet, "compare") as bar:
-        result = compare(scenarios, replications, seed, args.workers, bar.update)
+        result = compare(scenarios, replications, seed, args.workers, bar.update, args.reference, promise)
     with staged(out) as tmp:
-        write_comparison(tmp, result, scenarios, replications, seed)
+        write_comparison(tmp, result, scenarios, replications, seed, promise)
     print(format_table(result.table))
     for name, tables in result.tables.items():
         warning = censoring_warning(name, counts(tables["containers"]))

@@ -15,11 +15,14 @@ import numpy as np
 import pandas as pd
 
 from corridor_sim import analysis
+from corridor_sim.errors import ScenarioError
 from corridor_sim.experiment import Tables, run_many
 from corridor_sim.network import build_network
 from corridor_sim.schema import Scenario
+from corridor_sim.workspace import write_tables
 
-METRICS = ("mean", "p50", "p90")
+METRICS = {"mean": -1, "p50": 0, "p90": 1}  # row of `analysis.resample` holding each metric
+QS = (50, 90)
 
 
 @dataclass
@@ -27,6 +30,7 @@ class Comparison:
     table: pd.DataFrame
     differences: pd.DataFrame
     section_means: pd.DataFrame
+    monthly: pd.DataFrame
     tables: dict[str, Tables]
 
 
@@ -41,83 +45,111 @@ def unique_names(scenarios: Sequence[Scenario]) -> list[str]:
     return names
 
 
-def _per_replication(containers: pd.DataFrame) -> pd.DataFrame:
-    """Mean, p50 and p90 transit per (replication, destination), plus the all-destinations row."""
-    m = analysis.measured(containers)
-
-    def stats(g: pd.core.groupby.SeriesGroupBy) -> pd.DataFrame:
-        return pd.DataFrame({"mean": g.mean(), "p50": g.quantile(0.5), "p90": g.quantile(0.9)}).reset_index()
-
-    # grouped apart and joined after: the row tables, not a copy of every container relabelled "(all)"
-    overall = stats(m.groupby("replication", observed=True)["transit_days"]).assign(destination=analysis.ALL)
-    each = stats(m.groupby(["destination", "replication"], observed=True)["transit_days"])
-    each["destination"] = each["destination"].astype(str)
-    both = pd.concat([overall, each], ignore_index=True)[["destination", "replication", "mean", "p50", "p90"]]
-    return both.sort_values(["destination", "replication"], ignore_index=True)
+def promises(scenarios: Sequence[Scenario], days: float | None) -> dict[str, float]:
+    """One promise per destination for every scenario compared (so their shares are comparable): `days` if given,
+    else the upper end of the first published band for that destination, in the order the scenarios are given."""
+    bands = [(b.destination, b.high / 24) for s in scenarios for b in s.published]
+    destinations = sorted({f.destination for s in scenarios for f in s.demand.flows.values()})
+    return analysis.promises(bands, destinations, days)
 
 
-def comparison_table(name: str, scenario: Scenario, tables: Tables) -> pd.DataFrame:
-    """One row per destination (and all): percentiles, CIs, deliveries, throughput and days per section."""
+def comparison_table(
+    name: str, scenario: Scenario, tables: Tables, replications: int, promise: dict[str, float]
+) -> pd.DataFrame:
+    """One row per destination (and all): the central figures with CIs, deliveries, throughput, mean days per section.
+
+    The section columns are means per container (pooled like `mean_days`), so a destination's sections add up to
+    its `mean_days`.
+    """
     sim = scenario.simulation
-    summary = analysis.transit_summary(tables["containers"])
+    summary = analysis.transit_summary(tables["containers"], promise=promise)
     throughput = analysis.throughput_teu_per_day(
         tables["containers"], (sim.warmup / 24, sim.duration / 24), sim.teu_per_container
     )
     sections = analysis.section_means(tables["sections"])
-    reps = tables["containers"]["replication"].nunique()
     rows = []
     for dest, s in summary.items():
-        row = {"scenario": name, "destination": dest, "containers_delivered": s.get("containers", 0) / max(reps, 1)}
-        for key in ("p10", "p50", "p90", "mean", "mean_ci_low", "mean_ci_high", "p50_ci_low", "p50_ci_high"):
-            row[f"{key}_days" if not key.endswith(("low", "high")) else key] = s.get(key, np.nan)
+        n = s.get("containers", 0)
+        row: dict[str, object] = {
+            "scenario": name,
+            "destination": dest,
+            "replications": replications,
+            "containers_delivered_total": n,
+            "containers_delivered_per_replication": n / replications,
+        }
+        for key in ("p10", "p50", "p90", "p95", "mean"):
+            row[f"{key}_days"] = s.get(key, np.nan)
+            if key in ("p50", "p90", "mean"):
+                row[f"{key}_ci_low"], row[f"{key}_ci_high"] = s.get(f"{key}_ci_low", np.nan), s.get(f"{key}_ci_high")
+        row["promise_days"] = s.get("promise_days", np.nan)
+        row["within_promise_share"] = s.get("within_promise_share", np.nan)
         row["throughput_teu_per_day"] = throughput.get(dest, 0.0)
         if dest != analysis.ALL:
             sec = sections[sections["destination"].eq(dest)].set_index("section")["days"]
             for section, days in sec.items():
-                row[f"days {section}"] = days
+                row[f"mean_days {section}"] = days
             for group, members in scenario.section_groups.items():
-                row[f"days {group} (group)"] = float(sec.reindex(members).fillna(0).sum())
+                row[f"mean_days {group} (group)"] = float(sec.reindex(members).fillna(0).sum())
         rows.append(row)
     return pd.DataFrame(rows)
 
 
-def paired_differences(reference: str, per_rep: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """Each scenario minus the reference, paired by replication (common random numbers), with 95% t-intervals."""
-    ref = per_rep[reference].set_index(["destination", "replication"])
+def resamples(containers: pd.DataFrame, replications: Sequence[int]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Per destination (and all): the full-sample p50, p90, mean and their bootstrap resamples over `replications`.
+
+    Every scenario is resampled with the same seed and the same replication list, so resample j picks the same
+    replications in each: the difference of two scenarios' resample j is one paired bootstrap draw.
+    """
+    m = analysis.measured(containers)
+    frames = [(analysis.ALL, m)] + [(str(d), g) for d, g in m.groupby("destination", observed=True)]
+    out = {}
+    for dest, frame in frames:
+        groups = analysis.replication_groups(frame, replications)
+        days = np.concatenate(groups)
+        point = np.array([*np.percentile(days, QS), days.mean()]) if len(days) else np.full(len(QS) + 1, np.nan)
+        out[dest] = (point, analysis.resample(groups, QS))
+    return out
+
+
+def pairs(names: Sequence[str], reference: str | None) -> list[tuple[str, str]]:
+    """(reference, scenario) pairs: every scenario against `reference`, or every pair, later minus earlier."""
+    if reference is not None:
+        if reference not in names:
+            raise ScenarioError(f"not a scenario of this comparison (names: {', '.join(names)})", key="--reference")
+        return [(reference, n) for n in names if n != reference]
+    return [(a, b) for i, a in enumerate(names) for b in names[i + 1 :]]
+
+
+def paired_differences(
+    draws: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]], pairs: Sequence[tuple[str, str]], replications: int
+) -> pd.DataFrame:
+    """Scenario minus reference of the central figures (pooled p50, p90, mean), with paired-bootstrap 95% CIs.
+
+    `difference_days` is exactly `scenario_days - reference_days`, the two figures of the comparison table.
+    """
     rows = []
-    for name, frame in per_rep.items():
-        if name == reference:
-            continue
-        joined = frame.set_index(["destination", "replication"]).join(ref, rsuffix="_ref", how="inner")
-        for dest, g in joined.groupby(level="destination", observed=True):
-            for metric in METRICS:
-                diff = (g[metric] - g[f"{metric}_ref"]).to_numpy()
-                low, high = analysis.t_interval(diff)
+    for reference, name in pairs:
+        ref, other = draws[reference], draws[name]
+        for dest in [d for d in other if d in ref]:
+            for metric, i in METRICS.items():
+                a, b = ref[dest][0][i], other[dest][0][i]
+                low, high = analysis.interval(other[dest][1][i] - ref[dest][1][i])
                 rows.append(
                     {
                         "scenario": name,
                         "reference": reference,
                         "destination": dest,
                         "metric": metric,
-                        "difference_days": float(diff.mean()),
+                        "scenario_days": b,
+                        "reference_days": a,
+                        "difference_days": b - a,
                         "ci_low": low,
                         "ci_high": high,
-                        "replications": len(diff),
+                        "replications": replications,
                     }
                 )
-    return pd.DataFrame(
-        rows,
-        columns=[
-            "scenario",
-            "reference",
-            "destination",
-            "metric",
-            "difference_days",
-            "ci_low",
-            "ci_high",
-            "replications",
-        ],
-    )
+    columns = ["scenario", "reference", "destination", "metric", "scenario_days", "reference_days"]
+    return pd.DataFrame(rows, columns=[*columns, "difference_days", "ci_low", "ci_high", "replications"])
 
 
 def compare(
@@ -126,23 +158,42 @@ def compare(
     seed: int,
     workers: int = 1,
     progress: Callable[[int], None] | None = None,
+    reference: str | None = None,
+    promise_days: float | None = None,
 ) -> Comparison:
-    """Run every scenario with the same seed and replications and tabulate the results side by side."""
+    """Run every scenario with the same seed and replications and tabulate the results side by side.
+
+    Differences: every pair (later minus earlier, in the order given), or each scenario minus `reference`.
+    """
     names = unique_names(scenarios)
+    chosen = pairs(names, reference)  # a bad --reference is refused before anything runs
     for s in scenarios:
         build_network(s)
     runs = run_many([(s, seed) for s in scenarios], replications=replications, workers=workers, progress=progress)
     tables = dict(zip(names, runs, strict=True))
+    promise = promises(scenarios, promise_days)
     table = pd.concat(
-        [comparison_table(n, s, tables[n]) for n, s in zip(names, scenarios, strict=True)], ignore_index=True
+        [comparison_table(n, s, tables[n], replications, promise) for n, s in zip(names, scenarios, strict=True)],
+        ignore_index=True,
     )
-    per_rep = {n: _per_replication(tables[n]["containers"]) for n in names}
+    draws = {n: resamples(tables[n]["containers"], range(replications)) for n in names}
     means = pd.concat(
         [analysis.section_means(tables[n]["sections"], by_state=True).assign(scenario=n) for n in names],
         ignore_index=True,
     )
+    monthly = pd.concat(
+        [
+            analysis.monthly(tables[n]["containers"], s.simulation.start, promise).assign(scenario=n)
+            for n, s in zip(names, scenarios, strict=True)
+        ],
+        ignore_index=True,
+    )
     return Comparison(
-        table=table, differences=paired_differences(names[0], per_rep), section_means=means, tables=tables
+        table=table,
+        differences=paired_differences(draws, chosen, replications),
+        section_means=means,
+        monthly=monthly[["scenario", *monthly.columns[:-1]]],
+        tables=tables,
     )
 
 
@@ -158,38 +209,52 @@ def _busiest_destination(table: pd.DataFrame) -> str | None:
     rows = table[table["destination"].ne(analysis.ALL)]
     if rows.empty:
         return None
-    return str(rows.groupby("destination", observed=True)["containers_delivered"].sum().idxmax())
+    return str(rows.groupby("destination", observed=True)["containers_delivered_total"].sum().idxmax())
 
 
 def format_table(table: pd.DataFrame) -> str:
-    cols = [
-        "scenario",
-        "destination",
-        "containers_delivered",
-        "p10_days",
-        "p50_days",
-        "p90_days",
-        "mean_days",
-        "throughput_teu_per_day",
-    ]
-    groups = [c for c in table.columns if c.endswith("(group)")]
-    view = table[cols + groups].rename(columns=lambda c: c.replace("_days", "").replace("days ", ""))
-    return view.to_string(index=False, float_format=lambda v: f"{v:.1f}")
+    """The terminal view: pooled percentiles and mean, deliveries per replication, share within the promise."""
+    cols = {
+        "scenario": "scenario",
+        "destination": "destination",
+        "containers_delivered_per_replication": "delivered/rep",
+        "p10_days": "p10",
+        "p50_days": "p50",
+        "p90_days": "p90",
+        "mean_days": "mean",
+        "within_promise_share": "in promise",
+        "throughput_teu_per_day": "TEU/day",
+    }
+    groups = {c: c.replace("mean_days ", "mean ") for c in table.columns if c.endswith("(group)")}
+    view = table[[*cols, *groups]].rename(columns={**cols, **groups})
+    return view.to_string(index=False, float_format=lambda v: f"{v:.1f}", na_rep="")
 
 
 def write_comparison(
-    directory: Path, result: Comparison, scenarios: Sequence[Scenario], replications: int, seed: int
+    directory: Path,
+    result: Comparison,
+    scenarios: Sequence[Scenario],
+    replications: int,
+    seed: int,
+    promise_days: float | None = None,
 ) -> None:
-    """The comparison files plus one ordinary run directory per scenario."""
+    """The comparison files (floats to 6 decimals) plus one ordinary run directory per scenario."""
     from corridor_sim import plots
     from corridor_sim.runner import bands_table, write_run
 
     names = unique_names(scenarios)
+    promise = promises(scenarios, promise_days)
     for name, s in zip(names, scenarios, strict=True):
-        write_run(directory / name, s, build_network(s), result.tables[name], replications, seed)
-    result.table.to_csv(directory / "comparison.csv", index=False, float_format="%.4g")
-    result.differences.to_csv(directory / "differences.csv", index=False, float_format="%.4g")
-    result.section_means.to_csv(directory / "section_means.csv", index=False, float_format="%.4g")
+        write_run(directory / name, s, build_network(s), result.tables[name], replications, seed, promise)
+    write_tables(
+        directory,
+        {
+            "comparison": result.table,
+            "differences": result.differences,
+            "section_means": result.section_means,
+            "monthly": result.monthly,
+        },
+    )
     bands = pd.concat(
         [bands_table(s).assign(scenario=n) for n, s in zip(names, scenarios, strict=True)], ignore_index=True
     )
@@ -200,5 +265,5 @@ def write_comparison(
     plots.section_bars(
         means.groupby(["scenario", "section", "state"], as_index=False, sort=False, observed=True)["days"].sum(),
         directory / "sections_compare.png",
-        title=f"Where the days go (to {dest})",
+        title=f"Where the days go (to {dest}; mean days per container)",
     )

@@ -32,9 +32,21 @@ def bands_table(scenario: Scenario) -> pd.DataFrame:
     )
 
 
+def promises(scenario: Scenario, days: float | None = None) -> dict[str, float]:
+    """Promised transit per destination: `days` (`--promise`) everywhere, else each published band's upper end."""
+    destinations = sorted({f.destination for f in scenario.demand.flows.values()})
+    return analysis.promises([(b.destination, b.high / 24) for b in scenario.published], destinations, days)
+
+
 def summarise(
-    scenario: Scenario, tables: dict[str, pd.DataFrame], replications: int, seed: int, digest: str
+    scenario: Scenario,
+    tables: dict[str, pd.DataFrame],
+    replications: int,
+    seed: int,
+    digest: str,
+    promise: dict[str, float] | None = None,
 ) -> dict[str, Any]:
+    """What `summary.json` holds: counts are totals over all replications; transit figures as `analysis.STATISTIC`."""
     sim = scenario.simulation
     window = (sim.warmup / 24, sim.duration / 24)
     return {
@@ -46,7 +58,8 @@ def summarise(
         "window_days": list(window),
         "containers": analysis.counts(tables["containers"]),
         "throughput_teu_per_day": analysis.throughput_teu_per_day(tables["containers"], window, sim.teu_per_container),
-        "transit_days": analysis.transit_summary(tables["containers"]),
+        "statistic": analysis.STATISTIC,
+        "transit_days": analysis.transit_summary(tables["containers"], promise=promise),
     }
 
 
@@ -57,18 +70,28 @@ def write_run(
     tables: dict[str, pd.DataFrame],
     replications: int,
     seed: int,
+    promise: dict[str, float] | None = None,
 ) -> dict[str, Any]:
-    """Write one run's workspace into `directory` (already staged); returns the summary."""
+    """Write one run's workspace into `directory` (already staged); returns the summary.
+
+    `promise`: promised transit days per destination (default: each published band's upper end).
+    """
     from corridor_sim.plots import transit_distribution  # matplotlib only when a run writes its plot
 
     directory.mkdir(parents=True, exist_ok=True)
     digest = write_resolved(directory, scenario)
-    tables = {**tables, "routes": routes_table(scenario, network), "published": bands_table(scenario)}
+    promise = promises(scenario) if promise is None else promise
+    tables = {
+        **tables,
+        "routes": routes_table(scenario, network),
+        "published": bands_table(scenario),
+        "monthly": analysis.monthly(tables["containers"], scenario.simulation.start, promise),
+    }
     # The CSV writer releases the GIL: the tables are written while the summary and plot are computed (a second
     # of a few dozen replications' tail); leaving the block waits for the writer, even on an error.
     with ThreadPoolExecutor(1) as writer:
         written = writer.submit(write_tables, directory, tables)
-        summary = summarise(scenario, tables, replications, seed, digest)
+        summary = summarise(scenario, tables, replications, seed, digest, promise)
         write_json(directory / "summary.json", summary)
         transit_distribution(
             tables["containers"],
@@ -81,12 +104,16 @@ def write_run(
 
 
 def execute_run(
-    scenario: Scenario, out: Path, workers: int = 1, progress: Callable[[int], None] | None = None
+    scenario: Scenario,
+    out: Path,
+    workers: int = 1,
+    progress: Callable[[int], None] | None = None,
+    promise_days: float | None = None,
 ) -> tuple[Path, dict[str, Any]]:
     """Simulate the scenario's replications and write the workspace atomically; returns its path and summary."""
     network = build_network(scenario)
     n, seed = scenario.simulation.replications, scenario.simulation.seed
     tables = run_replications(scenario, n, seed, workers, progress)
     with staged(out) as tmp:
-        summary = write_run(tmp, scenario, network, tables, n, seed)
+        summary = write_run(tmp, scenario, network, tables, n, seed, promises(scenario, promise_days))
     return out, summary

@@ -1,0 +1,174 @@
+"""`compare` end to end on corridors whose transit is worked out by hand, and the statistics it is built from.
+
+Every expected figure is derived in the comments from the scenarios alone. Times are hours unless a name ends in
+`_days`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from conftest import load, scenario_dict
+
+from corridor_sim import analysis
+from corridor_sim.cli import main
+from corridor_sim.compare import compare
+
+
+def line(
+    travel: str, name: str, handling: str | dict = "2h", arrivals: str = "timetable", cooldown: str = "3d"
+) -> dict:
+    """o --rail--> z: block trains of 10 every 24 h (the k-th at 24 k h, k = 1, 2, ...), o handles one in
+    `handling`, then the line takes `travel`. With fixed times and 24 h between trains nothing ever queues, so every
+    container takes handling + travel."""
+    nodes = {"o": {"role": "terminal", "handling": {"servers": 1, "time": handling}}, "z": {"role": "terminal"}}
+    segments = {"oz": {"from": "o", "to": "z", "travel_time": travel, "trains_per_day": 4}}
+    flows = {
+        "f": {"origin": "o", "destination": "z", "trains_per_week": 7, "arrivals": arrivals, "containers_per_train": 10}
+    }
+    raw = scenario_dict(
+        nodes, segments, flows, name=name, duration="10d", warmup="0h", cooldown=cooldown, replications=2
+    )
+    raw["published"] = [{"destination": "z", "low": "1d", "high": "1d"}]
+    return raw
+
+
+# Fast: 2 h + 6 h = 8 h = 1/3 day; slow: 2 h + 30 h = 32 h = 4/3 days. Trains start at 24 k h for k = 1..9 inside the
+# 10-day window (240 h is its end), so 90 containers per replication, 180 over two. Slow minus fast: +1 day exactly
+# for every statistic, with a zero-width interval. Within the promise of 1 day (the band's upper end): all of fast,
+# none of slow.
+FAST_DAYS, SLOW_DAYS = 8 / 24, 32 / 24
+
+
+@pytest.fixture(scope="module")
+def fixed_pair(tmp_path_factory) -> dict[str, pd.DataFrame]:
+    """`corridor-sim compare fast.yaml slow.yaml` through the CLI; its files read back."""
+    d = tmp_path_factory.mktemp("compare")
+    paths = []
+    for raw in (line("6h", "fast"), line("30h", "slow")):
+        paths.append(d / f"{raw['name']}.yaml")
+        paths[-1].write_text(yaml.safe_dump(raw), encoding="utf-8")
+    out = d / "out"
+    assert main(["compare", *map(str, paths), "--out", str(out), "--quiet", "--no-cache"]) == 0
+    files = {n: pd.read_csv(out / f"{n}.csv") for n in ("comparison", "differences", "monthly", "section_means")}
+    files["text"] = {n: (out / f"{n}.csv").read_text() for n in ("comparison", "differences")}
+    files["summary"] = json.loads((out / "slow" / "summary.json").read_text())
+    return files
+
+
+def test_compare_tables_hold_the_hand_computed_transit(fixed_pair) -> None:
+    table = fixed_pair["comparison"].set_index(["scenario", "destination"])
+    for name, days in (("fast", FAST_DAYS), ("slow", SLOW_DAYS)):
+        row = table.loc[(name, "z")]
+        for col in ("p10_days", "p50_days", "p90_days", "mean_days", "p50_ci_low", "p50_ci_high"):
+            assert row[col] == pytest.approx(days, abs=1e-6)
+        assert row["containers_delivered_total"] == 180 and row["containers_delivered_per_replication"] == 90
+        assert row["replications"] == 2
+        assert row["within_promise_share"] == (1.0 if name == "fast" else 0.0)
+    assert fixed_pair["text"]["comparison"].count("0.333333") >= 4  # six decimals, not four significant figures
+
+
+def test_paired_difference_is_the_later_scenario_minus_the_earlier_with_its_sign(fixed_pair) -> None:
+    diff = fixed_pair["differences"]
+    assert set(diff["metric"]) == {"mean", "p50", "p90"}
+    assert (diff["scenario"] == "slow").all() and (diff["reference"] == "fast").all()
+    for col in ("difference_days", "ci_low", "ci_high"):
+        assert diff[col].to_numpy() == pytest.approx(np.ones(len(diff)), abs=1e-6)  # slow - fast = +1 day
+    table = fixed_pair["comparison"].set_index(["scenario", "destination"])
+    for _, row in diff.iterrows():
+        metric = f"{row['metric']}_days"
+        expected = table.loc[("slow", row["destination"]), metric] - table.loc[("fast", row["destination"]), metric]
+        assert row["difference_days"] == pytest.approx(expected, abs=2e-6)  # the table's own figures, subtracted
+
+
+def test_sections_add_up_to_the_table_mean(fixed_pair) -> None:
+    table = fixed_pair["comparison"]
+    for _, row in table[table["destination"].ne("(all)")].iterrows():
+        sections = [c for c in table.columns if c.startswith("mean_days ") and not c.endswith("(group)")]
+        assert row[sections].sum() == pytest.approx(row["mean_days"], abs=1e-5)
+
+
+def test_monthly_table_has_calendar_months_and_counts(fixed_pair) -> None:
+    monthly = fixed_pair["monthly"]
+    z = monthly[(monthly["scenario"] == "slow") & (monthly["destination"] == "z")]
+    # simulation.start defaults to 2023-01-01: trains on days 1..9 all start in January 2023
+    assert z["month"].tolist() == ["2023-01"] and z["month_start"].tolist() == ["2023-01-01"]
+    assert z["containers_started_total"].tolist() == [180] and z["p50_days"].iloc[0] == pytest.approx(SLOW_DAYS)
+
+
+def test_summary_json_is_strict_json_with_the_promise_share(fixed_pair, tmp_path) -> None:
+    z = fixed_pair["summary"]["transit_days"]["z"]
+    assert z["promise_days"] == 1 and z["within_promise_share"] == 0
+
+
+def _strict(text: str) -> dict:
+    def refuse(name: str) -> None:
+        raise ValueError(f"not JSON: {name}")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_summary_json_of_one_replication_has_null_not_nan(tmp_path) -> None:
+    path = tmp_path / "one.yaml"
+    path.write_text(yaml.safe_dump(line("6h", "one")), encoding="utf-8")
+    out = tmp_path / "run"
+    assert main(["run", str(path), "--replications", "1", "--out", str(out), "--quiet", "--no-cache"]) == 0
+    summary = _strict((out / "summary.json").read_text())
+    assert summary["transit_days"]["z"]["p50_ci_low"] is None  # one replication: no interval, and it says so
+    assert summary["transit_days"]["z"]["p50"] == pytest.approx(FAST_DAYS)
+
+
+def test_reference_gives_each_scenario_against_it_and_every_pair_by_default() -> None:
+    scenarios = [load(line("6h", "a")), load(line("30h", "b")), load(line("18h", "c"))]
+    every = compare(scenarios, replications=2, seed=1).differences
+    assert sorted(set(zip(every["scenario"], every["reference"], strict=True))) == [("b", "a"), ("c", "a"), ("c", "b")]
+    c_b = every[(every["scenario"] == "c") & (every["reference"] == "b") & (every["metric"] == "p50")]
+    assert c_b["difference_days"].iloc[0] == pytest.approx((20 - 32) / 24)  # c (2 h + 18 h) minus b (2 h + 30 h)
+    against = compare(scenarios, replications=2, seed=1, reference="c").differences
+    assert sorted(set(zip(against["scenario"], against["reference"], strict=True))) == [("a", "c"), ("b", "c")]
+
+
+def test_paired_difference_of_random_scenarios_equals_the_difference_of_pooled_figures() -> None:
+    """Poisson arrivals and a random handling time (queues at o): the difference is still the table's p50s subtracted.
+    On common random numbers both scenarios draw the same arrivals and handling times, and the later one only adds
+    24 h of travel to every container (a long cool-down delivers them all), so each paired resample differs by exactly one day: a zero-width interval,
+    where each scenario's own p50 interval is wide."""
+    handling = {"dist": "exponential", "mean": "20h"}
+    a, b = (load(line(t, n, handling, "poisson", cooldown="60d")) for t, n in (("6h", "a"), ("30h", "b")))
+    result = compare([a, b], replications=4, seed=3)
+    table = result.table.set_index(["scenario", "destination"])
+    row = result.differences.query("destination == 'z' and metric == 'p50'").iloc[0]
+    assert row["difference_days"] == pytest.approx(
+        table.loc[("b", "z"), "p50_days"] - table.loc[("a", "z"), "p50_days"]
+    )
+    assert row["difference_days"] == pytest.approx(1.0) and (row["ci_low"], row["ci_high"]) == pytest.approx((1, 1))
+    assert table.loc[("a", "z"), "p50_ci_high"] - table.loc[("a", "z"), "p50_ci_low"] > 0.1
+    sections = [c for c in table.columns if c.startswith("mean_days ")]
+    assert table.loc[("a", "z"), sections].sum() == pytest.approx(table.loc[("a", "z"), "mean_days"], rel=1e-9)
+
+
+def test_section_means_pool_containers_over_replications() -> None:
+    """Replication 0 has 1 container with 2 days in section S, replication 1 has 3 with 4 days each: 14 days over 4
+    containers = 3.5 (a mean of replication means would say 3, one replication's denominator 7 or 14)."""
+    sections = pd.DataFrame(
+        {
+            "replication": [0, 1],
+            "destination": ["z", "z"],
+            "section": ["S", "S"],
+            "state": ["moving", "moving"],
+            "days": [2.0, 4.0],
+            "containers": [1, 3],
+        }
+    )
+    assert analysis.section_means(sections)["days"].tolist() == [3.5]
+
+
+def test_t_interval_uses_the_sample_standard_deviation() -> None:
+    """1, 2, 3, 4: mean 2.5, sample sd sqrt(5/3) (ddof 1), t quantile 3.182446 for 3 degrees of freedom at 97.5 %."""
+    half = 3.182446305284263 * math.sqrt(5 / 3) / 2
+    assert analysis.t_interval(np.array([1.0, 2.0, 3.0, 4.0])) == pytest.approx((2.5 - half, 2.5 + half), rel=1e-9)
