@@ -136,8 +136,8 @@ def test_reference_gives_each_scenario_against_it_and_every_pair_by_default() ->
 def test_paired_difference_of_random_scenarios_equals_the_difference_of_pooled_figures() -> None:
     """Poisson arrivals and a random handling time (queues at o): the difference is still the table's p50s subtracted.
     On common random numbers both scenarios draw the same arrivals and handling times, and the later one only adds
-    24 h of travel to every container (a long cool-down delivers them all), so each paired resample differs by exactly one day: a zero-width interval,
-    where each scenario's own p50 interval is wide."""
+    24 h of travel to every container (a long cool-down delivers them all), so each paired resample differs by
+    exactly one day: a zero-width interval, where each scenario's own p50 interval is wide."""
     handling = {"dist": "exponential", "mean": "20h"}
     a, b = (load(line(t, n, handling, "poisson", cooldown="60d")) for t, n in (("6h", "a"), ("30h", "b")))
     result = compare([a, b], replications=4, seed=3)
