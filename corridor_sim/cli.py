@@ -190,8 +190,21 @@ def _tuning_parsers(sub: argparse._SubParsersAction) -> None:
         metavar="KEY.PATH=LO..HI",
         help="a parameter and its search range, e.g. network.nodes.dostyk.handling.time=12h..72h",
     )
-    p.add_argument("--grid", type=int, default=5, help="grid points per parameter before refinement (default 5)")
-    p.add_argument("--max-evals", type=int, default=30, help="evaluations at most, grid included (default 30)")
+    p.add_argument(
+        "--grid", type=int, default=5, help="grid points per parameter before refinement, at least 2 (default 5)"
+    )
+    p.add_argument(
+        "--max-evals",
+        type=int,
+        default=30,
+        help="simulated points at most, grid included: a hard cap (default 30)",
+    )
+    p.add_argument(
+        "--tolerance",
+        default="2%",
+        help="a target is reached within this share of its value (default 2%%); "
+        "if not, the best point is still written, marked, and the exit code is 3",
+    )
     p = tuning("interventions", "rank the scenario's interventions by days saved at p50 and p90")
     p.add_argument("--only", metavar="NAME,NAME", help="rank only these interventions")
     p = tuning("capacity", "transit and throughput against a demand multiplier; saturation and the bottleneck")
@@ -409,16 +422,25 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
-    from corridor_sim.tuning.calibrate import calibrate, make_bound, parse_target, write_calibration
-    from corridor_sim.tuning.params import parse_range
+    from corridor_sim.tuning.calibrate import (
+        NOT_REACHED,
+        calibrate,
+        check_search,
+        make_bound,
+        parse_target,
+        write_calibration,
+    )
+    from corridor_sim.tuning.params import parse_factor, parse_range
 
+    tolerance = parse_factor(args.tolerance, "--tolerance")
+    check_search(args.grid, args.max_evals, tolerance)
     targets = [parse_target(t) for t in args.target]
     ranges = [parse_range(spec) for spec in args.param]
     with _progress(0, args.quiet, "calibrate") as bar:
         study = _study(args, bar)
         out = _tuning_out(args, study, "calibrate")
         bounds = [make_bound(study, *r) for r in ranges]
-        result = calibrate(study, bounds, targets, args.grid, args.max_evals)
+        result = calibrate(study, bounds, targets, args.grid, args.max_evals, tolerance)
     _, path = write_calibration(out, study, result, _overrides(args))
     best = result.best
     for b in bounds:
@@ -428,6 +450,10 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
             f"{t.metric}: {best[t.column]:.2f} d (target {t.days:g} d, residual "
             f"{best[f'residual_{t.metric}_days']:+.2f} d)"
         )
+    if not result.reached:
+        print(f"{len(result.evaluations)} evaluations; closest point (not calibrated): {path}")
+        print(f"error: {result.shortfall()}", file=sys.stderr)
+        return NOT_REACHED
     print(f"{len(result.evaluations)} evaluations; calibrated scenario: {path}")
     return 0
 

@@ -27,9 +27,11 @@ from corridor_sim.errors import ScenarioError
 from corridor_sim.loader import load_scenario
 from corridor_sim.tuning.evaluate import KPI_COLUMNS, Study
 from corridor_sim.tuning.params import Quantity, get_value, parse_quantity
-from corridor_sim.workspace import staged, write_json, write_resolved
+from corridor_sim.workspace import staged, write_json, write_resolved, write_tables
 
 METRICS = {"p50": "p50_days", "p90": "p90_days", "mean": "mean_days"}
+DEFAULT_TOLERANCE = 0.02  # a target counts as reached within 2% of its value
+NOT_REACHED = 3  # exit code of `calibrate` when the targets cannot be met inside the ranges
 
 
 @dataclass(frozen=True)
@@ -60,11 +62,37 @@ class Bound:
         return list(np.linspace(self.low.number, self.high.number, n))
 
 
+class _Exhausted(Exception):
+    """The evaluation budget (`--max-evals`) is spent: the search stops where it is."""
+
+
 @dataclass
 class Calibration:
     bounds: list[Bound]
     targets: list[Target]
+    tolerance: float = DEFAULT_TOLERANCE
     evaluations: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def reached(self) -> bool:
+        """Every target met within `tolerance` (relative) at the best point."""
+        best = self.best
+        return all(abs(best[f"residual_{t.metric}_days"]) <= self.tolerance * t.days for t in self.targets)
+
+    def shortfall(self) -> str:
+        """Why the targets were not reached: each one's best value, and the parameters pinned at a range limit."""
+        best = self.best
+        missed = [
+            f"{t.metric} {best[t.column]:.2f} d against {t.days:g} d"
+            for t in self.targets
+            if not abs(best[f"residual_{t.metric}_days"]) <= self.tolerance * t.days
+        ]
+        pinned = [b.key for b in self.bounds if best[b.key] in (b.value(b.low.number), b.value(b.high.number))]
+        where = f"; at a limit of its range: {', '.join(pinned)} (widen the range)" if pinned else ""
+        return (
+            f"target not reached within {self.tolerance:.0%} after {len(self.evaluations)} evaluations: "
+            f"best {', '.join(missed)}{where}"
+        )
 
     @property
     def table(self) -> pd.DataFrame:
@@ -109,19 +137,53 @@ def loss(kpis: dict[str, float], targets: Sequence[Target]) -> float:
     return float(sum(r * r for r in residuals)) if np.all(np.isfinite(residuals)) else float("inf")
 
 
+def check_search(grid_points: int, max_evals: int, tolerance: float = DEFAULT_TOLERANCE) -> None:
+    """Refuse a search that cannot run (checked before any scenario is read or simulated)."""
+    if grid_points < 2:
+        raise ScenarioError(f"must be at least 2 (the two ends of each range), got {grid_points}", file="--grid")
+    if max_evals < 1:
+        raise ScenarioError(f"must be at least 1, got {max_evals}", file="--max-evals")
+    if not 0 < tolerance < 1:
+        raise ScenarioError(f"must lie strictly between 0 and 100%, got {tolerance:g}", file="--tolerance")
+
+
+def grid_axes(bounds: Sequence[Bound], grid_points: int) -> list[list[float]]:
+    per_dim = grid_points if len(bounds) == 1 else max(3, grid_points - len(bounds) + 1)
+    return [b.grid(per_dim) for b in bounds]
+
+
 def calibrate(
-    study: Study, bounds: Sequence[Bound], targets: Sequence[Target], grid_points: int = 5, max_evals: int = 30
+    study: Study,
+    bounds: Sequence[Bound],
+    targets: Sequence[Target],
+    grid_points: int = 5,
+    max_evals: int = 30,
+    tolerance: float = DEFAULT_TOLERANCE,
 ) -> Calibration:
-    """Grid, then bounded refinement; every evaluation is kept (the table shows how the fit was found)."""
+    """Grid, then bounded refinement; every evaluation is kept (the table shows how the fit was found).
+
+    `max_evals` is a hard cap on simulated points, grid included: a grid larger than it is refused up front, and
+    the refinement stops when the budget is spent (the best point so far stands).
+    """
+    check_search(grid_points, max_evals, tolerance)
     if not targets:
         raise ScenarioError("give at least one --target", file="--target")
     if not bounds:
         raise ScenarioError("give at least one --param key.path=LO..HI", file="--param")
-    result = Calibration(list(bounds), list(targets))
+    axes = grid_axes(bounds, grid_points)
+    size = int(np.prod([len(a) for a in axes]))
+    if size > max_evals:
+        raise ScenarioError(
+            f"the grid alone needs {size} evaluations, more than --max-evals {max_evals}; raise it or lower --grid",
+            file="--max-evals",
+        )
+    result = Calibration(list(bounds), list(targets), tolerance)
     seen: dict[tuple[Any, ...], dict[str, Any]] = {}
 
     def evaluate(points: list[tuple[float, ...]], phase: str) -> list[dict[str, Any]]:
         fresh = [p for p in dict.fromkeys(points) if _key(bounds, p) not in seen]
+        if len(result.evaluations) + len(fresh) > max_evals:
+            raise _Exhausted
         scenarios = [study.variant({b.key: b.value(x) for b, x in zip(bounds, p, strict=True)}) for p in fresh]
         for p, k in zip(fresh, study.evaluate(scenarios, study.kpis), strict=True):
             row = {"evaluation": len(result.evaluations) + 1, "phase": phase}
@@ -133,8 +195,6 @@ def calibrate(
             result.evaluations.append(row)
         return [seen[_key(bounds, p)] for p in points]
 
-    per_dim = grid_points if len(bounds) == 1 else max(3, grid_points - len(bounds) + 1)
-    axes = [b.grid(per_dim) for b in bounds]
     points = list(itertools.product(*axes))
     rows = evaluate(points, "grid")
     best = points[int(np.argmin([r["loss"] for r in rows]))]
@@ -148,7 +208,7 @@ def calibrate(
         brackets = [j for j in range(len(rows) - 1) if signs[j] * signs[j + 1] < 0]
         if brackets:  # the target lies between two grid points: bisect on the signed residual (robust to plateaus)
             j = min(brackets, key=lambda j: abs(points[j][0] - best[0]))
-            with contextlib.suppress(RuntimeError):  # out of evaluations: the best point so far stands
+            with contextlib.suppress(RuntimeError, _Exhausted):  # out of evaluations: the best point so far stands
                 optimize.brentq(
                     lambda x: evaluate([(float(x),)], "bracket")[0][residual],
                     points[j][0],
@@ -170,13 +230,14 @@ def calibrate(
         return evaluate([tuple(p)], "refine")[0]["loss"]
 
     span = max(hi - lo for lo, hi in cell)
-    optimize.minimize(
-        f,
-        x0=[best[i] for i in free],
-        method="Powell",
-        bounds=cell,
-        options={"maxfev": budget, "xtol": 1e-3 * span / 2, "ftol": 1e-6},
-    )
+    with contextlib.suppress(_Exhausted):  # Powell's maxfev is a target, not a cap: the budget is enforced above
+        optimize.minimize(
+            f,
+            x0=[best[i] for i in free],
+            method="Powell",
+            bounds=cell,
+            options={"maxfev": budget, "xtol": 1e-3 * span / 2, "ftol": 1e-6},
+        )
     return result
 
 
@@ -185,7 +246,13 @@ def _key(bounds: Sequence[Bound], p: tuple[float, ...]) -> tuple[Any, ...]:
 
 
 def calibrated_yaml(
-    study: Study, best: dict[str, Any], keys: Sequence[str], sets: Sequence[str], out: Path, targets: Sequence[Target]
+    study: Study,
+    best: dict[str, Any],
+    keys: Sequence[str],
+    sets: Sequence[str],
+    out: Path,
+    targets: Sequence[Target],
+    reached: bool = True,
 ) -> str:
     """A scenario file that `extends` the input (by a path relative to `out`) and sets the calibrated values.
 
@@ -208,12 +275,11 @@ def calibrated_yaml(
             node = node[p]
         _put(child, path, node)
     goal = ", ".join(f"{t.metric}={t.days:g}d" for t in targets)
-    child["provenance"] = {
-        k: {"estimate": True, "note": f"calibrated to {goal} by corridor-sim calibrate"} for k in keys
-    }
+    verb = "calibrated to" if reached else "best fit (target NOT reached) to"
+    child["provenance"] = {k: {"estimate": True, "note": f"{verb} {goal} by corridor-sim calibrate"} for k in keys}
     header = (
-        f"# Calibrated by corridor-sim calibrate (targets {goal}; seed {study.seed}, "
-        f"{study.replications} replications)\n"
+        f"# {'Calibrated' if reached else 'NOT calibrated: the closest point found, targets not reached'} by "
+        f"corridor-sim calibrate (targets {goal}; seed {study.seed}, {study.replications} replications)\n"
     )
     return header + yaml.safe_dump(child, sort_keys=False, allow_unicode=True, width=110)
 
@@ -231,17 +297,20 @@ def write_calibration(out: Path, study: Study, result: Calibration, sets: Sequen
     best = result.best
     keys = [b.key for b in result.bounds]
     name = f"{study.path.stem}.calibrated.yaml"
-    text = calibrated_yaml(study, best, keys, sets, out, result.targets)
+    text = calibrated_yaml(study, best, keys, sets, out, result.targets, result.reached)
     meta = study.meta(
         "calibrate",
         targets={t.metric: t.days for t in result.targets},
+        tolerance=result.tolerance,
+        reached=result.reached,
+        evaluations=len(result.evaluations),
         best={k: best[k] for k in keys},
         loss=best["loss"],
         calibrated_scenario=name,
     )
     with staged(out) as tmp:
         write_resolved(tmp, study.base)
-        result.table.to_csv(tmp / "calibration.csv", index=False, float_format="%.6g")
+        write_tables(tmp, {"calibration": result.table})
         write_json(tmp / "study.json", meta)
         (tmp / name).write_text(text, encoding="utf-8")
         load_scenario(tmp / name)  # the calibrated file must validate as written

@@ -20,11 +20,18 @@ from corridor_sim.experiment import Tables, run_many
 from corridor_sim.loader import load_raw_with_sets, validate
 from corridor_sim.schema import Scenario
 from corridor_sim.tuning.params import apply_changes, get_value, set_to
-from corridor_sim.workspace import staged, write_json, write_resolved
+from corridor_sim.workspace import staged, write_json, write_resolved, write_tables
 
 CHUNK_REPLICATIONS = 64
 T = TypeVar("T")
-KPI_COLUMNS = ["p50_days", "p90_days", "mean_days", "delivered", "throughput_teu_per_day", "in_flight_share"]
+KPI_COLUMNS = [
+    "p50_days",
+    "p90_days",
+    "mean_days",
+    "delivered_per_replication",
+    "throughput_teu_per_day",
+    "in_flight_share",
+]
 
 
 @dataclass
@@ -137,8 +144,7 @@ def write_results(
     """A new results directory (atomic, never overwriting): the base scenario resolved, tables, metadata, plot."""
     with staged(out) as tmp:
         write_resolved(tmp, study.base)
-        for name, frame in frames.items():
-            frame.to_csv(tmp / f"{name}.csv", index=False, float_format="%.6g")
+        write_tables(tmp, dict(frames))  # floats to 6 decimals, missing values empty
         write_json(tmp / "study.json", dict(meta))
         plot(tmp)
     return out
@@ -179,7 +185,7 @@ def kpis(scenario: Scenario, tables: Tables, destination: str | None, replicatio
         "p50_days": float(np.percentile(days, 50)) if len(days) else np.nan,
         "p90_days": float(np.percentile(days, 90)) if len(days) else np.nan,
         "mean_days": float(days.mean()) if len(days) else np.nan,
-        "delivered": len(m) / replications,
+        "delivered_per_replication": len(m) / replications,
         "throughput_teu_per_day": throughput[analysis.ALL],
         "in_flight_share": 1 - len(m) / len(started) if len(started) else np.nan,
     }
