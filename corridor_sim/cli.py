@@ -29,13 +29,16 @@ def _scenario_args(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _run_args(p: argparse.ArgumentParser) -> None:
+def _run_args(p: argparse.ArgumentParser, out: str = "results/<scenario>/<UTC timestamp>") -> None:
     _scenario_args(p)
     p.add_argument("--replications", type=int, help="number of replications (default: the scenario's)")
     p.add_argument("--seed", type=int, help="random seed (default: the scenario's)")
-    p.add_argument("--out", type=Path, help="new results directory (default results/<scenario>/<timestamp>)")
+    p.add_argument("--out", type=Path, metavar="DIR", help=f"new results directory, never overwritten (default {out})")
     p.add_argument(
-        "--workers", type=int, default=1, help="processes running replications and sweep points (this one among them)"
+        "--workers",
+        type=int,
+        default=1,
+        help="processes running replications and sweep points, this one among them (default 1)",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     where = p.add_mutually_exclusive_group()
@@ -85,10 +88,41 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"error: {self.prog}: {message} (see {self.prog} --help)\n")
 
 
+DESCRIPTION = """\
+Simulate container freight on the Trans-Caspian International Transport Route (the "Middle Corridor", China ->
+Kazakhstan -> Caspian Sea -> Azerbaijan -> Georgia -> Turkiye / Europe). A scenario file describes the network,
+its capacities, schedules, demand and disruptions; transit times emerge from them. Run a scenario, compare scenarios
+on common random numbers, or ask what a change would buy (sweep, sensitivity, calibrate, interventions, capacity).
+Every command that simulates writes a new results directory (never overwriting one)."""
+
+EPILOG = """\
+examples:
+  corridor-sim validate scenarios/current_2023.yaml
+  corridor-sim compare scenarios/baseline_2022.yaml scenarios/current_2023.yaml scenarios/target.yaml
+  corridor-sim sweep scenarios/current_2023.yaml --param network.segments.aktau_alat.vessels.0.count=1..4:4
+  corridor-sim <command> --help     (the options of one command)
+
+exit codes: 0 success; 2 bad input (one line naming the file, key path and problem); 3 calibrate could not reach
+its targets; 1 internal error (one line and the path of the traceback); 130 interrupted (nothing half-written)."""
+
+
+def _sub(sub: argparse._SubParsersAction, name: str, text: str) -> argparse.ArgumentParser:
+    """A subcommand whose --help opens with the same sentence the command list shows."""
+    return sub.add_parser(name, help=text, description=text[0].upper() + text[1:] + ".")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="corridor-sim", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("run", help="simulate a scenario and write a new results directory")
+    from corridor_sim import __version__
+
+    parser = _Parser(
+        prog="corridor-sim",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"corridor-sim {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    p = _sub(sub, "run", "simulate a scenario and write a new results directory")
     p.add_argument("scenario", type=Path)
     _run_args(p)
     p.add_argument(
@@ -97,9 +131,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="check invariants (conservation, timelines, capacities) on the tables; exit 1 if any fail",
     )
     _promise_arg(p)
-    p = sub.add_parser("compare", help="run several scenarios on common random numbers and compare them")
-    p.add_argument("scenarios", type=Path, nargs="+")
-    _run_args(p)
+    p = _sub(sub, "compare", "run several scenarios on common random numbers and compare them")
+    p.add_argument("scenarios", type=Path, nargs="+", metavar="SCENARIO")
+    _run_args(p, "results/compare/<UTC timestamp>")
     _promise_arg(p)
     p.add_argument(
         "--reference",
@@ -107,12 +141,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="paired differences of every scenario against this one (default: every pair, later minus earlier)",
     )
     _tuning_parsers(sub)
-    p = sub.add_parser("validate", help="check a scenario and print its network, routes and provenance")
+    p = _sub(sub, "validate", "check a scenario file and print every section of it, its routes and provenance")
     p.add_argument("scenario", type=Path)
     _scenario_args(p)
-    p = sub.add_parser("plot", help="(re)draw a run's or comparison's plots into RESULTS_DIR/plots/")
+    p = _sub(sub, "plot", "(re)draw a run's or comparison's plots into RESULTS_DIR/plots/")
     p.add_argument("results", type=Path, metavar="RESULTS_DIR")
-    p = sub.add_parser("report", help="one self-contained HTML report (figures, tables, parameters side by side)")
+    p = _sub(sub, "report", "one self-contained HTML report (figures, tables, parameters side by side)")
     p.add_argument("results", type=Path, nargs="+", metavar="RESULTS_DIR")
     p.add_argument(
         "--out",
@@ -148,9 +182,9 @@ def _promise_days(text: str | None) -> float | None:
 
 def _tuning_parsers(sub: argparse._SubParsersAction) -> None:
     def tuning(name: str, text: str) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=text)
+        p = _sub(sub, name, text)
         p.add_argument("scenario", type=Path)
-        _run_args(p)
+        _run_args(p, f"results/<scenario>/{name}/<UTC timestamp>")
         p.add_argument(
             "--destination",
             help="destination whose transit is measured, or 'all' "
@@ -163,9 +197,10 @@ def _tuning_parsers(sub: argparse._SubParsersAction) -> None:
         "--param",
         action="append",
         required=True,
-        metavar="KEY.PATH=V1,V2,...",
-        help="values of one parameter (repeatable: the grid is their cartesian product); a "
-        "distribution keeps its shape and takes the value as its mean",
+        metavar="KEY.PATH=V1,V2,...|LO..HI[:N]",
+        help="values of one parameter, listed or as a range of N evenly spaced points, ends included (24h..96h:4; "
+        "without :N, every whole number of a range like 1..4, else 5 points); repeatable: the grid is the cartesian "
+        "product; a distribution keeps its shape and takes the value as its mean",
     )
     p = tuning("sensitivity", "one-at-a-time low/high change of each parameter: a tornado of p50/p90 effects")
     p.add_argument(
@@ -174,7 +209,12 @@ def _tuning_parsers(sub: argparse._SubParsersAction) -> None:
         metavar="KEY.PATH",
         help="parameters to vary (default: every numeric node, segment and rolling-stock parameter)",
     )
-    p.add_argument("--delta", default="20%", help="relative change down and up (default 20%%)")
+    p.add_argument(
+        "--delta",
+        default="20%",
+        help="relative change down and up of each quantity (default 20%%); whole numbers (servers, vessels, sets) "
+        "move by 1, fractions capped at 1 stop there",
+    )
     p = tuning("calibrate", "find parameter values that meet transit targets; write the calibrated scenario")
     p.add_argument(
         "--target",
@@ -385,10 +425,9 @@ def _names(text: str | None) -> list[str] | None:
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     from corridor_sim.tuning.evaluate import format_table
-    from corridor_sim.tuning.params import parse_values
-    from corridor_sim.tuning.sweep import sweep, write_sweep
+    from corridor_sim.tuning.sweep import parse_param, sweep, write_sweep
 
-    params = [parse_values(spec) for spec in args.param]
+    params = [parse_param(spec) for spec in args.param]
     with _progress(0, args.quiet, "sweep") as bar:
         study = _study(args, bar)
         out = _tuning_out(args, study, "sweep")
@@ -413,9 +452,13 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
         out = _tuning_out(args, study, "sensitivity")
         table = sensitivity(study, args.params, delta)
     write_sensitivity(out, study, table, delta)
-    print(format_table(table, ["parameter", "base", "dp50_low", "dp50_high", "dp90_low", "dp90_high"]))
     print(
-        f"sensitivity (±{delta:.0%}, to {study.target_label}, base p50 {table['p50_base'].iloc[0]:.2f} d, "
+        format_table(
+            table, ["parameter", "base", "change_low", "change_high", "dp50_low", "dp50_high", "dp90_low", "dp90_high"]
+        )
+    )
+    print(
+        f"sensitivity (±{delta:.0%}, counts ±1, to {study.target_label}, base p50 {table['p50_base'].iloc[0]:.2f} d, "
         f"p90 {table['p90_base'].iloc[0]:.2f} d) written to {out}"
     )
     return 0
