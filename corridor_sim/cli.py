@@ -378,13 +378,15 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from corridor_sim.console import describe_network, describe_provenance
-    from corridor_sim.loader import load_scenario
+    from corridor_sim.console import describe_provenance
+    from corridor_sim.listing import describe_scenario
+    from corridor_sim.loader import load_raw_with_sets, validate
     from corridor_sim.network import build_network
     from corridor_sim.workload import estimate
 
-    scenario = load_scenario(args.scenario, args.sets)
-    print(describe_network(scenario, build_network(scenario)))
+    raw = load_raw_with_sets(args.scenario, args.sets)
+    scenario = validate(raw, str(args.scenario), name=args.scenario.stem)
+    print(describe_scenario(raw, build_network(scenario)))
     print(describe_provenance(scenario))
     print(estimate(scenario).describe())
     print(f"{args.scenario}: valid")
