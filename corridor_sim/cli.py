@@ -154,6 +154,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE.html",
         help="report file, never overwritten (default RESULTS_DIR/report.html of the first directory)",
     )
+    p = _sub(sub, "export", "write a results directory's summary tables to a spreadsheet, one sheet each")
+    p.add_argument("results", type=Path, metavar="RESULTS_DIR")
+    p.add_argument("--xlsx", action="store_true", required=True, help="an Excel workbook (needs corridor-sim[xlsx])")
+    p.add_argument(
+        "--out", type=Path, metavar="FILE.xlsx", help="workbook, never overwritten (default RESULTS_DIR/summary.xlsx)"
+    )
     return parser
 
 
@@ -568,6 +574,14 @@ def cmd_capacity(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from corridor_sim.export import export_xlsx
+
+    out, names = export_xlsx(args.results, args.out)
+    print(f"{len(names)} sheets ({', '.join(names)}) written to {out}")
+    return 0
+
+
 COMMANDS = {
     "run": cmd_run,
     "compare": cmd_compare,
@@ -579,6 +593,7 @@ COMMANDS = {
     "capacity": cmd_capacity,
     "plot": cmd_plot,
     "report": cmd_report,
+    "export": cmd_export,
 }
 
 

@@ -58,6 +58,7 @@ def fixed_pair(tmp_path_factory) -> dict[str, pd.DataFrame]:
     files = {n: pd.read_csv(out / f"{n}.csv") for n in ("comparison", "differences", "monthly", "section_means")}
     files["text"] = {n: (out / f"{n}.csv").read_text() for n in ("comparison", "differences")}
     files["summary"] = json.loads((out / "slow" / "summary.json").read_text())
+    files["out"] = out
     return files
 
 
@@ -172,3 +173,17 @@ def test_t_interval_uses_the_sample_standard_deviation() -> None:
     """1, 2, 3, 4: mean 2.5, sample sd sqrt(5/3) (ddof 1), t quantile 3.182446 for 3 degrees of freedom at 97.5 %."""
     half = 3.182446305284263 * math.sqrt(5 / 3) / 2
     assert analysis.t_interval(np.array([1.0, 2.0, 3.0, 4.0])) == pytest.approx((2.5 - half, 2.5 + half), rel=1e-9)
+
+
+def test_export_writes_the_summary_tables_to_one_workbook(fixed_pair, tmp_path) -> None:
+    out = fixed_pair["out"]
+    assert main(["export", str(out), "--xlsx", "--out", str(tmp_path / "c.xlsx")]) == 0
+    book = pd.read_excel(tmp_path / "c.xlsx", sheet_name=None)
+    assert list(book) == ["comparison", "differences", "section_means", "monthly"]
+    pd.testing.assert_frame_equal(book["differences"], fixed_pair["differences"], check_dtype=False)
+    assert main(["export", str(out / "slow"), "--xlsx", "--out", str(tmp_path / "r.xlsx")]) == 0
+    run = pd.read_excel(tmp_path / "r.xlsx", sheet_name=None)
+    assert list(run) == ["summary", "section_means", "monthly", "published"]
+    z = run["summary"].set_index("destination").loc["z"]
+    assert z["p50"] == pytest.approx(SLOW_DAYS) and z["containers_delivered_total"] == 180
+    assert main(["export", str(out), "--xlsx", "--out", str(tmp_path / "c.xlsx")]) == 2  # never overwritten
