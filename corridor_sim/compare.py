@@ -18,6 +18,7 @@ from corridor_sim import analysis
 from corridor_sim.errors import ScenarioError
 from corridor_sim.experiment import Tables, run_many
 from corridor_sim.network import build_network
+from corridor_sim.runner import promises
 from corridor_sim.schema import Scenario
 from corridor_sim.workspace import write_tables
 
@@ -43,14 +44,6 @@ def unique_names(scenarios: Sequence[Scenario]) -> list[str]:
             name = f"{s.name}-{k}"
         names.append(name)
     return names
-
-
-def promises(scenarios: Sequence[Scenario], days: float | None) -> dict[str, float]:
-    """One promise per destination for every scenario compared (so their shares are comparable): `days` if given,
-    else the upper end of the first published band for that destination, in the order the scenarios are given."""
-    bands = [(b.destination, b.high / 24) for s in scenarios for b in s.published]
-    destinations = sorted({f.destination for s in scenarios for f in s.demand.flows.values()})
-    return analysis.promises(bands, destinations, days)
 
 
 def comparison_table(
@@ -171,9 +164,9 @@ def compare(
         build_network(s)
     runs = run_many([(s, seed) for s in scenarios], replications=replications, workers=workers, progress=progress)
     tables = dict(zip(names, runs, strict=True))
-    promise = promises(scenarios, promise_days)
+    promise = {n: promises(s, promise_days) for n, s in zip(names, scenarios, strict=True)}
     table = pd.concat(
-        [comparison_table(n, s, tables[n], replications, promise) for n, s in zip(names, scenarios, strict=True)],
+        [comparison_table(n, s, tables[n], replications, promise[n]) for n, s in zip(names, scenarios, strict=True)],
         ignore_index=True,
     )
     draws = {n: resamples(tables[n]["containers"], range(replications)) for n in names}
@@ -183,7 +176,7 @@ def compare(
     )
     monthly = pd.concat(
         [
-            analysis.monthly(tables[n]["containers"], s.simulation.start, promise).assign(scenario=n)
+            analysis.monthly(tables[n]["containers"], s.simulation.start, promise[n]).assign(scenario=n)
             for n, s in zip(names, scenarios, strict=True)
         ],
         ignore_index=True,
@@ -243,9 +236,10 @@ def write_comparison(
     from corridor_sim.runner import bands_table, write_run
 
     names = unique_names(scenarios)
-    promise = promises(scenarios, promise_days)
     for name, s in zip(names, scenarios, strict=True):
-        write_run(directory / name, s, build_network(s), result.tables[name], replications, seed, promise)
+        write_run(
+            directory / name, s, build_network(s), result.tables[name], replications, seed, promises(s, promise_days)
+        )
     write_tables(
         directory,
         {

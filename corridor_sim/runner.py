@@ -33,7 +33,9 @@ def bands_table(scenario: Scenario) -> pd.DataFrame:
 
 
 def promises(scenario: Scenario, days: float | None = None) -> dict[str, float]:
-    """Promised transit per destination: `days` (`--promise`) everywhere, else each published band's upper end."""
+    """The promise each destination is held to: `days` (`--promise`: the same for every destination and every
+    scenario of a comparison, so their shares compare directly), else the upper end of the scenario's own published
+    band for it (the `promise_days` figures say which)."""
     destinations = sorted({f.destination for f in scenario.demand.flows.values()})
     return analysis.promises([(b.destination, b.high / 24) for b in scenario.published], destinations, days)
 
@@ -80,7 +82,7 @@ def write_run(
 
     directory.mkdir(parents=True, exist_ok=True)
     digest = write_resolved(directory, scenario)
-    promise = promises(scenario) if promise is None else promise
+    promise = promises(scenario, None) if promise is None else promise
     tables = {
         **tables,
         "routes": routes_table(scenario, network),
