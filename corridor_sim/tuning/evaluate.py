@@ -31,6 +31,10 @@ KPI_COLUMNS = [
     "delivered_per_replication",
     "throughput_teu_per_day",
     "in_flight_share",
+    "p50_ci_low",
+    "p50_ci_high",
+    "p90_ci_low",
+    "p90_ci_high",
 ]
 
 
@@ -168,7 +172,8 @@ def pick_destination(scenario: Scenario, option: str | None) -> str | None:
 
 
 def kpis(scenario: Scenario, tables: Tables, destination: str | None, replications: int) -> dict[str, float]:
-    """Transit percentiles of measured delivered containers, throughput, and the share still in flight at the end.
+    """Transit percentiles of measured delivered containers (pooled, with bootstrap CIs over replications, as
+    `analysis.STATISTIC`), throughput, and the share still in flight at the end.
 
     The in-flight share counts containers that started in the measurement window but never arrived before the end of
     the cool-down: near zero on a stable corridor, growing with the queue on a saturated one.
@@ -181,6 +186,7 @@ def kpis(scenario: Scenario, tables: Tables, destination: str | None, replicatio
     m = analysis.measured(c)
     days = m["transit_days"].to_numpy()
     throughput = analysis.throughput_teu_per_day(c, (sim.warmup / 24, sim.duration / 24), sim.teu_per_container)
+    draws = resamples(m, replications)
     return {
         "p50_days": float(np.percentile(days, 50)) if len(days) else np.nan,
         "p90_days": float(np.percentile(days, 90)) if len(days) else np.nan,
@@ -188,7 +194,20 @@ def kpis(scenario: Scenario, tables: Tables, destination: str | None, replicatio
         "delivered_per_replication": len(m) / replications,
         "throughput_teu_per_day": throughput[analysis.ALL],
         "in_flight_share": 1 - len(m) / len(started) if len(started) else np.nan,
+        **{
+            f"p{q}_ci_{side}": v
+            for q, e in zip((50, 90), draws, strict=False)
+            for side, v in zip(("low", "high"), analysis.interval(e), strict=True)
+        },
     }
+
+
+def resamples(measured: pd.DataFrame, replications: int) -> np.ndarray:
+    """Bootstrap resamples of pooled p50, p90 and mean over replications 0..replications-1 (rows in that order):
+    the same picks for every variant of a study, so differences between variants are paired."""
+    if replications < 2:
+        return np.full((3, 1), np.nan)
+    return analysis.resample(analysis.replication_groups(measured, range(replications)), (50, 90))
 
 
 def format_table(frame: pd.DataFrame, columns: Sequence[str] | None = None) -> str:

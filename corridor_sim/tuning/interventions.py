@@ -1,5 +1,6 @@
 """Intervention ranking: each named package of changes alone and all together, against the base, on common random
-numbers; ranked by days saved at p50 (then p90), with paired per-replication intervals and days saved per unit cost.
+numbers; ranked by days saved at p50 (then p90) — the difference of the pooled figures — with paired-bootstrap
+intervals (the same resampled replications for base and variant) and days saved per unit cost.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from corridor_sim import analysis
 from corridor_sim.errors import ScenarioError
 from corridor_sim.experiment import Tables
 from corridor_sim.schema import Scenario
-from corridor_sim.tuning.evaluate import KPI_COLUMNS, Study, write_results
+from corridor_sim.tuning.evaluate import KPI_COLUMNS, Study, resamples, write_results
 
 ALL_TOGETHER = "(all together)"
 
@@ -43,15 +44,14 @@ def intervention_scenario(study: Study, name: str, changes: dict[str, Any]) -> S
     return study.variant(changes, f"interventions.{name}.set", exact=True)
 
 
-def _reduce(study: Study) -> Callable[[Scenario, Tables], tuple[dict[str, float], pd.DataFrame]]:
-    """KPIs plus p50 and p90 per replication (for paired differences on common random numbers)."""
+def _reduce(study: Study) -> Callable[[Scenario, Tables], tuple[dict[str, float], np.ndarray]]:
+    """KPIs plus bootstrap resamples of pooled p50 and p90 (for paired differences on common random numbers)."""
 
-    def reduce(scenario: Scenario, tables: Tables) -> tuple[dict[str, float], pd.DataFrame]:
+    def reduce(scenario: Scenario, tables: Tables) -> tuple[dict[str, float], np.ndarray]:
         m = analysis.measured(tables["containers"])
         if study.destination is not None:
             m = m[m["destination"].eq(study.destination)]
-        per_rep = m.groupby("replication", observed=True)["transit_days"]
-        return study.kpis(scenario, tables), pd.DataFrame({50: per_rep.quantile(0.5), 90: per_rep.quantile(0.9)})
+        return study.kpis(scenario, tables), resamples(m, study.replications)
 
     return reduce
 
@@ -74,10 +74,9 @@ def rank(study: Study, names: Sequence[str] | None = None) -> pd.DataFrame:
             "cost_unit": unit,
             **kpis,
         }
-        for q in (50, 90):
+        for i, q in enumerate((50, 90)):
             row[f"saved_p{q}_days"] = base[f"p{q}_days"] - row[f"p{q}_days"]
-            diff = (base_reps[q] - reps[q]).dropna().to_numpy()
-            row[f"saved_p{q}_ci_low"], row[f"saved_p{q}_ci_high"] = analysis.t_interval(diff)
+            row[f"saved_p{q}_ci_low"], row[f"saved_p{q}_ci_high"] = analysis.interval(base_reps[i] - reps[i])
         cost = row["cost"]
         row["saved_p50_days_per_cost"] = row["saved_p50_days"] / cost if cost > 0 else np.nan
         rows.append(row)

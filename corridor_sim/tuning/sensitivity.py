@@ -70,6 +70,8 @@ def sensitivity(study: Study, keys: Sequence[str] | None, delta: float) -> pd.Da
             "base": describe(get_value(study.raw, key)),
             "p50_base": base["p50_days"],
             "p90_base": base["p90_days"],
+            # the base's own 95% interval: replication noise, against which a change's effect reads
+            **{f"p{q}_base_ci_{side}": base[f"p{q}_ci_{side}"] for q in (50, 90) for side in ("low", "high")},
         }
         for side in ("low", "high"):
             new, k = found.get((key, side), (None, {}))
