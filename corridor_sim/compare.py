@@ -87,6 +87,25 @@ def comparison_table(
     return pd.DataFrame(rows)
 
 
+def _ordered_columns(table: pd.DataFrame, scenarios: Sequence[Scenario], networks: Sequence) -> list[str]:
+    """The table's columns with the section columns in the order containers meet them (along the longest route
+    first, then along each other route), section groups last."""
+    from corridor_sim.workspace import routes_table
+
+    order: list[str] = []
+    for s, net in zip(scenarios, networks, strict=True):
+        routes = routes_table(s, net)
+        longest = routes.groupby("flow", sort=False)["km_end"].max().sort_values(ascending=False, kind="stable")
+        for flow in longest.index:
+            rows = routes[routes["flow"].eq(flow)].sort_values("seq")
+            order += [str(x) for x in rows["section"] if str(x) not in order]
+    rank = {section: i for i, section in enumerate(order)}
+    sections = [c for c in table.columns if c.startswith("mean_days ") and not c.endswith("(group)")]
+    groups = [c for c in table.columns if c.endswith("(group)")]
+    ordered = sorted(sections, key=lambda c: rank.get(c.removeprefix("mean_days "), len(rank)))
+    return [c for c in table.columns if c not in sections and c not in groups] + ordered + groups
+
+
 def resamples(containers: pd.DataFrame, replications: Sequence[int]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Per destination (and all): the full-sample p50, p90, mean and their bootstrap resamples over `replications`.
 
@@ -160,8 +179,7 @@ def compare(
     """
     names = unique_names(scenarios)
     chosen = pairs(names, reference)  # a bad --reference is refused before anything runs
-    for s in scenarios:
-        build_network(s)
+    networks = [build_network(s) for s in scenarios]
     runs = run_many([(s, seed) for s in scenarios], replications=replications, workers=workers, progress=progress)
     tables = dict(zip(names, runs, strict=True))
     promise = {n: promises(s, promise_days) for n, s in zip(names, scenarios, strict=True)}
@@ -169,6 +187,7 @@ def compare(
         [comparison_table(n, s, tables[n], replications, promise[n]) for n, s in zip(names, scenarios, strict=True)],
         ignore_index=True,
     )
+    table = table[_ordered_columns(table, scenarios, networks)]
     draws = {n: resamples(tables[n]["containers"], range(replications)) for n in names}
     means = pd.concat(
         [analysis.section_means(tables[n]["sections"], by_state=True).assign(scenario=n) for n in names],
