@@ -104,6 +104,22 @@ class Formation(Strict):
     max_wait: Duration | None = None
 
 
+class YardLimit(Strict):
+    """Room for containers at a port (its yard and its onward-train queues), in TEU or containers. When it is full,
+    trains bound for the yard wait before the port, counted in `section`, and are let in first come, first served;
+    what vessels unload is always taken in (the limit is on intake by rail). An empty yard takes any train."""
+
+    capacity_teu: float | None = Field(None, gt=0)
+    containers: PositiveInt | None = None
+    section: str = "held before port"
+
+    @model_validator(mode="after")
+    def _one_size(self) -> YardLimit:
+        if (self.capacity_teu is None) == (self.containers is None):
+            raise ValueError("give exactly one of `capacity_teu` or `containers`")
+        return self
+
+
 class Node(Strict):
     name: str = ""
     role: Literal["terminal", "border", "port", "junction"] = "junction"
@@ -114,6 +130,13 @@ class Node(Strict):
     handling: Handling | None = None
     berths: int | None = Field(None, ge=1, le=MAX_COUNT)
     formation: Formation | None = None
+    yard: YardLimit | None = None
+
+    @model_validator(mode="after")
+    def _yard_at_port(self) -> Node:
+        if self.yard is not None and self.role != "port":
+            raise ValueError("only a port stores containers: `yard` needs role: port")
+        return self
 
 
 class Vessel(Strict):
