@@ -103,6 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("validate", help="check a scenario and print its network, routes and provenance")
     p.add_argument("scenario", type=Path)
     _scenario_args(p)
+    _serve_parser(sub)
     p = sub.add_parser("plot", help="(re)draw a run's or comparison's plots into RESULTS_DIR/plots/")
     p.add_argument("results", type=Path, metavar="RESULTS_DIR")
     p = sub.add_parser("report", help="one self-contained HTML report (figures, tables, parameters side by side)")
@@ -114,6 +115,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="report file, never overwritten (default RESULTS_DIR/report.html of the first directory)",
     )
     return parser
+
+
+def _serve_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("serve", help="a local web page: change parameters, see the days move (needs corridor-sim[ui])")
+    p.add_argument("scenario", type=Path)
+    _scenario_args(p)
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
+    p.add_argument("--port", type=int, default=0, help="port (default: a free one; the address is printed)")
+    p.add_argument("--replications", type=int, default=10, help="replications per edit (default 10)")
+    p.add_argument("--seed", type=int, help="random seed (default: the scenario's)")
+    p.add_argument("--workers", dest="serve_workers", type=int, help="processes (default: all cores)")
+    p.add_argument("--destination", help="destination shown first (default: the first published band's)")
 
 
 def _tuning_parsers(sub: argparse._SubParsersAction) -> None:
@@ -273,6 +286,21 @@ def cmd_compare(args: argparse.Namespace) -> int:
             print(warning)
     print(f"comparison ({replications} replications, seed {seed}, common random numbers) written to {out}")
     return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from corridor_sim.serve.server import serve
+
+    return serve(
+        args.scenario,
+        host=args.host,
+        port=args.port,
+        replications=args.replications,
+        seed=args.seed,
+        workers=args.serve_workers,
+        destination=args.destination,
+        sets=args.sets,
+    )
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
@@ -474,6 +502,7 @@ COMMANDS = {
     "calibrate": cmd_calibrate,
     "interventions": cmd_interventions,
     "capacity": cmd_capacity,
+    "serve": cmd_serve,
     "plot": cmd_plot,
     "report": cmd_report,
 }

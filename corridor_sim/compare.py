@@ -128,10 +128,16 @@ def compare(
     progress: Callable[[int], None] | None = None,
 ) -> Comparison:
     """Run every scenario with the same seed and replications and tabulate the results side by side."""
-    names = unique_names(scenarios)
     for s in scenarios:
         build_network(s)
     runs = run_many([(s, seed) for s in scenarios], replications=replications, workers=workers, progress=progress)
+    return tabulate(scenarios, runs)
+
+
+def tabulate(scenarios: Sequence[Scenario], runs: Sequence[Tables]) -> Comparison:
+    """The comparison of runs already made (one Tables per scenario, same seed and replications): what `compare`
+    writes, for callers that keep one run and remake the other (the live page of `corridor-sim serve`)."""
+    names = unique_names(scenarios)
     tables = dict(zip(names, runs, strict=True))
     table = pd.concat(
         [comparison_table(n, s, tables[n]) for n, s in zip(names, scenarios, strict=True)], ignore_index=True

@@ -1,0 +1,67 @@
+"""`corridor-sim serve`: load the scenario, bind the address, run the unchanged scenario, serve until Ctrl-C."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from corridor_sim.errors import ScenarioError
+
+
+def serve(
+    path: Path,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    replications: int = 10,
+    seed: int | None = None,
+    workers: int | None = None,
+    destination: str | None = None,
+    sets: Sequence[str] = (),
+    save_dir: Path | None = None,
+) -> int:
+    """Serve the live tuning page of `path`; returns when the server stops (Ctrl-C or SIGTERM)."""
+    try:
+        from werkzeug.serving import make_server
+
+        from corridor_sim.serve.app import build_app
+    except ImportError as exc:
+        raise ScenarioError(f'needs the ui extra (pip install -e ".[ui]"): {exc}', file="corridor-sim serve") from None
+    from corridor_sim.serve.figures import draw
+    from corridor_sim.serve.runner import Runner
+    from corridor_sim.serve.session import Session
+    from corridor_sim.tuning.evaluate import pick_destination
+
+    if replications < 1:
+        raise ScenarioError("must be at least 1", key="--replications")
+    workers = workers or os.cpu_count() or 1
+    if workers < 1:
+        raise ScenarioError("must be at least 1", key="--workers")
+    session = Session.load(path, list(sets))
+    base = session.study.base
+    destinations = sorted({f.destination for f in base.demand.flows.values()})
+    chosen = pick_destination(base, destination) or destinations[0]
+    seed = base.simulation.seed if seed is None else seed
+    runner = Runner(base, replications, seed, workers, draw)
+    app = build_app(session, runner, destinations, chosen, save_dir or Path.cwd())
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request in the terminal
+    try:
+        server = make_server(host, port, app.server, threaded=True)
+    except OSError as exc:
+        raise ScenarioError(f"cannot listen on {host}:{port}: {exc.strerror or exc}", key="--port") from None
+    address = f"http://{host}:{server.server_port}/"
+    print(f"corridor-sim serve: {base.name}: running the unchanged scenario ({replications} replications)…", flush=True)
+    try:
+        runner.start()
+        print(f"corridor-sim serve: {address}  (Ctrl-C stops)", flush=True)
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+        runner.stop()
+    print("corridor-sim serve: stopped", file=sys.stderr, flush=True)
+    return 0
