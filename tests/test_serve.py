@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from pathlib import Path
@@ -152,3 +153,60 @@ def test_serve_refuses_a_bad_scenario_before_serving(tmp_path, capsys):
     assert main(["serve", str(SMALL), "--set", "network.segments.ferry.vessels.0.count=-1"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "vessels.0.count" in err
+
+
+def _edit_request(session: Session, key: str | None, number: float | None, undo: int = 0) -> dict:
+    """The request the page sends when a control changes (or Undo is clicked)."""
+    keys = list(session.controls)
+    ident = [{"key": k, "type": "param"} for k in keys]
+    values = [number if k == key else session.current(k) for k in keys]
+    changed = f'{{"key":"{key}","type":"param"}}.value' if key else "undo.n_clicks"
+    return {
+        "output": '..{"key":["ALL"],"type":"param"}.value...{"key":["ALL"],"type":"msg"}.children...edits.children..',
+        "outputs": [
+            [{"id": i, "property": "value"} for i in ident],
+            [{"id": {**i, "type": "msg"}, "property": "children"} for i in ident],
+            {"id": "edits", "property": "children"},
+        ],
+        "inputs": [
+            [{"id": i, "property": "value", "value": v} for i, v in zip(ident, values, strict=True)],
+            {"id": "undo", "property": "n_clicks", "value": undo},
+        ],
+        "changedPropIds": [changed],
+        "state": [],
+    }
+
+
+def _post(client, request: dict) -> dict:
+    """The callback's response, by (type, key) for pattern-matched components."""
+    response = client.post("/_dash-update-component", json=request)
+    assert response.status_code == 200, response.get_data(as_text=True)[-500:]
+    out = {}
+    for ident, props in response.get_json()["response"].items():
+        parsed = json.loads(ident) if ident.startswith("{") else {"type": ident, "key": None}
+        out[(parsed["type"], parsed["key"])] = props
+    return out
+
+
+def test_page_edit_callback_refuses_runs_and_undoes(monkeypatch):
+    pytest.importorskip("dash", reason="the ui extra (pip install -e '.[ui]') is not installed")
+    from corridor_sim.serve.app import build_app
+
+    session = Session.load(SMALL)
+    runner = Runner(session.study.base, 1, 5, 1)
+    submitted: list = []
+    monkeypatch.setattr(runner, "submit", submitted.append)
+    client = build_app(session, runner, ["poti"], "poti", Path(".")).server.test_client()
+    client.get("/")
+    keys = list(session.controls)
+
+    refused = _post(client, _edit_request(session, VESSELS, 0))
+    messages = {k: refused.get(("msg", k), {}).get("children", "") for k in keys}
+    assert "greater than or equal to 1" in messages[VESSELS] and VESSELS in messages[VESSELS]
+    assert submitted == [] and session.edits == []
+
+    client.post("/_dash-update-component", json=_edit_request(session, VESSELS, 3))
+    assert len(submitted) == 1 and session.changes() == {VESSELS: 3}
+    undone = _post(client, _edit_request(session, None, None, undo=1))
+    values = {k: undone[("param", k)]["value"] for k in keys}
+    assert values[VESSELS] == 2 and session.edits == [] and submitted[-1] is session.study.base

@@ -35,7 +35,7 @@ def build_app(session: Session, runner: Runner, destinations: list[str], destina
     )
     def on_edit(values: list[Any], _: int) -> tuple[Any, list[str], Any]:
         keys = [item["id"]["key"] for item in ctx.inputs_list[0]]
-        shown: Any = no_update
+        shown: list[Any] = [no_update] * len(keys)
         with lock:
             if ctx.triggered_id == "undo":
                 if session.undo() is not None:
