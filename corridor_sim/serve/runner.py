@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import contextvars
 import signal
+import sys
+import tempfile
 import threading
 import time
 import traceback
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -73,7 +76,7 @@ class Runner:
         self._stack = ExitStack()
         self._thread: threading.Thread | None = None
         self._base_tables: Tables | None = None
-        self.status = Status(True, "starting", 0, None, "")
+        self.status = Status(True, f"running the unchanged scenario ({replications} replications)…", 0, None, "")
 
     def start(self) -> None:
         """Start the worker processes and run the unchanged scenario in the calling thread, then the simulation
@@ -173,7 +176,9 @@ class Runner:
             except Exception as exc:  # an internal error: one line on the page, never a dead page
                 with self._cond:
                     self._set(busy=self._pending is not None, error=f"internal error: {exc.__class__.__name__}: {exc}")
-                traceback.print_exc(limit=0)
+                log = Path(tempfile.gettempdir()) / "corridor-sim-serve-crash.log"
+                log.write_text(traceback.format_exc(), encoding="utf-8")
+                print(f"corridor-sim serve: internal error: {exc} (traceback in {log})", file=sys.stderr, flush=True)
 
     def _compare(self, generation: int, scenario: Scenario, started: float) -> None:
         outcome = self._outcome(generation, scenario, self._run(scenario, generation), started)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -53,14 +54,19 @@ def serve(
     except OSError as exc:
         raise ScenarioError(f"cannot listen on {host}:{port}: {exc.strerror or exc}", key="--port") from None
     address = f"http://{host}:{server.server_port}/"
-    print(f"corridor-sim serve: {base.name}: running the unchanged scenario ({replications} replications)…", flush=True)
+    # The page is served at once (it says it is running the unchanged scenario); this thread runs that scenario,
+    # then only waits, so Ctrl-C (KeyboardInterrupt, always raised in the main thread) stops everything.
+    serving = threading.Thread(target=server.serve_forever, name="corridor-sim-serve", daemon=True)
+    serving.start()
+    print(f"corridor-sim serve: {address}  (Ctrl-C stops)", flush=True)
     try:
         runner.start()
-        print(f"corridor-sim serve: {address}  (Ctrl-C stops)", flush=True)
-        server.serve_forever()
+        while serving.is_alive():
+            serving.join(0.5)
     except KeyboardInterrupt:
         pass
     finally:
+        server.shutdown()
         server.server_close()
         runner.stop()
     print("corridor-sim serve: stopped", file=sys.stderr, flush=True)
