@@ -23,14 +23,14 @@ header h1 { font-size: 18px; margin: 0; }
   border: 2px solid #fff; border-top-color: transparent; border-radius: 50%; animation: spin 0.8s linear infinite; }
 #status.error { background: #a22; }
 @keyframes spin { to { transform: rotate(360deg); } }
-.page { display: grid; grid-template-columns: 430px 1fr 300px; gap: 12px; padding: 12px; }
+.page { display: grid; grid-template-columns: 470px 1fr 280px; gap: 12px; padding: 12px; }
 aside { max-height: calc(100vh - 70px); overflow-y: auto; }
 details.group > summary { font-weight: 600; font-size: 15px; margin: 6px 0; cursor: pointer; }
 details.owner { margin-left: 10px; } details.owner > summary { cursor: pointer; margin: 3px 0; }
-.param { display: grid; grid-template-columns: 150px 78px 38px 1fr; gap: 2px 6px; align-items: center;
+.param { display: grid; grid-template-columns: 205px 70px 40px 1fr; gap: 2px 6px; align-items: center;
   margin: 2px 0 2px 18px; }
 .param label { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
-.param input { width: 72px; } .param .unit { color: #555; }
+.param input { width: 64px; } .param .unit { color: #555; }
 .param .hint { color: #777; font-size: 12px; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 .param .msg { grid-column: 1 / -1; color: #a22; font-size: 12px; }
 .param .msg:empty { display: none; }
