@@ -210,3 +210,23 @@ def test_page_edit_callback_refuses_runs_and_undoes(monkeypatch):
     undone = _post(client, _edit_request(session, None, None, undo=1))
     values = {k: undone[("param", k)]["value"] for k in keys}
     assert values[VESSELS] == 2 and session.edits == [] and submitted[-1] is session.study.base
+
+
+def test_figures_are_drawn_by_the_projects_plot_functions():
+    from corridor_sim.serve.figures import FIGURES, draw
+
+    session = Session.load(SMALL)
+    runner = Runner(session.study.base, 1, 5, 1, draw)
+    runner.start()
+    try:
+        generation = runner.submit(session.edit(VESSELS, 1))
+        runner.show("poti")
+        _wait(runner, generation)
+        end = time.monotonic() + 120
+        while "poti" not in runner.status.outcome.figures:
+            assert time.monotonic() < end
+            time.sleep(0.05)
+        figures = runner.status.outcome.figures["poti"]
+    finally:
+        runner.stop()
+    assert tuple(figures) == FIGURES and all(png.startswith(b"\x89PNG") for png in figures.values())
