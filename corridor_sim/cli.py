@@ -127,6 +127,12 @@ def _serve_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, help="random seed (default: the scenario's)")
     p.add_argument("--workers", dest="serve_workers", type=int, help="processes (default: all cores)")
     p.add_argument("--destination", help="destination shown first (default: the first published band's)")
+    p.add_argument(
+        "--max-events",
+        type=float,
+        metavar="N",
+        help="refuse an edit whose work estimate (events and records, all replications) exceeds N (default 2e8)",
+    )
 
 
 def _tuning_parsers(sub: argparse._SubParsersAction) -> None:
@@ -300,6 +306,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         workers=args.serve_workers,
         destination=args.destination,
         sets=args.sets,
+        max_events=args.max_events,
     )
 
 

@@ -18,6 +18,7 @@ from corridor_sim.loader import load_raw, load_scenario, scenario_hash
 from corridor_sim.serve.controls import GROUPS, controls
 from corridor_sim.serve.runner import Runner
 from corridor_sim.serve.session import Session
+from corridor_sim.workload import estimate
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = ROOT / "tests" / "plot_scenario.yaml"
@@ -53,6 +54,15 @@ def test_a_refused_edit_gets_the_files_message_and_changes_nothing():
         session.edit(VESSELS, 2.5)
     with pytest.raises(ScenarioError, match="enter a number"):
         session.edit(VESSELS, None)
+
+
+def test_an_edit_asking_for_too_much_work_is_refused_before_it_runs():
+    session = Session.load(SMALL)
+    session.budget = (10, 20 * 10 * estimate(session.study.base, 1).events)  # 20 times the file's work
+    session.edit("demand.flows.to_poti.teu_per_year", 90_000)  # 10 times the demand: within the budget
+    with pytest.raises(ScenarioError, match="work estimate"):
+        session.edit("demand.flows.to_poti.teu_per_year", 900_000)
+    assert session.changes() == {"demand.flows.to_poti.teu_per_year": 90_000}
 
 
 def test_edits_undo_and_a_value_set_back_is_no_change():

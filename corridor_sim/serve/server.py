@@ -22,6 +22,7 @@ def serve(
     workers: int | None = None,
     destination: str | None = None,
     sets: Sequence[str] = (),
+    max_events: float | None = None,
     save_dir: Path | None = None,
 ) -> int:
     """Serve the live tuning page of `path`; returns when the server stops (Ctrl-C or SIGTERM)."""
@@ -35,6 +36,7 @@ def serve(
     from corridor_sim.serve.runner import Runner
     from corridor_sim.serve.session import Session
     from corridor_sim.tuning.evaluate import pick_destination
+    from corridor_sim.workload import DEFAULT_MAX_EVENTS
 
     if replications < 1:
         raise ScenarioError("must be at least 1", key="--replications")
@@ -42,7 +44,9 @@ def serve(
     if workers < 1:
         raise ScenarioError("must be at least 1", key="--workers")
     session = Session.load(path, list(sets))
+    session.budget = (replications, DEFAULT_MAX_EVENTS if max_events is None else max_events)
     base = session.study.base
+    session.check_work(base)
     destinations = sorted({f.destination for f in base.demand.flows.values()})
     chosen = pick_destination(base, destination) or destinations[0]
     seed = base.simulation.seed if seed is None else seed
