@@ -144,6 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = _sub(sub, "validate", "check a scenario file and print every section of it, its routes and provenance")
     p.add_argument("scenario", type=Path)
     _scenario_args(p)
+    _serve_parser(sub)
     p = _sub(sub, "plot", "(re)draw a run's or comparison's plots into RESULTS_DIR/plots/")
     p.add_argument("results", type=Path, metavar="RESULTS_DIR")
     p = _sub(sub, "report", "one self-contained HTML report (figures, tables, parameters side by side)")
@@ -184,6 +185,24 @@ def _promise_days(text: str | None) -> float | None:
     if hours <= 0:
         raise ScenarioError("must be positive", file="--promise")
     return hours / 24
+
+
+def _serve_parser(sub: argparse._SubParsersAction) -> None:
+    p = _sub(sub, "serve", "a local web page: change parameters, see the days move (needs corridor-sim[ui])")
+    p.add_argument("scenario", type=Path)
+    _scenario_args(p)
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
+    p.add_argument("--port", type=int, default=0, help="port (default: a free one; the address is printed)")
+    p.add_argument("--replications", type=int, default=10, help="replications per edit (default 10)")
+    p.add_argument("--seed", type=int, help="random seed (default: the scenario's)")
+    p.add_argument("--workers", dest="serve_workers", type=int, help="processes (default: all cores)")
+    p.add_argument("--destination", help="destination shown first (default: the first published band's)")
+    p.add_argument(
+        "--max-events",
+        type=float,
+        metavar="N",
+        help="refuse an edit whose work estimate (events and records, all replications) exceeds N (default 2e8)",
+    )
 
 
 def _tuning_parsers(sub: argparse._SubParsersAction) -> None:
@@ -364,6 +383,22 @@ def cmd_compare(args: argparse.Namespace) -> int:
             print(warning)
     print(f"comparison ({replications} replications, seed {seed}, common random numbers) written to {out}")
     return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from corridor_sim.serve.server import serve
+
+    return serve(
+        args.scenario,
+        host=args.host,
+        port=args.port,
+        replications=args.replications,
+        seed=args.seed,
+        workers=args.serve_workers,
+        destination=args.destination,
+        sets=args.sets,
+        max_events=args.max_events,
+    )
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
@@ -591,6 +626,7 @@ COMMANDS = {
     "calibrate": cmd_calibrate,
     "interventions": cmd_interventions,
     "capacity": cmd_capacity,
+    "serve": cmd_serve,
     "plot": cmd_plot,
     "report": cmd_report,
     "export": cmd_export,

@@ -177,17 +177,35 @@ def compare(
 
     Differences: every pair (later minus earlier, in the order given), or each scenario minus `reference`.
     """
-    names = unique_names(scenarios)
-    chosen = pairs(names, reference)  # a bad --reference is refused before anything runs
-    networks = [build_network(s) for s in scenarios]
+    pairs(unique_names(scenarios), reference)  # a bad --reference is refused before anything runs
+    for s in scenarios:
+        build_network(s)
     runs = run_many([(s, seed) for s in scenarios], replications=replications, workers=workers, progress=progress)
+    return tabulate(scenarios, runs, replications, reference, promise_days)
+
+
+def tabulate(
+    scenarios: Sequence[Scenario],
+    runs: Sequence[Tables],
+    replications: int | None = None,
+    reference: str | None = None,
+    promise_days: float | None = None,
+) -> Comparison:
+    """The comparison of runs already made (one Tables per scenario, same seed and replications): what `compare`
+    writes, for callers that keep one run and remake the other (the live page of `corridor-sim serve`).
+
+    `replications`: how many each run holds (default the first scenario's `simulation.replications`).
+    """
+    replications = replications or scenarios[0].simulation.replications
+    names = unique_names(scenarios)
+    chosen = pairs(names, reference)
     tables = dict(zip(names, runs, strict=True))
     promise = {n: promises(s, promise_days) for n, s in zip(names, scenarios, strict=True)}
     table = pd.concat(
         [comparison_table(n, s, tables[n], replications, promise[n]) for n, s in zip(names, scenarios, strict=True)],
         ignore_index=True,
     )
-    table = table[_ordered_columns(table, scenarios, networks)]
+    table = table[_ordered_columns(table, scenarios, [build_network(s) for s in scenarios])]
     draws = {n: resamples(tables[n]["containers"], range(replications)) for n in names}
     means = pd.concat(
         [analysis.section_means(tables[n]["sections"], by_state=True).assign(scenario=n) for n in names],

@@ -23,6 +23,7 @@ _DIST = r"(\..+)?"  # a distribution's fields (or a whole distribution) below th
 SUPPORTED: tuple[tuple[str, str], ...] = (
     (rf"network\.nodes\.{_NAME}\.handling\.(servers|time{_DIST})", "handling servers and time"),
     (rf"network\.nodes\.{_NAME}\.berths", "berths"),
+    (rf"network\.nodes\.{_NAME}\.yard\.(capacity_teu|containers)", "yard capacity"),
     (rf"network\.nodes\.{_NAME}\.formation\.(train_size|max_wait)", "formation rule"),
     (rf"network\.rolling_stock\.{_NAME}\.(sets|return_time{_DIST})", "rolling-stock sets and return time"),
     (rf"network\.segments\.{_NAME}\.(trains_per_day|speed{_DIST}|travel_time{_DIST})", "train paths, running time"),

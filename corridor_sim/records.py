@@ -28,6 +28,7 @@ STATES: dict[str, str] = {
     "yard_wait": "waiting",
     "berth_wait": "waiting",
     "formation_wait": "waiting",
+    "held_before_port": "waiting",
 }
 STATE_CODE = {name: i for i, name in enumerate(STATES)}
 STATUSES = ("delivered", "in_flight")

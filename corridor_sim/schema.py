@@ -35,6 +35,7 @@ MAX_TRAINS_PER_DAY = 1_440  # one a minute
 MAX_FACTOR = 1_000.0  # a month's demand factor
 MAX_VESSEL_TEU = 100_000.0
 MAX_STOCK = 1_000_000  # wagon sets or locomotives in one pool
+MAX_YARD = 10_000_000  # TEU or containers in one port yard (the world's largest ports hold a few hundred thousand)
 
 
 class Strict(BaseModel):
@@ -104,6 +105,22 @@ class Formation(Strict):
     max_wait: Duration | None = None
 
 
+class YardLimit(Strict):
+    """Room for containers at a port (its yard and its onward-train queues), in TEU or containers. When it is full,
+    trains bound for the yard wait before the port, counted in `section`, and are let in first come, first served;
+    what vessels unload is always taken in (the limit is on intake by rail). An empty yard takes any train."""
+
+    capacity_teu: float | None = Field(None, gt=0, le=MAX_YARD)
+    containers: int | None = Field(None, ge=1, le=MAX_YARD)
+    section: str = Field("held before port", max_length=MAX_NAME)
+
+    @model_validator(mode="after")
+    def _one_size(self) -> YardLimit:
+        if (self.capacity_teu is None) == (self.containers is None):
+            raise ValueError("give exactly one of `capacity_teu` or `containers`")
+        return self
+
+
 class Node(Strict):
     name: str = ""
     role: Literal["terminal", "border", "port", "junction"] = "junction"
@@ -114,6 +131,13 @@ class Node(Strict):
     handling: Handling | None = None
     berths: int | None = Field(None, ge=1, le=MAX_COUNT)
     formation: Formation | None = None
+    yard: YardLimit | None = None
+
+    @model_validator(mode="after")
+    def _yard_at_port(self) -> Node:
+        if self.yard is not None and self.role != "port":
+            raise ValueError("only a port stores containers: `yard` needs role: port")
+        return self
 
 
 class Vessel(Strict):

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from corridor_sim.engine.slots import UNLIMITED
+from corridor_sim.engine.storage import yard_containers
 from corridor_sim.schema import Departure, Scenario, Segment
 
 if TYPE_CHECKING:
@@ -31,6 +32,8 @@ def apply_change(model: CorridorModel, old: Scenario, new: Scenario, index: int)
                 handler.time = model.draw(node.handling.time, f"handling:{n}{tag}")
         if node.berths != was.berths:
             model.ports[n].berths.resize(node.berths or UNLIMITED)
+        if node.yard != was.yard:
+            model.storage[n].resize(yard_containers(node.yard, new.simulation.teu_per_container))
         if node.formation != was.formation:
             for (where, _), queue in model.formation.items():
                 if where == n:

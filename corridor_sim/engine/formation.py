@@ -9,6 +9,7 @@ import numpy as np
 import simpy
 
 from corridor_sim.engine.piece import Piece, take_front
+from corridor_sim.engine.storage import Storage
 from corridor_sim.records import STATE_CODE, Recorder
 
 FORMATION_WAIT = STATE_CODE["formation_wait"]
@@ -25,9 +26,10 @@ class FormationQueue:
         size: int,
         max_wait: float | None,
         depart: Callable[[np.ndarray, int, int], None],
+        storage: Storage | None = None,
     ) -> None:
         self.env, self.rec, self.loc, self.size, self.max_wait = env, rec, loc, size, max_wait
-        self.depart = depart
+        self.depart, self.storage = depart, storage
         self.pieces: deque[Piece] = deque()
         self.count = 0
         self._generation = 0
@@ -36,6 +38,8 @@ class FormationQueue:
         was_empty = self.count == 0
         self.pieces.append(piece)
         self.count += len(piece.ids)
+        if self.storage is not None:
+            self.storage.add(len(piece.ids))
         if was_empty:
             self._arm()
         while self.count >= self.size:
@@ -67,6 +71,8 @@ class FormationQueue:
         now = self.env.now
         taken, n = take_front(self.pieces, limit)
         self.count -= n
+        if self.storage is not None:
+            self.storage.release(n)
         for p in taken:
             self.rec.stage(p.ids, self.loc, FORMATION_WAIT, p.t_in, now)
         first = taken[0]

@@ -25,6 +25,7 @@ from corridor_sim.engine.land import Handler, Line, StockPool
 from corridor_sim.engine.piece import Piece
 from corridor_sim.engine.sea import Fleet, Port, VesselSpec, Yard
 from corridor_sim.engine.slots import UNLIMITED, Slots
+from corridor_sim.engine.storage import Storage, yard_containers
 from corridor_sim.network import CorridorNetwork
 from corridor_sim.records import STATE_CODE, Recorder
 from corridor_sim.rng import stream
@@ -52,6 +53,9 @@ class CorridorModel:
         net = self.scenario.network
         sections = {n: (node.section or node.country or n) for n, node in net.nodes.items()}
         sections |= {s: (seg.section or sections[seg.from_]) for s, seg in net.segments.items()}
+        self.gates = {name: Gate(env) for name in sections}
+        # trains held before a full port yard are counted at a place of their own, in the section the yard names
+        sections |= {f"{n} approach": node.yard.section for n, node in net.nodes.items() if node.yard is not None}
         self.rec = Recorder(
             locations=list(sections),
             location_section=list(sections.values()),
@@ -59,7 +63,6 @@ class CorridorModel:
             flow_origin=[scenario.demand.flows[f].origin for f in self.flow_ids],
             flow_destination=[scenario.demand.flows[f].destination for f in self.flow_ids],
         )
-        self.gates = {name: Gate(env) for name in sections}
         self._build_land()
         self._build_sea()
         # one formation queue per port and onward path: containers of different flows bound the same way share trains
@@ -112,11 +115,17 @@ class CorridorModel:
             for n, node in net.nodes.items()
             if node.role == "port"
         }
+        teu = self.scenario.simulation.teu_per_container
+        self.storage = {
+            n: Storage(env, yard_containers(node.yard, teu), self.rec, self.rec.loc(f"{n} approach"))
+            for n, node in net.nodes.items()
+            if node.yard is not None
+        }
         self.yards: dict[str, Yard] = {}
         self.fleets: dict[str, Fleet] = {}
         for s, seg in net.segments.items():
             if seg.is_sea:
-                self.yards[s] = Yard(env)
+                self.yards[s] = Yard(env, self.storage.get(seg.from_))
                 self.fleets[s] = self._fleet(s, seg)
 
     def _start_demand(self, timeline: list[tuple[float, Scenario]]) -> None:
@@ -230,6 +239,8 @@ class CorridorModel:
         segments, held = route.segments, None
         while True:
             node = route.nodes[pos]
+            if node in self.storage and pos < len(segments) and segments[pos] in self.yards:
+                yield from self.storage[node].admit(ids)  # held before the port while its yard is full
             if node in self.handlers:
                 yield from self.handlers[node].process(ids)
             elif not self.gates[node].is_open:  # a node without handling still closes: nothing passes it
@@ -261,16 +272,23 @@ class CorridorModel:
             if p.pos == len(route.segments):
                 self.rec.deliver(p.ids, self.env.now)
                 continue
-            nxt = route.segments[p.pos]
+            nxt, node = route.segments[p.pos], route.nodes[p.pos]
             if nxt in self.yards:
+                if node in self.storage:
+                    self.storage[node].add(len(p.ids))
                 self.yards[nxt].put(p)
                 continue
-            node = route.nodes[p.pos]
             key = (node, route.segments[p.pos :])
             if key not in self.formation:
                 rule = net.nodes[node].formation
                 self.formation[key] = FormationQueue(
-                    self.env, self.rec, self.rec.loc(node), rule.train_size, rule.max_wait, self._depart
+                    self.env,
+                    self.rec,
+                    self.rec.loc(node),
+                    rule.train_size,
+                    rule.max_wait,
+                    self._depart,
+                    self.storage.get(node),
                 )
             self.formation[key].put(p)
 

@@ -20,6 +20,7 @@ import simpy
 from corridor_sim.engine.gates import Gate
 from corridor_sim.engine.piece import Piece, take_front
 from corridor_sim.engine.slots import Slots
+from corridor_sim.engine.storage import Storage
 from corridor_sim.records import STATE_CODE, Recorder
 from corridor_sim.schema import Departure
 
@@ -30,8 +31,8 @@ CLOSED, SAILING, UNLOADING = STATE_CODE["closed"], STATE_CODE["sailing"], STATE_
 class Yard:
     """Containers waiting at a port for a vessel of one sea segment, FIFO."""
 
-    def __init__(self, env: simpy.Environment) -> None:
-        self.env = env
+    def __init__(self, env: simpy.Environment, storage: Storage | None = None) -> None:
+        self.env, self.storage = env, storage
         self.pieces: deque[Piece] = deque()
         self.count = 0
         self._waiters: list[tuple[int, int, simpy.Event]] = []  # (ticket, need, event) in ticket order
@@ -82,6 +83,8 @@ class Yard:
         """Up to `limit` containers from the front, splitting the last piece if needed."""
         out, taken = take_front(self.pieces, limit)
         self.count -= taken
+        if self.storage is not None:
+            self.storage.release(taken)  # room for trains held before the port
         self._wake()  # what is left may be enough for the next vessel in line
         return out
 
@@ -198,6 +201,8 @@ class Fleet:
     def _await_fill(self, v: VesselSpec, ready: float, ticket: int) -> Generator[simpy.Event, None, None]:
         env, yard, dep = self.env, self.yard, self.departure
         need = max(1, int(np.ceil(dep.fill * v.capacity)))
+        if yard.storage is not None:  # a yard smaller than a full load: full is all the yard can hold
+            need = min(need, yard.storage.capacity)
         deadline = None if dep.max_wait is None else ready + dep.max_wait
         while yard.count < need:
             if deadline is not None and env.now >= deadline:
