@@ -116,7 +116,8 @@ def _order_statistic(groups: list[np.ndarray], pooled: np.ndarray, mult: np.ndar
         x = pooled[mid]
         count = sum(mult[:, r] * np.searchsorted(g, x, side="right") for r, g in enumerate(groups))
         enough = count >= rank + 1
-        hi, lo = np.where(enough, mid, hi), np.where(enough, lo, mid + 1)
+        active = lo < hi  # a finished search stays put (a resample of empty replications never has enough)
+        hi, lo = np.where(active & enough, mid, hi), np.where(active & ~enough, mid + 1, lo)
     return pooled[lo]
 
 

@@ -187,3 +187,11 @@ def test_export_writes_the_summary_tables_to_one_workbook(fixed_pair, tmp_path) 
     z = run["summary"].set_index("destination").loc["z"]
     assert z["p50"] == pytest.approx(SLOW_DAYS) and z["containers_delivered_total"] == 180
     assert main(["export", str(out), "--xlsx", "--out", str(tmp_path / "c.xlsx")]) == 2  # never overwritten
+
+
+def test_a_replication_without_deliveries_still_resamples() -> None:
+    """Replication 1 delivered nothing: a resample that picks only it has no percentile (NaN), the others pool
+    replication 0's values, whose median is 2."""
+    draws = analysis.resample([np.array([1.0, 2.0, 3.0]), np.empty(0)], [50], n_boot=50, seed=1)
+    p50 = draws[0]
+    assert np.isnan(p50).any() and (p50[~np.isnan(p50)] == 2.0).all()
