@@ -81,10 +81,10 @@ def busy_corridor(**simulation) -> dict:
 
 def stage_arrays(m) -> dict[str, np.ndarray]:
     """The run's raw stage records (one row per container and stage), in hours."""
-    st = m.rec.stages
-    n = np.array([len(s[0]) for s in st])
+    st, loads = m.rec.stages, m.rec.loads
+    n = np.array([len(loads[s[0]]) for s in st])
     return {
-        "cid": np.concatenate([s[0] for s in st]),
+        "cid": np.concatenate([loads[s[0]] for s in st]),
         "loc": np.repeat([s[1] for s in st], n),
         "state": np.repeat([s[2] for s in st], n),
         "t0": np.repeat([s[3] for s in st], n),
