@@ -81,10 +81,10 @@ def busy_corridor(**simulation) -> dict:
 
 def stage_arrays(m) -> dict[str, np.ndarray]:
     """The run's raw stage records (one row per container and stage), in hours."""
-    st = m.rec.stages
-    n = np.array([len(s[0]) for s in st])
+    st, loads = m.rec.stages, m.rec.loads
+    n = np.array([len(loads[s[0]]) for s in st])
     return {
-        "cid": np.concatenate([s[0] for s in st]),
+        "cid": np.concatenate([loads[s[0]] for s in st]),
         "loc": np.repeat([s[1] for s in st], n),
         "state": np.repeat([s[2] for s in st], n),
         "t0": np.repeat([s[3] for s in st], n),
@@ -260,6 +260,7 @@ def test_containers_follow_their_routes(busy_run) -> None:
     taken = legs.groupby("cid", observed=True)["loc"].agg(tuple)
     c = tables["containers"]
     done = c[c.status.eq("delivered")].set_index("container_id")
-    expected = done.flow.map({r.flow: r.segments for r in m.routes})
+    route = {r.flow: r.segments for r in m.routes}
+    expected = pd.Series([route[f] for f in done.flow], index=done.index, dtype=object)  # pandas 2 maps tuples badly
     assert (taken.reindex(done.index) == expected).all()
     assert set(done.flow) == {"f1", "f2", "f3"}

@@ -42,9 +42,9 @@ def held_stages(m) -> dict[int, tuple[float, float]]:
     """(start, end) hour of the held-before-port stage of each train (numbered from 1), from the model's records."""
     held = STATE_CODE["held_before_port"]
     out = {}
-    for ids, _, state, t0, t1 in m.rec.stages:
+    for number, _, state, t0, t1 in m.rec.stages:
         if state == held:
-            out[int(ids[0]) // TRAIN + 1] = (t0, t1)
+            out[int(m.rec.loads[number][0]) // TRAIN + 1] = (t0, t1)
     return out
 
 

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import simpy
 
-from corridor_sim import dated
+from corridor_sim import dated, tables
 from corridor_sim.distributions import Dist
 from corridor_sim.engine.calendar import Calendar
 from corridor_sim.engine.changes import apply_change
@@ -310,7 +310,7 @@ class CorridorModel:
         disrupted = {d.target for d in self.scenario.disruptions.values()}
         closable = [(name, gate) for name, gate in self.gates.items() if name in disrupted]
         lines = [(s, line) for s, line in self.lines.items() if s in self._monitored_lines]
-        rec.gauges = (
+        rec.declare_gauges(
             [(port, "yard_containers") for port, _, _, _ in yards]
             + [(s, "vessels_waiting_for_cargo") for _, s, _, _ in yards]
             + [(n, "queue_trains") for n, _ in handlers]
@@ -319,7 +319,6 @@ class CorridorModel:
             + [(p, "stock_in_use") for p in self.pools]
             + [(p, "waiting_trains") for p in self.pools]
         )
-        sparse = rec.occupancy
         # one list display of attribute reads per tick, in the declared order (comprehensions and concatenations
         # built a dozen lists per tick: the monitor was a sixth of a replication)
         get_count, get_at_origin, get_waiting, get_busy = map(attrgetter, ("count", "at_origin", "waiting", "busy"))
@@ -343,16 +342,16 @@ class CorridorModel:
             for (node, _), q in self.formation.items():
                 formed[node] = formed.get(node, 0) + q.count
             for node, count in formed.items():
-                sparse.append((day, node, "formation_containers", count))
+                rec.sample(day, node, "formation_containers", count)
             for name, gate in closable:
                 if not gate.is_open:
-                    sparse.append((day, name, "closed", 1))
+                    rec.sample(day, name, "closed", 1)
             yield self.env.timeout(interval)
 
     def run(self) -> dict[str, pd.DataFrame]:
         self.env.run(until=self.horizon)
         sim = self.scenario.simulation
-        return self.rec.tables(self.replication, sim.warmup, sim.duration)
+        return tables.build(self.rec, self.replication, sim.warmup, sim.duration)
 
 
 def vessel_capacity(vessel: Vessel, seg: Segment, teu_per_container: float) -> int:

@@ -245,7 +245,7 @@ class Fleet:
             yield env.timeout(v.crossing())
             rec.stage(ids, self.loc, SAILING, t_dep, env.now)
             yield from self._berth_work(self.dest, ids, v.unload, UNLOADING)
-            rec.sailings.append((self.seg_id, v.name, t_dep / 24, env.now / 24, len(ids), v.capacity, teu))
+            rec.sailing(self.seg_id, v.name, t_dep, env.now, len(ids), v.capacity, teu)
             now = env.now
             for p in pieces:
                 p.t_in = now
