@@ -117,7 +117,7 @@ def resamples(containers: pd.DataFrame, replications: Sequence[int]) -> dict[str
     out = {}
     for dest, frame in frames:
         groups = analysis.replication_groups(frame, replications)
-        days = np.concatenate(groups)
+        days = frame["transit_days"].to_numpy()  # every row, so the point is the table's figure whatever `replications`
         point = np.array([*np.percentile(days, QS), days.mean()]) if len(days) else np.full(len(QS) + 1, np.nan)
         out[dest] = (point, analysis.resample(groups, QS))
     return out
@@ -194,9 +194,11 @@ def tabulate(
     """The comparison of runs already made (one Tables per scenario, same seed and replications): what `compare`
     writes, for callers that keep one run and remake the other (the live page of `corridor-sim serve`).
 
-    `replications`: how many each run holds (default the first scenario's `simulation.replications`).
+    `replications`: how many each run holds (default: read off the runs, replications 0..highest index found).
     """
-    replications = replications or scenarios[0].simulation.replications
+    replications = replications or 1 + max(
+        (int(t["containers"]["replication"].max()) for t in runs if len(t["containers"])), default=0
+    )
     names = unique_names(scenarios)
     chosen = pairs(names, reference)
     tables = dict(zip(names, runs, strict=True))
