@@ -189,10 +189,11 @@ def write_comparison(
     """The comparison files plus one ordinary run directory per scenario."""
     from corridor_sim import plots
     from corridor_sim.runner import bands_table, write_run
+    from corridor_sim.workspace import safe_name
 
     names = unique_names(scenarios)
     for name, s in zip(names, scenarios, strict=True):
-        write_run(directory / name, s, build_network(s), result.tables[name], replications, seed)
+        write_run(directory / safe_name(name), s, build_network(s), result.tables[name], replications, seed)
     result.table.to_csv(directory / "comparison.csv", index=False, float_format="%.4g")
     result.differences.to_csv(directory / "differences.csv", index=False, float_format="%.4g")
     result.section_means.to_csv(directory / "section_means.csv", index=False, float_format="%.4g")
