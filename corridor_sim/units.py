@@ -18,7 +18,7 @@ DISTANCE_UNITS = {"m": 0.001, "km": 1.0}
 SPEED_UNITS = {"km/h": 1.0, "km/d": 1 / 24, "kn": 1.852}
 # Largest value of each kind, in its canonical unit: far beyond any corridor (the calendar itself ends in year 9999),
 # far below where arithmetic on draws overflows (a triangular draw up to 1e300 h comes out as -inf)
-MAXIMA = {"duration": 10_000 * 8766.0, "distance": 1e6, "speed": 1e6}
+MAXIMA = {"duration": 10_000 * 8766.0, "distance": 1e9, "speed": 1e9}
 
 
 def _parse(text: object, units: dict[str, float], kind: str, example: str) -> float:
@@ -42,7 +42,7 @@ def _parse(text: object, units: dict[str, float], kind: str, example: str) -> fl
     if value < 0:  # no wait, distance or speed in a scenario is negative; a sign is a typo, never a meaning
         raise ValueError(f"{kind} {text!r} must not be negative")
     if value > MAXIMA[kind]:
-        top = {"duration": "10000 years", "distance": "1e6 km", "speed": "1e6 km/h"}[kind]
+        top = {"duration": "10000 years", "distance": "1e9 km", "speed": "1e9 km/h"}[kind]
         raise ValueError(f"{kind} {text!r} is beyond {top}")
     return value
 
