@@ -240,3 +240,28 @@ def test_figures_are_drawn_by_the_projects_plot_functions():
     finally:
         runner.stop()
     assert tuple(figures) == FIGURES and all(png.startswith(b"\x89PNG") for png in figures.values())
+
+
+@pytest.mark.parametrize(
+    ("name", "said"),
+    [("bad\x00name.yaml", "cannot write"), ("notes.txt", "must end in .yaml"), ("", "give the file a name")],
+)
+def test_save_with_a_bad_name_is_one_line_on_the_page(tmp_path, name, said):
+    pytest.importorskip("dash", reason="the ui extra (pip install -e '.[ui]') is not installed")
+    from corridor_sim.serve.app import build_app
+
+    session = Session.load(SMALL)
+    session.edit(VESSELS, 3)
+    client = build_app(session, Runner(session.study.base, 1, 5, 1), ["poti"], "poti", tmp_path).server.test_client()
+    client.get("/")
+    request = {
+        "output": "save-message.children",
+        "outputs": {"id": "save-message", "property": "children"},
+        "inputs": [{"id": "save", "property": "n_clicks", "value": 1}],
+        "changedPropIds": ["save.n_clicks"],
+        "state": [{"id": "save-name", "property": "value", "value": name}],
+    }
+    response = client.post("/_dash-update-component", json=request)
+    assert response.status_code == 200
+    message = response.get_json()["response"]["save-message"]["children"]
+    assert said in message and "\n" not in message and not list(tmp_path.iterdir())

@@ -14,7 +14,7 @@ from dash import ALL, Dash, Input, Output, State, ctx, no_update
 
 from corridor_sim.errors import ScenarioError
 from corridor_sim.serve import layout, views
-from corridor_sim.serve.runner import Runner
+from corridor_sim.serve.runner import Runner, internal_error
 from corridor_sim.serve.session import Session
 
 
@@ -52,6 +52,8 @@ def build_app(session: Session, runner: Runner, destinations: list[str], destina
                     messages[key] = "" if inside else f"note: outside the usual range {c.low:g}–{c.high:g}"
                 except ScenarioError as exc:
                     messages[key] = str(exc)
+                except Exception as exc:  # a bug: one line beside the control, never a broken page
+                    messages[key] = internal_error(exc)
             return shown, [messages.get(k, "") for k in keys], views.edits(session)
 
     @app.callback(
@@ -106,8 +108,8 @@ def build_app(session: Session, runner: Runner, destinations: list[str], destina
                 path = session.save(target)
         except ScenarioError as exc:
             return str(exc)
-        except OSError as exc:
-            return f"{target}: cannot write: {exc.strerror or exc}"
+        except (OSError, ValueError) as exc:  # no such directory, no permission, a name the system refuses
+            return f"{target}: cannot write: {getattr(exc, 'strerror', None) or exc}"
         return f"saved {path}"
 
     return app

@@ -30,6 +30,15 @@ from corridor_sim.schema import Scenario
 from corridor_sim.tuning.capacity import resources
 
 
+def internal_error(exc: Exception) -> str:
+    """One line for the page and the terminal; the traceback goes to a log file (a bug, not the planner's input)."""
+    log = Path(tempfile.gettempdir()) / "corridor-sim-serve-crash.log"
+    log.write_text(traceback.format_exc(), encoding="utf-8")
+    line = f"internal error: {exc.__class__.__name__}: {exc}".replace("\n", " ")
+    print(f"corridor-sim serve: {line} (traceback in {log})", file=sys.stderr, flush=True)
+    return line
+
+
 class Stale(Exception):
     """A newer edit (or the end of the session) made the run in hand useless."""
 
@@ -175,10 +184,7 @@ class Runner:
                     self._set(busy=self._pending is not None, error=str(exc))
             except Exception as exc:  # an internal error: one line on the page, never a dead page
                 with self._cond:
-                    self._set(busy=self._pending is not None, error=f"internal error: {exc.__class__.__name__}: {exc}")
-                log = Path(tempfile.gettempdir()) / "corridor-sim-serve-crash.log"
-                log.write_text(traceback.format_exc(), encoding="utf-8")
-                print(f"corridor-sim serve: internal error: {exc} (traceback in {log})", file=sys.stderr, flush=True)
+                    self._set(busy=self._pending is not None, error=internal_error(exc))
 
     def _compare(self, generation: int, scenario: Scenario, started: float) -> None:
         outcome = self._outcome(generation, scenario, self._run(scenario, generation), started)
