@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import time
 from pathlib import Path
 
@@ -265,3 +266,18 @@ def test_save_with_a_bad_name_is_one_line_on_the_page(tmp_path, name, said):
     assert response.status_code == 200
     message = response.get_json()["response"]["save-message"]["children"]
     assert said in message and "\n" not in message and not list(tmp_path.iterdir())
+
+
+def test_an_edit_made_while_the_unchanged_scenario_runs_waits_for_it():
+    session = Session.load(SMALL)
+    runner = Runner(session.study.base, 3, 5, 1)
+    edited = session.edit(VESSELS, 1)
+    early = threading.Timer(0.05, runner.submit, args=(edited,))  # the page is up before the unchanged run is in
+    early.start()
+    try:
+        runner.start()
+        early.join()
+        _wait(runner, 1)
+    finally:
+        runner.stop()
+    assert runner.status.outcome.scenarios == [session.study.base, edited]

@@ -102,7 +102,7 @@ class Runner:
                 signal.signal(signal.SIGINT, restore.pop())
 
         try:
-            self._base_tables = self._run(self.base, 0, started)
+            self._base_tables = self._run(self.base, None, started)  # an edit meanwhile waits for it
         finally:
             started()
         self._set(outcome=self._outcome(0, self.base, self._base_tables, 0.0), busy=self._draw is not None)
@@ -134,20 +134,15 @@ class Runner:
             self._destination = destination
             self._cond.notify_all()
 
-    def refuse(self, message: str) -> None:
-        """An edit the schema refused: said in the status line; the last outcome stays on the page."""
-        with self._cond:
-            self._set(error=message)
-
     def _set(self, **changes: Any) -> None:
         for name, value in changes.items():
             setattr(self.status, name, value)
         self.status.version += 1
 
-    def _stale(self, generation: int) -> bool:
-        return self._stopping or self._generation != generation
+    def _stale(self, generation: int | None) -> bool:
+        return self._stopping or (generation is not None and self._generation != generation)
 
-    def _run(self, scenario: Scenario, generation: int, started: Callable[[], None] | None = None) -> Tables:
+    def _run(self, scenario: Scenario, generation: int | None, started: Callable[[], None] | None = None) -> Tables:
         def check(_: int) -> None:
             if started:
                 started()
