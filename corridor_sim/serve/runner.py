@@ -85,6 +85,7 @@ class Runner:
         self._stack = ExitStack()
         self._thread: threading.Thread | None = None
         self._base_tables: Tables | None = None
+        self._base_resources: pd.DataFrame | None = None
         self.status = Status(True, f"running the unchanged scenario ({replications} replications)…", 0, None, "")
 
     def start(self) -> None:
@@ -196,9 +197,10 @@ class Runner:
     def _outcome(self, generation: int, scenario: Scenario, tables: Tables, started: float) -> Outcome:
         scenarios = [self.base, scenario]
         comparison = tabulate(scenarios, [self._base_tables, tables])
-        found = {
-            name: resources(s, comparison.tables[name]) for name, s in zip(comparison.tables, scenarios, strict=True)
-        }
+        if self._base_resources is None:  # the unchanged scenario's utilisation, read once
+            self._base_resources = resources(self.base, self._base_tables)
+        base_name, name = comparison.tables
+        found = {base_name: self._base_resources, name: resources(scenario, tables)}
         return Outcome(generation, scenarios, comparison, found, time.perf_counter() - started if started else 0.0)
 
     def _figures(self, destination: str) -> None:
