@@ -281,3 +281,22 @@ def test_an_edit_made_while_the_unchanged_scenario_runs_waits_for_it():
     finally:
         runner.stop()
     assert runner.status.outcome.scenarios == [session.study.base, edited]
+
+
+def test_a_bug_in_an_edit_is_one_line_beside_the_control(monkeypatch, tmp_path, capsys):
+    pytest.importorskip("dash", reason="the ui extra (pip install -e '.[ui]') is not installed")
+    from corridor_sim.serve.app import build_app
+
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    session = Session.load(SMALL)
+    client = build_app(session, Runner(session.study.base, 1, 5, 1), ["poti"], "poti", tmp_path).server.test_client()
+    client.get("/")
+
+    def boom(*_):
+        raise RuntimeError("boom\nsecond line")
+
+    monkeypatch.setattr(session, "edit", boom)
+    response = _post(client, _edit_request(session, VESSELS, 3))
+    assert response[("msg", VESSELS)]["children"].startswith("internal error: RuntimeError: boom second line")
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err

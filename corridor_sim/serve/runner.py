@@ -11,20 +11,18 @@ from __future__ import annotations
 import contextvars
 import signal
 import sys
-import tempfile
 import threading
 import time
 import traceback
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from corridor_sim.compare import Comparison, tabulate
-from corridor_sim.errors import ScenarioError
+from corridor_sim.errors import ScenarioError, one_line, save_traceback
 from corridor_sim.experiment import Tables, execution, run_many
 from corridor_sim.schema import Scenario
 from corridor_sim.tuning.capacity import resources
@@ -32,10 +30,9 @@ from corridor_sim.tuning.capacity import resources
 
 def internal_error(exc: Exception) -> str:
     """One line for the page and the terminal; the traceback goes to a log file (a bug, not the planner's input)."""
-    log = Path(tempfile.gettempdir()) / "corridor-sim-serve-crash.log"
-    log.write_text(traceback.format_exc(), encoding="utf-8")
-    line = f"internal error: {exc.__class__.__name__}: {exc}".replace("\n", " ")
-    print(f"corridor-sim serve: {line} (traceback in {log})", file=sys.stderr, flush=True)
+    where = save_traceback(traceback.format_exc())
+    line = f"internal error: {one_line(f'{exc.__class__.__name__}: {exc}')}"
+    print(f"corridor-sim serve: {line} ({where})", file=sys.stderr, flush=True)
     return line
 
 
