@@ -300,3 +300,42 @@ def test_a_bug_in_an_edit_is_one_line_beside_the_control(monkeypatch, tmp_path, 
     assert response[("msg", VESSELS)]["children"].startswith("internal error: RuntimeError: boom second line")
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_the_poll_shows_status_numbers_and_figure_links_once_per_change(tmp_path):
+    pytest.importorskip("dash", reason="the ui extra (pip install -e '.[ui]') is not installed")
+    from corridor_sim.serve.app import build_app
+
+    session = Session.load(SMALL)
+    runner = Runner(session.study.base, 1, 5, 1)
+    client = build_app(session, runner, ["poti"], "poti", tmp_path).server.test_client()
+    client.get("/")
+    runner.start()
+    try:
+        outputs = ["status.children", "status.className", "error.children", "numbers.children"]
+        outputs += ["numbers.className", "figures.children", "shown.data"]
+
+        def poll(shown: str) -> dict:
+            request = {
+                "output": "".join(f"..{o}.." for o in outputs).replace("....", "..."),
+                "outputs": [dict(zip(("id", "property"), o.split("."), strict=True)) for o in outputs],
+                "inputs": [
+                    {"id": "tick", "property": "n_intervals", "value": 1},
+                    {"id": "destination", "property": "value", "value": "poti"},
+                ],
+                "changedPropIds": ["tick.n_intervals"],
+                "state": [{"id": "shown", "property": "data", "value": shown}],
+            }
+            response = client.post("/_dash-update-component", json=request)
+            assert response.status_code == 200, response.get_data(as_text=True)[-300:]
+            return response.get_json().get("response", {})
+
+        first = poll("")
+        assert first["status"]["children"] == "unchanged scenario: 1 replications"
+        assert first["numbers"]["children"]["props"]["data-generation"] == "0"
+        assert poll(first["shown"]["data"]) == {}  # nothing new: nothing sent
+        runner.submit(session.edit(VESSELS, 1))
+        busy = poll(first["shown"]["data"])
+        assert busy["status"]["className"] == "busy" and busy["numbers"]["className"] == "stale"
+    finally:
+        runner.stop()

@@ -61,6 +61,7 @@ def build_app(session: Session, runner: Runner, destinations: list[str], destina
         Output("status", "className"),
         Output("error", "children"),
         Output("numbers", "children"),
+        Output("numbers", "className"),
         Output("figures", "children"),
         Output("shown", "data"),
         Input("tick", "n_intervals"),
@@ -75,14 +76,15 @@ def build_app(session: Session, runner: Runner, destinations: list[str], destina
         status = runner.status
         mark = f"{status.version}|{dest}"
         if mark == shown:
-            return (no_update,) * 6
+            return (no_update,) * 7
         css = "busy" if status.busy else "error" if status.error else "idle"
         outcome = status.outcome
         if outcome is None:
-            return status.text, css, status.error, no_update, no_update, mark
+            return status.text, css, status.error, no_update, no_update, no_update, mark
         names = list(outcome.figures.get(dest) or {})
         numbers = views.numbers(outcome, dest)
-        return status.text, css, status.error, numbers, views.figures(outcome.generation, dest, names), mark
+        stale = "stale" if outcome.generation != runner.generation else ""  # a newer edit is running
+        return status.text, css, status.error, numbers, stale, views.figures(outcome.generation, dest, names), mark
 
     @app.server.route("/figure/<int:generation>/<dest>/<name>.png")
     def figure(generation: int, dest: str, name: str) -> Any:

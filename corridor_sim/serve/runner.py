@@ -36,6 +36,12 @@ def internal_error(exc: Exception) -> str:
     return line
 
 
+def _done(outcome: Outcome, replications: int) -> str:
+    if outcome.generation == 0:
+        return f"unchanged scenario: {replications} replications"
+    return f"{replications} replications in {outcome.seconds:.1f} s"
+
+
 class Stale(Exception):
     """A newer edit (or the end of the session) made the run in hand useless."""
 
@@ -103,7 +109,8 @@ class Runner:
             self._base_tables = self._run(self.base, None, started)  # an edit meanwhile waits for it
         finally:
             started()
-        self._set(outcome=self._outcome(0, self.base, self._base_tables, 0.0), busy=self._draw is not None)
+        outcome = self._outcome(0, self.base, self._base_tables, 0.0)
+        self._set(outcome=outcome, busy=self._draw is not None, text=_done(outcome, self.replications))
         context = contextvars.copy_context()  # the execution block (its pool) is a context variable
         self._thread = threading.Thread(target=context.run, args=(self._loop,), name="corridor-sim-runner", daemon=True)
         self._thread.start()
@@ -116,6 +123,11 @@ class Runner:
         if self._thread is not None:
             self._thread.join(timeout)
         self._stack.close()
+
+    @property
+    def generation(self) -> int:
+        """The newest edit's number (the outcome on show may be older while it runs)."""
+        return self._generation
 
     def submit(self, scenario: Scenario) -> int:
         """Run `scenario` against the unchanged one as soon as possible, abandoning any older run."""
@@ -188,7 +200,7 @@ class Runner:
                 outcome=outcome,
                 busy=self._draw is not None,
                 error="",
-                text=f"{self.replications} replications in {outcome.seconds:.1f} s; drawing figures…",
+                text=f"{_done(outcome, self.replications)}; drawing figures…",
             )
 
     def _outcome(self, generation: int, scenario: Scenario, tables: Tables, started: float) -> Outcome:
@@ -211,4 +223,4 @@ class Runner:
         with self._cond:
             outcome.figures[destination] = figures
             if self._pending is None and self.status.outcome is outcome:
-                self._set(busy=False, text=f"{self.replications} replications in {outcome.seconds:.1f} s")
+                self._set(busy=False, text=_done(outcome, self.replications))
