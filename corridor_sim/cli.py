@@ -12,6 +12,7 @@ import signal
 import sys
 import traceback
 from collections.abc import Sequence
+from contextlib import ExitStack
 from pathlib import Path
 from typing import NoReturn
 
@@ -330,15 +331,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     from corridor_sim.console import transit_table
     from corridor_sim.loader import load_scenario
     from corridor_sim.runner import execute_run
-    from corridor_sim.workspace import check_new, default_run_dir
+    from corridor_sim.workspace import claim
 
     scenario = load_scenario(args.scenario, _overrides(args))
     if args.workers < 1:
         raise ScenarioError("must be at least 1", key="--workers")
     _check_work(args, [scenario])
     promise = _promise_days(args.promise)
-    out = args.out or default_run_dir(Path("results"), scenario.name)
-    check_new(out)
+    out = args.claims.enter_context(claim(args.out, Path("results"), scenario.name))
     with _progress(scenario.simulation.replications, args.quiet, scenario.name) as bar:
         path, summary = execute_run(scenario, out, args.workers, bar.update, promise)
     print(transit_table(summary))
@@ -360,7 +360,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from corridor_sim.compare import compare, format_table, write_comparison
     from corridor_sim.console import censoring_warning
     from corridor_sim.loader import load_scenario
-    from corridor_sim.workspace import check_new, default_run_dir, staged
+    from corridor_sim.workspace import claim, staged
 
     first = load_scenario(args.scenarios[0], args.sets).simulation
     replications = args.replications or first.replications
@@ -370,8 +370,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     scenarios = [load_scenario(path, common) for path in args.scenarios]
     _check_work(args, scenarios)
     promise = _promise_days(args.promise)
-    out = args.out or default_run_dir(Path("results"), "compare")
-    check_new(out)
+    out = args.claims.enter_context(claim(args.out, Path("results"), "compare"))
     with _progress(replications * len(scenarios), args.quiet, "compare") as bar:
         result = compare(scenarios, replications, seed, args.workers, bar.update, args.reference, promise)
     with staged(out) as tmp:
@@ -455,11 +454,9 @@ def _demand_multipliers(args: argparse.Namespace) -> list[float]:
 
 
 def _tuning_out(args: argparse.Namespace, study, command: str) -> Path:
-    from corridor_sim.workspace import check_new, default_run_dir
+    from corridor_sim.workspace import claim, safe_name
 
-    out = args.out or default_run_dir(Path("results") / study.base.name, command)
-    check_new(out)
-    return out
+    return args.claims.enter_context(claim(args.out, Path("results") / safe_name(study.base.name), command))
 
 
 def _names(text: str | None) -> list[str] | None:
@@ -641,7 +638,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     signal.signal(signal.SIGTERM, _terminate)
     try:
-        with _execution(args):
+        with _execution(args), ExitStack() as claims:
+            args.claims = claims  # results directories claimed before any work, released (if unused) at the end
             return COMMANDS[args.command](args)
     except ScenarioError as exc:
         print(f"error: {exc}", file=sys.stderr)

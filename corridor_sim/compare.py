@@ -273,11 +273,18 @@ def write_comparison(
     """The comparison files (floats to 6 decimals) plus one ordinary run directory per scenario."""
     from corridor_sim import plots
     from corridor_sim.runner import bands_table, write_run
+    from corridor_sim.workspace import safe_name
 
     names = unique_names(scenarios)
     for name, s in zip(names, scenarios, strict=True):
         write_run(
-            directory / name, s, build_network(s), result.tables[name], replications, seed, promises(s, promise_days)
+            directory / safe_name(name),
+            s,
+            build_network(s),
+            result.tables[name],
+            replications,
+            seed,
+            promises(s, promise_days),
         )
     write_tables(
         directory,

@@ -16,6 +16,9 @@ _PATTERN = re.compile(rf"^\s*{_NUMBER}\s*([a-zA-Z/]+)\s*$")
 DURATION_UNITS = {"s": 1 / 3600, "min": 1 / 60, "h": 1.0, "d": 24.0, "w": 168.0}
 DISTANCE_UNITS = {"m": 0.001, "km": 1.0}
 SPEED_UNITS = {"km/h": 1.0, "km/d": 1 / 24, "kn": 1.852}
+# Largest value of each kind, in its canonical unit: far beyond any corridor (the calendar itself ends in year 9999),
+# far below where arithmetic on draws overflows (a triangular draw up to 1e300 h comes out as -inf)
+MAXIMA = {"duration": 10_000 * 8766.0, "distance": 1e9, "speed": 1e9}
 
 
 def _parse(text: object, units: dict[str, float], kind: str, example: str) -> float:
@@ -38,6 +41,9 @@ def _parse(text: object, units: dict[str, float], kind: str, example: str) -> fl
         raise ValueError(f"{kind} {text!r} is not finite")
     if value < 0:  # no wait, distance or speed in a scenario is negative; a sign is a typo, never a meaning
         raise ValueError(f"{kind} {text!r} must not be negative")
+    if value > MAXIMA[kind]:
+        top = {"duration": "10000 years", "distance": "1e9 km", "speed": "1e9 km/h"}[kind]
+        raise ValueError(f"{kind} {text!r} is beyond {top}")
     return value
 
 

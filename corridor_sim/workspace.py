@@ -7,12 +7,16 @@ or failed run leaves no half-written results, and an existing directory is never
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import math
 import os
+import re
 import shutil
+import socket
+import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -29,34 +33,156 @@ RESOLVED = "scenario.resolved.yaml"
 TABLES = ("containers", "sections", "sailings", "occupancy", "tracks")
 
 
+def safe_name(label: str, limit: int = 80) -> str:
+    """A scenario's name (a label) as one directory name: never a path (`../x`, `/abs`), never hidden, never too long.
+
+    Letters, digits, `.`, `_` and `-` are kept; any other run of characters becomes `_`. A name that had to change
+    (or be cut) gets a short hash of the original, so two different names never share a directory.
+    """
+    text = re.sub(r"[^\w.-]+", "_", label).strip("._-")[:limit] or "scenario"
+    if text != label:
+        text = f"{text}-{hashlib.sha256(label.encode('utf-8', 'surrogatepass')).hexdigest()[:8]}"
+    return text
+
+
 def default_run_dir(root: Path, name: str, now: dt.datetime | None = None) -> Path:
-    """`root/<scenario>/<UTC timestamp>`, suffixed if a run of the same second exists."""
+    """`root/<scenario>/<UTC timestamp>`, suffixed if a run of the same second exists (`claim` makes it atomic)."""
     stamp = (now or dt.datetime.now(dt.UTC)).strftime("%Y%m%dT%H%M%SZ")
-    base = root / name / stamp
+    base = root / safe_name(name) / stamp
     path, k = base, 1
-    while path.exists():
+    while path.exists() or path.is_symlink():
         k += 1
         path = base.with_name(f"{stamp}-{k}")
     return path
 
 
 def check_new(path: Path) -> None:
-    if path.exists():
+    if path in _claimed:
+        return
+    if path.is_symlink() and not path.exists():
+        raise ScenarioError("is a broken symbolic link; results are never written through one", file=str(path))
+    if path.exists() or path.is_symlink():
         raise ScenarioError("already exists; results are never overwritten (choose another --out)", file=str(path))
+
+
+_claimed: set[Path] = set()  # results directories this process created empty, to be filled by `staged`
+
+
+@contextmanager
+def claim(out: Path | None, root: Path, name: str) -> Iterator[Path]:
+    """Create the results directory (`out`, or a new timestamped one under `root`) before any work, empty.
+
+    Checks where results will go before minutes are spent simulating: a parent that is a regular file, a dangling
+    link, a read-only or pseudo file system (`/proc`) fails here, as bad input. The directory is created with an
+    exclusive `mkdir`, so two runs started in the same second get different directories; `staged` later renames the
+    finished results over it. On failure or interrupt the empty directory is removed again. Leftover staging
+    directories of dead runs beside it are cleaned first.
+    """
+    path = out if out is not None else default_run_dir(root, name)
+    for attempt in range(1, 1000):
+        _make_parent(path)
+        clean_stale(path.parent)
+        try:
+            os.mkdir(path)
+            _staging(path).mkdir()  # marks the claim as this process's while it simulates (see `clean_stale`)
+            break
+        except FileExistsError:
+            if out is not None:
+                check_new(path)
+                raise
+            path = default_run_dir(root, name) if attempt < 500 else path.with_name(f"{path.name}-{os.getpid()}")
+        except OSError as exc:
+            raise _cannot_write(path, exc) from None
+    _claimed.add(path)
+    try:
+        yield path
+    finally:
+        _claimed.discard(path)
+        shutil.rmtree(_staging(path), ignore_errors=True)
+        with suppress(OSError):
+            path.rmdir()  # still empty: the run did not finish (a finished one is there, not empty, and stays)
+
+
+def _make_parent(path: Path) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        probe = tempfile.mkdtemp(prefix=".corridor-sim-probe-", dir=path.parent)
+        os.rmdir(probe)
+    except OSError as exc:
+        raise _cannot_write(path, exc) from None
+
+
+def _cannot_write(path: Path, exc: OSError) -> ScenarioError:
+    why = exc.strerror or exc.__class__.__name__
+    for parent in path.parents:  # name the culprit on the way, if it is one a user can fix
+        if parent.is_symlink() and not parent.exists():
+            why = f"{parent} is a broken symbolic link"
+            break
+        if parent.exists():
+            if not parent.is_dir():
+                why = f"{parent} is a file, not a directory"
+            break
+    return ScenarioError(f"cannot write results here: {why}", file=str(path))
+
+
+def _staging(final: Path) -> Path:
+    return final.parent / f".{final.name}{_PARTIAL}{socket.gethostname()}-{os.getpid()}"
+
+
+_PARTIAL = ".partial-"
+
+
+def clean_stale(parent: Path) -> list[Path]:
+    """Remove staging directories left in `parent` by runs on this machine that died (SIGKILL, power loss).
+
+    A staging directory is named after its host and process id; one is removed only if that process no longer
+    exists here, so a live run's directory (or one of another machine sharing the file system) is never touched. The
+    empty results directory the dead run had claimed goes with it.
+    """
+    host, removed = socket.gethostname(), []
+    try:
+        entries = list(parent.iterdir())
+    except OSError:
+        return removed
+    for entry in entries:
+        owner = entry.name.rpartition(_PARTIAL)[2] if entry.name.startswith(".") and _PARTIAL in entry.name else ""
+        who, _, pid = owner.rpartition("-")
+        if who == host and pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(entry, ignore_errors=True)
+            with suppress(OSError):  # the dead run's claimed results directory, if it is still empty
+                (parent / entry.name[1:].rpartition(_PARTIAL)[0]).rmdir()
+            removed.append(entry)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, owned by someone else
+        return True
+    return True
 
 
 @contextmanager
 def staged(final: Path) -> Iterator[Path]:
-    """Yield a staging directory; rename it to `final` on success, delete it on any failure or interrupt."""
+    """Yield a staging directory; rename it to `final` on success, delete it on any failure or interrupt.
+
+    `final` may be a directory this process claimed (empty): the rename then replaces it atomically.
+    """
     check_new(final)
     final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = final.parent / f".{final.name}.partial-{os.getpid()}"
+    tmp = _staging(final)
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
     try:
         yield tmp
         check_new(final)
-        os.rename(tmp, final)
+        try:
+            os.rename(tmp, final)  # over an empty claimed directory; never over one holding results
+        except OSError as exc:
+            raise ScenarioError(f"cannot move results into place: {exc.strerror}", file=str(final)) from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -7,8 +7,10 @@ run's results) is never overwritten or touched; `--check` turns a broken invaria
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import textwrap
@@ -19,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from corridor_sim import cli, runner
+from corridor_sim import cli, runner, workspace
 from corridor_sim.cli import main
 from corridor_sim.errors import ScenarioError
 from corridor_sim.loader import load_scenario
@@ -100,18 +102,19 @@ def test_existing_directory_is_never_overwritten(
 def test_directory_appearing_during_the_run_is_not_overwritten(
     scenario: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Someone else creates --out while we simulate: their directory wins, ours is discarded, exit 2."""
+    """--out is created (empty) before the run; someone else writes into it while we simulate: their files win,
+    ours are discarded, exit 2."""
     out = tmp_path / "results" / "raced"
     real = runner.write_run
 
     def racing(directory: Path, *args, **kwargs):
-        out.mkdir(parents=True)
+        assert out.is_dir() and os.listdir(out) == []  # claimed before the first replication
         (out / "theirs.txt").write_text("keep me")
         return real(directory, *args, **kwargs)
 
     monkeypatch.setattr(runner, "write_run", racing)
     assert _run(scenario, out) == 2
-    assert "already exists" in capsys.readouterr().err
+    assert "cannot move results into place" in capsys.readouterr().err
     assert os.listdir(out) == ["theirs.txt"] and (out / "theirs.txt").read_text() == "keep me"
     assert _leftovers(out.parent) == []
 
@@ -388,3 +391,101 @@ def test_scalar_provenance_with_set_is_the_files_error(tmp_path: Path, capsys: p
     path.write_text(SCENARIO + "provenance: 3\n")
     assert main(["validate", str(path), "--set", "simulation.seed=4"]) == 2
     assert capsys.readouterr().err.strip() == f"error: {path}: provenance: must be a mapping of key paths"
+
+
+def _no_simulation(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("simulated although the output directory was unusable")
+
+    monkeypatch.setattr(runner, "run_replications", refuse)
+
+
+@pytest.mark.parametrize(
+    ("where", "fragment"),
+    [
+        ("file/x", "cannot write results here: file is a file, not a directory"),
+        ("file/a/b", "cannot write results here: file is a file, not a directory"),
+        ("dangling/x", "cannot write results here: dangling is a broken symbolic link"),
+        ("dangling", "is a broken symbolic link; results are never written through one"),
+        ("/proc/corridor-sim-x", "cannot write results here"),
+    ],
+    ids=["under-file", "deep-under-file", "through-dangling-link", "dangling-link", "proc"],
+)
+def test_unusable_output_is_refused_before_simulating(
+    where: str,
+    fragment: str,
+    scenario: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    (tmp_path / "file").write_text("")
+    (tmp_path / "dangling").symlink_to(tmp_path / "nowhere")
+    _no_simulation(monkeypatch)
+    assert _run(scenario, Path(where)) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith(f"error: {where}: ") and fragment in err, err
+    assert not (tmp_path / "nowhere").exists()
+
+
+@pytest.mark.parametrize("name", ["../escaped", "/tmp/corridor-sim-abs", "a/../../b", ".hidden", "x" * 200])
+def test_a_scenario_name_is_a_label_never_a_path(name: str, scenario: Path, tmp_path: Path) -> None:
+    path = tmp_path / "named.yaml"
+    path.write_text(SCENARIO.replace("name: tiny", f"name: {json.dumps(name)}"))
+    assert main(["run", str(path), "--quiet", "--no-cache"]) == 0
+    made = [p for p in (tmp_path / "results").iterdir()]
+    assert len(made) == 1 and not made[0].name.startswith(".") and len(made[0].name) <= 90, made
+    assert [p.name for p in tmp_path.iterdir() if p.name not in ("results", "named.yaml", "tiny.yaml")] == []
+    assert not Path("/tmp/corridor-sim-abs").exists()
+    summary = json.loads(next(made[0].iterdir()).joinpath("summary.json").read_text())
+    assert summary["scenario"] == name  # the label itself is kept as written
+
+
+def test_default_directories_of_one_second_never_collide(tmp_path: Path) -> None:
+    root = tmp_path / "results"
+    with workspace.claim(None, root, "s") as a, workspace.claim(None, root, "s") as b:
+        assert a != b and a.is_dir() and b.is_dir() and a.parent == b.parent == root / "s"
+    assert list((root / "s").iterdir()) == []  # claimed and unused: removed again
+
+
+def test_a_dead_runs_leftovers_are_cleaned_and_a_live_ones_kept(
+    scenario: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    parent = tmp_path / "results"
+    parent.mkdir()
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    host = socket.gethostname()
+    stale = parent / f".old.partial-{host}-{int(dead.stdout)}"
+    stale.mkdir()
+    (stale / "containers.csv").write_text("x")
+    (parent / "old").mkdir()  # the dead run's claimed, still empty results directory
+    live = parent / f".busy.partial-{host}-{os.getpid()}"
+    elsewhere = parent / f".far.partial-another-host-{int(dead.stdout)}"
+    live.mkdir()
+    elsewhere.mkdir()
+    assert _run(scenario, parent / "new") == 0
+    assert not stale.exists() and not (parent / "old").exists()
+    assert live.exists() and elsewhere.exists() and (parent / "new" / "summary.json").exists()
+
+
+def test_sigkill_leftovers_are_cleaned_by_the_next_run(scenario: Path, tmp_path: Path) -> None:
+    """A real SIGKILL while results sit staged: the staging directory and the claimed directory stay behind (nothing
+    can run in a killed process); the next run writing beside them removes both."""
+    ready, out = tmp_path / "ready", tmp_path / "results" / "killed"
+    env = {**os.environ, "CORRIDOR_SIM_CACHE": str(tmp_path / "cache")}
+    args = [sys.executable, "-c", DRIVER, str(ready), "run", str(scenario), "--out", str(out), "--quiet", "--no-cache"]
+    proc = subprocess.Popen(args, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while not ready.exists():
+            assert proc.poll() is None and time.monotonic() < deadline, "the run never reached its write stage"
+            time.sleep(0.05)
+        proc.kill()
+        proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    staging = Path(ready.read_text())
+    assert staging.exists() and out.is_dir() and _leftovers(out.parent) == [staging.name]
+    assert _run(scenario, out.parent / "next") == 0
+    assert _leftovers(out.parent) == [] and not out.exists() and (out.parent / "next" / "summary.json").exists()

@@ -10,7 +10,11 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import json
+import os
 import string
+import subprocess
+import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -41,6 +45,7 @@ def fuzz(examples: int) -> settings:
 
 
 EXAMPLES: Counter[str] = Counter()
+ROOT = Path(__file__).resolve().parents[1]
 
 BASE_TEXT = """\
 name: fuzzbase
@@ -476,3 +481,138 @@ def test_cli_validate_with_random_set(sets: list[str], fuzz_dir: Path, capsys: p
         assert len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
         assert err.startswith((f"error: {base}: ", "error: corridor-sim validate: ")), err
     EXAMPLES[f"cli validate --set: exit {code}"] += 1
+
+
+# -- extreme magnitudes ------------------------------------------------------------------------------------------------
+# Every numeric field of the base (and the clock-driving ones it leaves out) set in turn to an extreme: ~0, 0, huge,
+# negative, a count beyond any machine. Each case must be refused in one line naming its key, refused by the work
+# estimate, or run one replication within a time and memory budget (in a subprocess under an address-space limit, a
+# per-case alarm and a CPU limit): a value that would hang or exhaust memory fails fast and names itself.
+NUMBERS = [0, 1e-300, 1e300, -1e300, 10**9, 2**70, 0.5]
+QUANTITIES = ["0{}", "1e-300{}", "1e300{}", "1e-9{}", "-5{}", "1e12{}"]
+EXTRA_FIELDS: dict[tuple, Any] = {  # numeric fields the base leaves to defaults or does not use
+    ("simulation", "monitor_interval"): "24h",
+    ("simulation", "teu_per_container"): 2,
+    ("network", "segments", "pq", "return_time"): "20h",
+    ("network", "segments", "pq", "unload_time"): "6h",
+    ("network", "segments", "pq", "load_time_per_teu"): "1min",
+    ("network", "segments", "pq", "load_factor"): 0.9,
+    ("network", "segments", "pq", "departure", "fill"): 1,
+    ("disruptions", "storm", "every"): "20d",
+    ("disruptions", "storm", "duration"): "2d",
+}
+# fields that together make one clock-driving cycle: both extreme at once (an outage of ~0 after an open time of ~0)
+PAIRED = [(("disruptions", "storm", "every"), ("disruptions", "storm", "duration"))]
+TIMETABLE = ("network", "segments", "pq", "departure")  # the same leg on a timetable, for `every` and `offset`
+TIMETABLE_FIELDS = {"every": "72h", "offset": "6h"}
+
+
+def _numeric_leaves(node: Any) -> Iterator[tuple[tuple, Any]]:
+    for path in _paths(node):
+        value = _get(node, path)
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        if number or (isinstance(value, str) and value[:1].isdigit()):
+            yield path, value
+
+
+def _extremes(value: Any) -> list[Any]:
+    if isinstance(value, str):
+        unit = value.lstrip("0123456789.")
+        return [q.format(unit) for q in QUANTITIES]
+    return list(NUMBERS)
+
+
+def _put(raw: dict[str, Any], path: tuple, value: Any) -> None:
+    node = raw
+    for key in path[:-1]:
+        node = node.setdefault(key, {}) if isinstance(node, dict) else node[key]
+    node[path[-1]] = value
+
+
+def extreme_cases() -> list[tuple[str, dict[str, Any]]]:
+    """(label, raw scenario) for every numeric field and every extreme, one edit each, on a short horizon."""
+    base = copy.deepcopy(BASE)
+    base["simulation"].update(duration="20d", warmup="2d", cooldown="5d")
+    cases = []
+    fields = [*_numeric_leaves(base), *EXTRA_FIELDS.items()]
+    for path, value in fields:
+        for extreme in _extremes(value):
+            raw = copy.deepcopy(base)
+            _put(raw, path, extreme)
+            cases.append((f"{'.'.join(map(str, path))}={extreme}", raw))
+    for first, second in PAIRED:
+        for extreme in _extremes("0h"):
+            raw = copy.deepcopy(base)
+            _put(raw, first, extreme)
+            _put(raw, second, extreme)
+            cases.append((f"{'.'.join(first)}={extreme} and {'.'.join(second)}={extreme}", raw))
+    for name, value in TIMETABLE_FIELDS.items():
+        for extreme in _extremes(value):
+            raw = copy.deepcopy(base)
+            _put(raw, TIMETABLE, {"rule": "timetable", "every": "72h", name: extreme})
+            cases.append((f"{'.'.join(TIMETABLE)}.{name}={extreme} (timetable)", raw))
+    return cases
+
+
+BUDGET_S = 20  # per case; a replication of the short base takes ~0.1 s
+MEMORY_BYTES = 3 * 2**30
+RUNNER = """\
+import json, resource, signal, sys, time
+resource.setrlimit(resource.RLIMIT_AS, ({memory}, {memory}))
+resource.setrlimit(resource.RLIMIT_CPU, ({cpu}, {cpu}))
+from corridor_sim.engine import simulate
+from corridor_sim.loader import validate
+from corridor_sim.network import build_network
+
+def alarm(signum, frame):
+    raise TimeoutError("over budget")
+
+signal.signal(signal.SIGALRM, alarm)
+for line in sys.stdin:
+    label, raw = json.loads(line)
+    t = time.perf_counter()
+    signal.alarm({budget})
+    try:
+        scenario = validate(raw)
+        tables = simulate(scenario, build_network(scenario), 0)
+        outcome = "ran"
+    except TimeoutError:
+        outcome = "timeout"
+    except MemoryError:
+        outcome = "memory"
+    except Exception as exc:
+        outcome = f"error: {{exc.__class__.__name__}}: {{exc}}"
+    finally:
+        signal.alarm(0)
+    print(json.dumps([label, outcome, time.perf_counter() - t]), flush=True)
+"""
+
+
+def test_extreme_magnitudes_are_refused_or_bounded() -> None:
+    """Each extreme is refused (a one-line error naming its key, or the work estimate), or runs within budget."""
+    from corridor_sim.workload import DEFAULT_MAX_EVENTS, check, estimate
+
+    to_run, refused = [], Counter()
+    for label, raw in extreme_cases():
+        EXAMPLES["extreme magnitudes"] += 1
+        try:
+            scenario = validate(copy.deepcopy(raw), "extreme.yaml")
+            check(estimate(scenario), DEFAULT_MAX_EVENTS)
+        except ScenarioError as exc:
+            by_estimate = exc.key == "work estimate"  # a whole-run error: no file, the estimate is its key
+            _check_error(exc, "work estimate" if by_estimate else "extreme.yaml")
+            refused["work estimate" if by_estimate else "schema"] += 1
+            continue
+        to_run.append(json.dumps([label, raw], default=str))
+    EXAMPLES.update({f"extreme magnitudes: refused by {k}": v for k, v in refused.items()})
+    assert refused["schema"] > 100 and to_run  # both kinds exercised
+    script = RUNNER.format(memory=MEMORY_BYTES, cpu=BUDGET_S * len(to_run) + 60, budget=BUDGET_S)
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-c", script], input="\n".join(to_run) + "\n", capture_output=True, text=True, env=env
+    )
+    results = [json.loads(line) for line in done.stdout.splitlines()]
+    assert len(results) == len(to_run), done.stderr[-2000:]
+    bad = [(label, outcome) for label, outcome, _ in results if outcome != "ran"]
+    assert bad == [], bad
+    EXAMPLES["extreme magnitudes: ran within budget"] += len(results)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import time
 from pathlib import Path
 
@@ -32,7 +33,7 @@ def test_controls_cover_every_group_with_units_integers_and_provenance():
     count = found["network.segments.aktau_alat.vessels.2.count"]
     assert (count.integer, count.value, count.unit, count.low <= 3 <= count.high) == (True, 3, "", True)
     mean = found["network.nodes.dostyk.handling.time.mean"]  # a distribution, edited by its natural parameters
-    assert (mean.integer, mean.value, mean.unit) == (False, 18.0, "h")
+    assert (mean.integer, mean.value, mean.unit) == (False, 38.0, "h")
     assert mean.provenance.startswith("estimate")
     speed = found["network.segments.dostyk_moyinty.speed.mode"]
     assert speed.unit == "km/d" and speed.provenance.startswith("source S43")
@@ -240,3 +241,101 @@ def test_figures_are_drawn_by_the_projects_plot_functions():
     finally:
         runner.stop()
     assert tuple(figures) == FIGURES and all(png.startswith(b"\x89PNG") for png in figures.values())
+
+
+@pytest.mark.parametrize(
+    ("name", "said"),
+    [("bad\x00name.yaml", "cannot write"), ("notes.txt", "must end in .yaml"), ("", "give the file a name")],
+)
+def test_save_with_a_bad_name_is_one_line_on_the_page(tmp_path, name, said):
+    pytest.importorskip("dash", reason="the ui extra (pip install -e '.[ui]') is not installed")
+    from corridor_sim.serve.app import build_app
+
+    session = Session.load(SMALL)
+    session.edit(VESSELS, 3)
+    client = build_app(session, Runner(session.study.base, 1, 5, 1), ["poti"], "poti", tmp_path).server.test_client()
+    client.get("/")
+    request = {
+        "output": "save-message.children",
+        "outputs": {"id": "save-message", "property": "children"},
+        "inputs": [{"id": "save", "property": "n_clicks", "value": 1}],
+        "changedPropIds": ["save.n_clicks"],
+        "state": [{"id": "save-name", "property": "value", "value": name}],
+    }
+    response = client.post("/_dash-update-component", json=request)
+    assert response.status_code == 200
+    message = response.get_json()["response"]["save-message"]["children"]
+    assert said in message and "\n" not in message and not list(tmp_path.iterdir())
+
+
+def test_an_edit_made_while_the_unchanged_scenario_runs_waits_for_it():
+    session = Session.load(SMALL)
+    runner = Runner(session.study.base, 3, 5, 1)
+    edited = session.edit(VESSELS, 1)
+    early = threading.Timer(0.05, runner.submit, args=(edited,))  # the page is up before the unchanged run is in
+    early.start()
+    try:
+        runner.start()
+        early.join()
+        _wait(runner, 1)
+    finally:
+        runner.stop()
+    assert runner.status.outcome.scenarios == [session.study.base, edited]
+
+
+def test_a_bug_in_an_edit_is_one_line_beside_the_control(monkeypatch, tmp_path, capsys):
+    pytest.importorskip("dash", reason="the ui extra (pip install -e '.[ui]') is not installed")
+    from corridor_sim.serve.app import build_app
+
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    session = Session.load(SMALL)
+    client = build_app(session, Runner(session.study.base, 1, 5, 1), ["poti"], "poti", tmp_path).server.test_client()
+    client.get("/")
+
+    def boom(*_):
+        raise RuntimeError("boom\nsecond line")
+
+    monkeypatch.setattr(session, "edit", boom)
+    response = _post(client, _edit_request(session, VESSELS, 3))
+    assert response[("msg", VESSELS)]["children"].startswith("internal error: RuntimeError: boom second line")
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_the_poll_shows_status_numbers_and_figure_links_once_per_change(tmp_path):
+    pytest.importorskip("dash", reason="the ui extra (pip install -e '.[ui]') is not installed")
+    from corridor_sim.serve.app import build_app
+
+    session = Session.load(SMALL)
+    runner = Runner(session.study.base, 1, 5, 1)
+    client = build_app(session, runner, ["poti"], "poti", tmp_path).server.test_client()
+    client.get("/")
+    runner.start()
+    try:
+        outputs = ["status.children", "status.className", "error.children", "numbers.children"]
+        outputs += ["numbers.className", "figures.children", "shown.data"]
+
+        def poll(shown: str) -> dict:
+            request = {
+                "output": "".join(f"..{o}.." for o in outputs).replace("....", "..."),
+                "outputs": [dict(zip(("id", "property"), o.split("."), strict=True)) for o in outputs],
+                "inputs": [
+                    {"id": "tick", "property": "n_intervals", "value": 1},
+                    {"id": "destination", "property": "value", "value": "poti"},
+                ],
+                "changedPropIds": ["tick.n_intervals"],
+                "state": [{"id": "shown", "property": "data", "value": shown}],
+            }
+            response = client.post("/_dash-update-component", json=request)
+            assert response.status_code == 200, response.get_data(as_text=True)[-300:]
+            return response.get_json().get("response", {})
+
+        first = poll("")
+        assert first["status"]["children"] == "unchanged scenario: 1 replications"
+        assert first["numbers"]["children"]["props"]["data-generation"] == "0"
+        assert poll(first["shown"]["data"]) == {}  # nothing new: nothing sent
+        runner.submit(session.edit(VESSELS, 1))
+        busy = poll(first["shown"]["data"])
+        assert busy["status"]["className"] == "busy" and busy["numbers"]["className"] == "stale"
+    finally:
+        runner.stop()

@@ -88,3 +88,12 @@ def test_a_long_fine_monitor_is_refused_by_default() -> None:
     assert w.monitor_samples > DEFAULT_MAX_EVENTS
     with pytest.raises(ScenarioError, match="monitor samples"):
         check(w, DEFAULT_MAX_EVENTS)
+
+
+def test_validate_prints_the_estimate(write_yaml, capsys: pytest.CaptureFixture[str]) -> None:
+    from corridor_sim.cli import main
+
+    assert main(["validate", str(write_yaml(RAW))]) == 0
+    out = capsys.readouterr().out
+    assert "work estimate per replication: 41 trains, 1,643 containers, 69 sailings, 0 outages, 400 monitor" in out
+    assert "x 3 replications" in out

@@ -14,7 +14,7 @@ from dash import ALL, Dash, Input, Output, State, ctx, no_update
 
 from corridor_sim.errors import ScenarioError
 from corridor_sim.serve import layout, views
-from corridor_sim.serve.runner import Runner
+from corridor_sim.serve.runner import Runner, internal_error
 from corridor_sim.serve.session import Session
 
 
@@ -52,6 +52,8 @@ def build_app(session: Session, runner: Runner, destinations: list[str], destina
                     messages[key] = "" if inside else f"note: outside the usual range {c.low:g}–{c.high:g}"
                 except ScenarioError as exc:
                     messages[key] = str(exc)
+                except Exception as exc:  # a bug: one line beside the control, never a broken page
+                    messages[key] = internal_error(exc)
             return shown, [messages.get(k, "") for k in keys], views.edits(session)
 
     @app.callback(
@@ -59,6 +61,7 @@ def build_app(session: Session, runner: Runner, destinations: list[str], destina
         Output("status", "className"),
         Output("error", "children"),
         Output("numbers", "children"),
+        Output("numbers", "className"),
         Output("figures", "children"),
         Output("shown", "data"),
         Input("tick", "n_intervals"),
@@ -73,14 +76,15 @@ def build_app(session: Session, runner: Runner, destinations: list[str], destina
         status = runner.status
         mark = f"{status.version}|{dest}"
         if mark == shown:
-            return (no_update,) * 6
+            return (no_update,) * 7
         css = "busy" if status.busy else "error" if status.error else "idle"
         outcome = status.outcome
         if outcome is None:
-            return status.text, css, status.error, no_update, no_update, mark
+            return status.text, css, status.error, no_update, no_update, no_update, mark
         names = list(outcome.figures.get(dest) or {})
         numbers = views.numbers(outcome, dest)
-        return status.text, css, status.error, numbers, views.figures(outcome.generation, dest, names), mark
+        stale = "stale" if outcome.generation != runner.generation else ""  # a newer edit is running
+        return status.text, css, status.error, numbers, stale, views.figures(outcome.generation, dest, names), mark
 
     @app.server.route("/figure/<int:generation>/<dest>/<name>.png")
     def figure(generation: int, dest: str, name: str) -> Any:
@@ -106,8 +110,8 @@ def build_app(session: Session, runner: Runner, destinations: list[str], destina
                 path = session.save(target)
         except ScenarioError as exc:
             return str(exc)
-        except OSError as exc:
-            return f"{target}: cannot write: {exc.strerror or exc}"
+        except (OSError, ValueError) as exc:  # no such directory, no permission, a name the system refuses
+            return f"{target}: cannot write: {getattr(exc, 'strerror', None) or exc}"
         return f"saved {path}"
 
     return app

@@ -39,6 +39,7 @@ table { border-collapse: collapse; margin: 6px 0; } th, td { padding: 3px 8px; b
   text-align: left; } .num { font-variant-numeric: tabular-nums; } .ci { color: #666; font-size: 12px; }
 td.diff { font-weight: 600; } .muted { color: #777; } .figure { max-width: 100%; border: 1px solid #eee; }
 #error { color: #a22; }
+#numbers.stale, #numbers.stale + #figures { opacity: 0.45; }
 """
 
 

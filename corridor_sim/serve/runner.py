@@ -11,23 +11,35 @@ from __future__ import annotations
 import contextvars
 import signal
 import sys
-import tempfile
 import threading
 import time
 import traceback
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from corridor_sim.compare import Comparison, tabulate
-from corridor_sim.errors import ScenarioError
+from corridor_sim.errors import ScenarioError, one_line, save_traceback
 from corridor_sim.experiment import Tables, execution, run_many
 from corridor_sim.schema import Scenario
 from corridor_sim.tuning.capacity import resources
+
+
+def internal_error(exc: Exception) -> str:
+    """One line for the page and the terminal; the traceback goes to a log file (a bug, not the planner's input)."""
+    where = save_traceback(traceback.format_exc())
+    line = f"internal error: {one_line(f'{exc.__class__.__name__}: {exc}')}"
+    print(f"corridor-sim serve: {line} ({where})", file=sys.stderr, flush=True)
+    return line
+
+
+def _done(outcome: Outcome, replications: int) -> str:
+    if outcome.generation == 0:
+        return f"unchanged scenario: {replications} replications"
+    return f"{replications} replications in {outcome.seconds:.1f} s"
 
 
 class Stale(Exception):
@@ -76,6 +88,7 @@ class Runner:
         self._stack = ExitStack()
         self._thread: threading.Thread | None = None
         self._base_tables: Tables | None = None
+        self._base_resources: pd.DataFrame | None = None
         self.status = Status(True, f"running the unchanged scenario ({replications} replications)…", 0, None, "")
 
     def start(self) -> None:
@@ -93,10 +106,11 @@ class Runner:
                 signal.signal(signal.SIGINT, restore.pop())
 
         try:
-            self._base_tables = self._run(self.base, 0, started)
+            self._base_tables = self._run(self.base, None, started)  # an edit meanwhile waits for it
         finally:
             started()
-        self._set(outcome=self._outcome(0, self.base, self._base_tables, 0.0), busy=self._draw is not None)
+        outcome = self._outcome(0, self.base, self._base_tables, 0.0)
+        self._set(outcome=outcome, busy=self._draw is not None, text=_done(outcome, self.replications))
         context = contextvars.copy_context()  # the execution block (its pool) is a context variable
         self._thread = threading.Thread(target=context.run, args=(self._loop,), name="corridor-sim-runner", daemon=True)
         self._thread.start()
@@ -109,6 +123,11 @@ class Runner:
         if self._thread is not None:
             self._thread.join(timeout)
         self._stack.close()
+
+    @property
+    def generation(self) -> int:
+        """The newest edit's number (the outcome on show may be older while it runs)."""
+        return self._generation
 
     def submit(self, scenario: Scenario) -> int:
         """Run `scenario` against the unchanged one as soon as possible, abandoning any older run."""
@@ -125,20 +144,15 @@ class Runner:
             self._destination = destination
             self._cond.notify_all()
 
-    def refuse(self, message: str) -> None:
-        """An edit the schema refused: said in the status line; the last outcome stays on the page."""
-        with self._cond:
-            self._set(error=message)
-
     def _set(self, **changes: Any) -> None:
         for name, value in changes.items():
             setattr(self.status, name, value)
         self.status.version += 1
 
-    def _stale(self, generation: int) -> bool:
-        return self._stopping or self._generation != generation
+    def _stale(self, generation: int | None) -> bool:
+        return self._stopping or (generation is not None and self._generation != generation)
 
-    def _run(self, scenario: Scenario, generation: int, started: Callable[[], None] | None = None) -> Tables:
+    def _run(self, scenario: Scenario, generation: int | None, started: Callable[[], None] | None = None) -> Tables:
         def check(_: int) -> None:
             if started:
                 started()
@@ -175,10 +189,7 @@ class Runner:
                     self._set(busy=self._pending is not None, error=str(exc))
             except Exception as exc:  # an internal error: one line on the page, never a dead page
                 with self._cond:
-                    self._set(busy=self._pending is not None, error=f"internal error: {exc.__class__.__name__}: {exc}")
-                log = Path(tempfile.gettempdir()) / "corridor-sim-serve-crash.log"
-                log.write_text(traceback.format_exc(), encoding="utf-8")
-                print(f"corridor-sim serve: internal error: {exc} (traceback in {log})", file=sys.stderr, flush=True)
+                    self._set(busy=self._pending is not None, error=internal_error(exc))
 
     def _compare(self, generation: int, scenario: Scenario, started: float) -> None:
         outcome = self._outcome(generation, scenario, self._run(scenario, generation), started)
@@ -189,15 +200,16 @@ class Runner:
                 outcome=outcome,
                 busy=self._draw is not None,
                 error="",
-                text=f"{self.replications} replications in {outcome.seconds:.1f} s; drawing figures…",
+                text=f"{_done(outcome, self.replications)}; drawing figures…",
             )
 
     def _outcome(self, generation: int, scenario: Scenario, tables: Tables, started: float) -> Outcome:
         scenarios = [self.base, scenario]
         comparison = tabulate(scenarios, [self._base_tables, tables])
-        found = {
-            name: resources(s, comparison.tables[name]) for name, s in zip(comparison.tables, scenarios, strict=True)
-        }
+        if self._base_resources is None:  # the unchanged scenario's utilisation, read once
+            self._base_resources = resources(self.base, self._base_tables)
+        base_name, name = comparison.tables
+        found = {base_name: self._base_resources, name: resources(scenario, tables)}
         return Outcome(generation, scenarios, comparison, found, time.perf_counter() - started if started else 0.0)
 
     def _figures(self, destination: str) -> None:
@@ -211,4 +223,4 @@ class Runner:
         with self._cond:
             outcome.figures[destination] = figures
             if self._pending is None and self.status.outcome is outcome:
-                self._set(busy=False, text=f"{self.replications} replications in {outcome.seconds:.1f} s")
+                self._set(busy=False, text=_done(outcome, self.replications))

@@ -41,11 +41,10 @@ def numbers(outcome: Outcome, destination: str) -> html.Div:
     diffs = diffs[diffs["destination"].eq(destination)].set_index("metric")
     head = html.Tr([html.Th(""), *[html.Th(f"{label} (days)") for _, label in _METRICS], html.Th("delivered / rep")])
     rows = []
-    roles = ("unchanged", "edited" if outcome.generation else "edited (no edit yet)")
-    for role, name in zip(roles, names, strict=True):
-        role = role.split(" ")[0]
+    shown = (f"unchanged: {names[0]}", f"edited: {names[1]}" if outcome.generation else "edited: (no edit yet)")
+    for role, name, label in zip(("unchanged", "edited"), names, shown, strict=True):
         r = table.loc[name] if name in table.index else pd.Series(dtype=float)
-        cells = [html.Th(f"{role}: {name}")]
+        cells = [html.Th(label)]
         for metric, _ in _METRICS:
             ci = [_ci(r.get(f"{metric}_ci_low"), r.get(f"{metric}_ci_high"), f"{role}-{metric}-ci")]
             cells.append(html.Td([_num(r.get(f"{metric}_days"), f"{role}-{metric}"), " ", *ci]))
