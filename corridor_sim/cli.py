@@ -36,8 +36,9 @@ def _run_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, help="random seed (default: the scenario's)")
     p.add_argument("--out", type=Path, help="new results directory (default results/<scenario>/<timestamp>)")
     p.add_argument(
-        "--workers", type=int, default=1, help="processes running replications and sweep points (this one among them)"
+        "--workers", type=int, default=1, help="worker processes running replications (at most the cores available)"
     )
+    p.add_argument("--force-workers", action="store_true", help="allow more --workers than the cores available")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     where = p.add_mutually_exclusive_group()
     where.add_argument(
@@ -52,7 +53,7 @@ def _run_args(p: argparse.ArgumentParser) -> None:
         "--cache",
         type=Path,
         metavar="DIR",
-        help="reuse finished replications kept in DIR (default $CORRIDOR_SIM_CACHE or results/.cache)",
+        help="reuse finished replications kept in DIR (default $CORRIDOR_SIM_CACHE or the user cache directory)",
     )
     p.add_argument("--no-cache", action="store_true", help="neither reuse nor keep finished replications")
     p.add_argument(
@@ -107,6 +108,9 @@ def build_parser() -> argparse.ArgumentParser:
     _serve_parser(sub)
     p = sub.add_parser("plot", help="(re)draw a run's or comparison's plots into RESULTS_DIR/plots/")
     p.add_argument("results", type=Path, metavar="RESULTS_DIR")
+    p = sub.add_parser("cache", help="show or clear the cache of finished replications")
+    p.add_argument("action", choices=["info", "clear"])
+    p.add_argument("--cache", type=Path, metavar="DIR", help="the cache directory (default as for run)")
     p = sub.add_parser("report", help="one self-contained HTML report (figures, tables, parameters side by side)")
     p.add_argument("results", type=Path, nargs="+", metavar="RESULTS_DIR")
     p.add_argument(
@@ -219,10 +223,13 @@ def _execution(args: argparse.Namespace):
     if not hasattr(args, "workers"):
         return nullcontext()
     from corridor_sim.cache import resolve_cache
-    from corridor_sim.experiment import execution
+    from corridor_sim.experiment import execution, usable_workers
 
     if args.workers < 1:
         raise ScenarioError("must be at least 1", key="--workers")
+    args.workers, capped = usable_workers(args.workers, args.force_workers)
+    if capped:
+        print(f"note: {capped}", file=sys.stderr)
     return execution(
         workers=args.workers,
         executor="dask" if args.dask else None,
@@ -337,6 +344,21 @@ def cmd_validate(args: argparse.Namespace) -> int:
     print(describe_provenance(scenario))
     print(estimate(scenario).describe())
     print(f"{args.scenario}: valid")
+    return 0
+
+
+def cmd_cache(args: argparse.Namespace) -> int:
+    from corridor_sim.cache import resolve_cache
+
+    cache = resolve_cache(args.cache)
+    if args.action == "clear":
+        gone = cache.clear()
+        print(f"removed {gone.entries} replications ({gone.size / 1e6:.1f} MB) from {cache.root}")
+        return 0
+    usage = cache.usage()
+    print(f"cache: {cache.root}")
+    print(f"{usage.entries} replications, {usage.size / 1e6:.1f} MB of at most {cache.max_bytes / 1e6:.0f} MB")
+    print("least recently used replications are removed beyond the cap ($CORRIDOR_SIM_CACHE_SIZE, e.g. 5GB)")
     return 0
 
 
@@ -509,6 +531,7 @@ COMMANDS = {
     "serve": cmd_serve,
     "plot": cmd_plot,
     "report": cmd_report,
+    "cache": cmd_cache,
 }
 
 
