@@ -108,6 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     _serve_parser(sub)
     p = sub.add_parser("plot", help="(re)draw a run's or comparison's plots into RESULTS_DIR/plots/")
     p.add_argument("results", type=Path, metavar="RESULTS_DIR")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
     p = sub.add_parser("cache", help="show or clear the cache of finished replications")
     p.add_argument("action", choices=["info", "clear"])
     p.add_argument("--cache", type=Path, metavar="DIR", help="the cache directory (default as for run)")
@@ -119,6 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE.html",
         help="report file, never overwritten (default RESULTS_DIR/report.html of the first directory)",
     )
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
 
 
@@ -238,10 +240,10 @@ def _execution(args: argparse.Namespace):
     )
 
 
-def _progress(total: int, quiet: bool, desc: str):
+def _progress(total: int, quiet: bool, desc: str, unit: str = "rep"):
     from tqdm import tqdm
 
-    bar = tqdm(total=total, desc=desc, unit="rep", disable=quiet or not sys.stderr.isatty(), leave=False)
+    bar = tqdm(total=total, desc=desc, unit=unit, disable=quiet or not sys.stderr.isatty(), leave=False)
     return bar
 
 
@@ -317,10 +319,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
-    from corridor_sim.plots import check_results_dir, plot_results
+    from corridor_sim.plots import directory_jobs, draw
+    from corridor_sim.results import check_results_dir
 
     check_results_dir(args.results)
-    paths = plot_results(args.results)
+    jobs = directory_jobs(args.results, args.results / "plots")
+    with _progress(len(jobs), args.quiet, "plot", unit="fig") as bar:
+        paths = draw(jobs, bar.update)
     print(f"{len(paths)} plots written to {args.results / 'plots'}")
     return 0
 
@@ -328,7 +333,8 @@ def cmd_plot(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from corridor_sim.report import build_report
 
-    out = build_report(args.results, args.out or args.results[0] / "report.html")
+    with _progress(0, args.quiet, "report", unit="fig") as bar:
+        out = build_report(args.results, args.out or args.results[0] / "report.html", bar.update, bar.reset)
     print(f"report written to {out}")
     return 0
 

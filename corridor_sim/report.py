@@ -11,7 +11,7 @@ import datetime as dt
 import html
 import re
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,8 @@ import pandas as pd
 
 from corridor_sim import __version__, analysis, plots
 from corridor_sim.errors import ScenarioError
+from corridor_sim.plots.directory import Job
+from corridor_sim.results import Run, check_results_dir, comparison_runs, is_comparison, read_table
 
 # What each figure answers, shown under it in the report.
 CAPTIONS = {
@@ -56,25 +58,59 @@ details { margin: .8em 0; }
 """
 
 
-def expand(directories: Sequence[Path]) -> tuple[list[tuple[str, Path]], list[Path]]:
-    """The run directories to report (a comparison directory contributes its scenarios) and the comparisons."""
-    runs: list[tuple[str, Path]] = []
+class Member(Run):
+    """A run in the report: its unique display name and where its figures live (`plot` draws them there)."""
+
+    def __init__(self, path: Path, label: str, plots_dir: Path) -> None:
+        super().__init__(path)
+        self.label = label
+        self.plots_dir = plots_dir
+
+
+def expand(directories: Sequence[Path]) -> tuple[list[Member], list[Path]]:
+    """The runs to report (a comparison directory contributes its scenarios) and the comparisons. Every file is
+    read and checked here, before anything is drawn."""
+    runs: list[Member] = []
     comparisons: list[Path] = []
     for directory in directories:
-        plots.check_results_dir(directory)
-        if plots.is_comparison(directory):
+        check_results_dir(directory)
+        if is_comparison(directory):
             comparisons.append(directory)
-            members = plots.comparison_runs(directory)
+            members = [(p, directory / "plots" / p.name) for p in comparison_runs(directory)]
         else:
-            members = [directory]
-        for run in members:
-            name, k = plots.run_meta(run)["name"], 1
-            base = name
-            while name in [n for n, _ in runs]:
+            members = [(directory, directory / "plots")]
+        for path, plots_dir in members:
+            run = Member(path, "", plots_dir)
+            name, k = run.name, 1
+            while name in [r.label for r in runs]:
                 k += 1
-                name = f"{base}-{k}"
-            runs.append((name, run))
+                name = f"{run.name}-{k}"
+            run.label = name
+            runs.append(run)
+    for run in runs:
+        plots.run_jobs(run, run.plots_dir)  # reads and checks every table up front
     return runs, comparisons
+
+
+def _fresh(path: Path, run: Run) -> bool:
+    """A figure `plot` drew after the run's files were last written can be reused as it is."""
+    if not path.is_file():
+        return False
+    newest = max(p.stat().st_mtime for p in run.path.iterdir() if p.is_file())
+    return path.stat().st_mtime >= newest
+
+
+def figures(jobs: Sequence[Job], runs: Sequence[Run], progress: Callable[[int], None] | None) -> list[Path]:
+    """Each job's figure: reused when already drawn since the runs were written, else drawn where `plot` puts it."""
+    paths = []
+    for job in jobs:
+        if all(_fresh(job.path, run) for run in runs):
+            paths.append(job.path)
+        else:
+            paths.append(plots.save(job.draw(), job.path, tight=job.tight))
+        if progress is not None:
+            progress(1)
+    return paths
 
 
 def _img(path: Path) -> str:
@@ -93,16 +129,15 @@ def _table(frame: pd.DataFrame, digits: int = 1) -> str:
     )
 
 
-def overview(runs: Sequence[tuple[str, Path]]) -> pd.DataFrame:
+def overview(runs: Sequence[Member]) -> pd.DataFrame:
     """Per scenario and destination: deliveries, transit percentiles with 95% CIs (the run's own summary, so the
     report shows the numbers the run printed), and the share of containers inside the published band."""
     rows = []
-    for name, run in runs:
-        containers = pd.read_csv(run / "containers.csv")
-        published = plots.read_table(run, "published")
+    for run in runs:
+        name, containers, published = run.label, run.table("containers"), run.table("published")
         m = analysis.measured(containers)
-        reps = max(containers["replication"].nunique(), 1)
-        summary = plots.run_meta(run)["summary"].get("transit_days") or analysis.transit_summary(containers)
+        reps = run.replications
+        summary = run.summary.get("transit_days") or analysis.transit_summary(containers)
         for dest, s in summary.items():
             if dest == analysis.ALL and m["destination"].nunique() == 1:
                 continue
@@ -132,16 +167,16 @@ def _ci(stats: dict[str, float], key: str) -> str:
     return "–" if np.isnan(low) or np.isnan(high) else f"{low:.1f}–{high:.1f}"
 
 
-def section_table(run: Path) -> pd.DataFrame:
+def section_table(run: Run) -> pd.DataFrame:
     """Mean days per section (corridor order) and state, one column block per destination."""
-    sections = plots.read_table(run, "sections")
+    sections = run.table("sections")
     if sections.empty:
         return sections
     means = analysis.section_means(sections, by_state=True)
     wide = means.pivot_table(
         index="section", columns=["destination", "state"], values="days", aggfunc="sum", fill_value=0.0, observed=True
     )
-    order = plots.section_order(wide.index, plots.read_table(run, "routes"))
+    order = plots.section_order(wide.index, run.table("routes"))
     wide = wide.reindex(order)
     for dest in wide.columns.get_level_values(0).unique():
         wide[(dest, "total")] = wide[dest].sum(axis=1)
@@ -197,9 +232,9 @@ def _provenance(resolved: dict[str, Any], key: str) -> str:
     return ""
 
 
-def parameters_html(runs: Sequence[tuple[str, Path]]) -> str:
+def parameters_html(runs: Sequence[Member]) -> str:
     """Key parameters side by side: those that differ between scenarios first, then (folded) all of them."""
-    resolved = {name: plots.run_meta(run)["resolved"] for name, run in runs}
+    resolved = {run.label: run.resolved for run in runs}
     flat = {name: flatten(res) for name, res in resolved.items()}
     keys = list(dict.fromkeys(k for f in flat.values() for k in f))
     differ = [k for k in keys if len({f.get(k, "–") for f in flat.values()}) > 1]
@@ -243,56 +278,27 @@ def sources_table(resolved: Any) -> pd.DataFrame:
     return pd.DataFrame(list(rows.values()))
 
 
-def build_report(directories: Sequence[Path], out: Path) -> Path:
-    """Render every figure afresh from the tables and write one HTML file; never overwrites an existing file."""
+def build_report(
+    directories: Sequence[Path],
+    out: Path,
+    progress: Callable[[int], None] | None = None,
+    total: Callable[[int], None] | None = None,
+) -> Path:
+    """Write one HTML file of the directories' figures and tables; never overwrites an existing file. Figures that
+    `plot` already drew are reused; missing ones are drawn where `plot` would put them."""
     if out.exists():
         raise ScenarioError("already exists; a report is never overwritten (choose another --out)", file=str(out))
     runs, comparisons = expand(directories)
-    names = ", ".join(n for n, _ in runs)
-    toc = []
-    body = []
     with tempfile.TemporaryDirectory(prefix="corridor-report-") as tmp:
-        tmpdir = Path(tmp)
-        body.append('<h2 id="overview">Transit times</h2>')
-        body.append(
-            "<p>Delivered containers that started in the measurement window (after warm-up), all "
-            "replications pooled; intervals are 95% across replications.</p>"
-        )
-        body.append(_table(overview(runs)))
-        toc.append(("overview", "Transit times"))
-        if len(runs) > 1:
-            body.append('<h2 id="compare">Scenarios side by side</h2>')
-            toc.append(("compare", "Scenarios side by side"))
-            body += [_img(p) for p in plots.plot_side_by_side(runs, tmpdir / "compare")]
-        for comparison in comparisons:
-            body.append(f"<h3>Comparison table ({html.escape(comparison.name)})</h3>")
-            body.append(f'<div class="wide">{_table(pd.read_csv(comparison / "comparison.csv"))}</div>')
-            differences = plots.read_table(comparison, "differences")
-            if len(differences):
-                body.append("<h3>Paired differences against the first scenario (common random numbers)</h3>")
-                body.append(_table(differences, 2))
-        body.append('<h2 id="parameters">Key parameters</h2>')
-        toc.append(("parameters", "Key parameters"))
-        body.append(parameters_html(runs))
-        for i, (name, run) in enumerate(runs):
-            anchor = f"scenario-{i}"
-            toc.append((anchor, f"Scenario: {name}"))
-            meta = plots.run_meta(run)
-            summary = meta["summary"]
-            body.append(f'<h2 id="{anchor}">Scenario: {html.escape(name)}</h2>')
-            body.append(
-                f'<p class="meta">{html.escape(str(run))} · {summary.get("replications", "?")} '
-                f"replications · seed {summary.get('seed', '?')} · scenario hash "
-                f"{html.escape(str(summary.get('scenario_hash', '?')))}</p>"
-            )
-            description = (meta["resolved"] or {}).get("description")
-            if description:
-                body.append(f"<p>{html.escape(str(description))}</p>")
-            body += [_img(p) for p in plots.plot_run(run, tmpdir / f"run{i}")]
-            sections = section_table(run)
-            if len(sections):
-                body.append("<h3>Mean days per corridor section</h3>")
-                body.append(f'<div class="wide">{_table(sections, 2)}</div>')
+        shared = comparisons[0] / "plots" if len(comparisons) == 1 and len(directories) == 1 else Path(tmp)
+        side = plots.side_by_side_jobs([(r.label, r) for r in runs], shared) if len(runs) > 1 else []
+        own = [plots.run_jobs(run, run.plots_dir) for run in runs]
+        if total is not None:
+            total(len(side) + sum(map(len, own)))
+        side_paths = figures(side, runs, progress)
+        own_paths = [figures(jobs, [run], progress) for jobs, run in zip(own, runs, strict=True)]
+        toc, body = _body(runs, comparisons, side_paths, own_paths)
+    names = ", ".join(r.label for r in runs)
     nav = "".join(f'<li><a href="#{a}">{html.escape(t)}</a></li>' for a, t in toc)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     page = (
@@ -312,3 +318,47 @@ def build_report(directories: Sequence[Path], out: Path) -> Path:
             "already exists; a report is never overwritten (choose another --out)", file=str(out)
         ) from exc
     return out
+
+
+def _body(
+    runs: Sequence[Member], comparisons: Sequence[Path], side: Sequence[Path], own: Sequence[Sequence[Path]]
+) -> tuple[list[tuple[str, str]], list[str]]:
+    """The report's sections (table of contents, HTML parts), figures embedded from the given files."""
+    toc = [("overview", "Transit times")]
+    body = [
+        '<h2 id="overview">Transit times</h2>',
+        "<p>Delivered containers that started in the measurement window (after warm-up), all "
+        "replications pooled; intervals are 95% across replications.</p>",
+        _table(overview(runs)),
+    ]
+    if len(runs) > 1:
+        toc.append(("compare", "Scenarios side by side"))
+        body += ['<h2 id="compare">Scenarios side by side</h2>', *map(_img, side)]
+    for comparison in comparisons:
+        body.append(f"<h3>Comparison table ({html.escape(comparison.name)})</h3>")
+        body.append(f'<div class="wide">{_table(read_table(comparison, "comparison"))}</div>')
+        differences = read_table(comparison, "differences", required=False)
+        if len(differences):
+            body.append("<h3>Paired differences against the first scenario (common random numbers)</h3>")
+            body.append(_table(differences, 2))
+    toc.append(("parameters", "Key parameters"))
+    body += ['<h2 id="parameters">Key parameters</h2>', parameters_html(runs)]
+    for i, (run, paths) in enumerate(zip(runs, own, strict=True)):
+        anchor = f"scenario-{i}"
+        toc.append((anchor, f"Scenario: {run.label}"))
+        summary = run.summary
+        body.append(f'<h2 id="{anchor}">Scenario: {html.escape(run.label)}</h2>')
+        body.append(
+            f'<p class="meta">{html.escape(str(run.path))} · {summary.get("replications", "?")} '
+            f"replications · seed {summary.get('seed', '?')} · scenario hash "
+            f"{html.escape(str(summary.get('scenario_hash', '?')))}</p>"
+        )
+        description = run.resolved.get("description")
+        if description:
+            body.append(f"<p>{html.escape(str(description))}</p>")
+        body += [_img(p) for p in paths]
+        sections = section_table(run)
+        if len(sections):
+            body.append("<h3>Mean days per corridor section</h3>")
+            body.append(f'<div class="wide">{_table(sections, 2)}</div>')
+    return toc, body
