@@ -171,8 +171,21 @@ class Run:
             raise _damaged(self.path / SUMMARY, "window_days is not [start, end] in days") from None
 
     @property
+    def start(self) -> str | None:
+        """The scenario's calendar start (ISO date), for date axes."""
+        start = (self.resolved.get("simulation") or {}).get("start")
+        return str(start)[:10] if start else None
+
+    @property
+    def network(self) -> dict[str, Any]:
+        network = self.resolved.get("network") or {}
+        if not isinstance(network, dict):
+            raise _damaged(self.path / RESOLVED, "network is not a mapping")
+        return network
+
+    @property
     def nodes(self) -> dict[str, dict[str, Any]]:
-        nodes = (self.resolved.get("network") or {}).get("nodes") or {}
+        nodes = self.network.get("nodes") or {}
         if not isinstance(nodes, dict):
             raise _damaged(self.path / RESOLVED, "network.nodes is not a mapping")
         return {str(n): v if isinstance(v, dict) else {} for n, v in nodes.items()}

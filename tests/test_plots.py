@@ -14,6 +14,7 @@ from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection, PathCollection, PolyCollection
 from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
+from matplotlib.legend import Legend
 from matplotlib.patches import Rectangle
 
 from corridor_sim import plots
@@ -27,7 +28,7 @@ from corridor_sim.runner import execute_run
 from corridor_sim.waiting import waiting_estimate
 
 SCENARIO = Path(__file__).with_name("plot_scenario.yaml")
-RUN_PLOTS = {"transit", "sections", "time_distance", "occupancy", "utilisation", "map"}
+RUN_PLOTS = {"transit", "sections", "time_distance", "occupancy", "utilisation", "pools", "map"}
 
 
 @pytest.fixture(scope="module")
@@ -217,7 +218,8 @@ def test_occupancy_panels_and_means(drawn, tables) -> None:
     aktau = occ.query("metric == 'yard_containers' and location == 'aktau' and day >= 15")  # warm-up 15d
     expected_mean = aktau.groupby("day", observed=True)["value"].mean().mean()
     assert f"aktau (mean {style.num(expected_mean)})" in [t.get_text() for t in yard_ax.get_legend().get_texts()]
-    assert fig.axes[-1].get_xlabel() == "simulated day"
+    assert fig.axes[-1].get_xlabel().startswith("date (simulated day 0 = ")
+    assert [t.get_text() for t in fig.axes[-1].get_xticklabels()][0].endswith(("2023", "2024", "2025", "2026"))
 
 
 def test_waiting_estimate_scales_the_sample_by_hand() -> None:
@@ -260,26 +262,93 @@ def test_utilisation_bars(drawn, tables) -> None:
     assert set(widths) == set(busy.index)
 
 
-def test_map_draws_nodes_and_legs(drawn, tables) -> None:
+def _waiting_by_hand(tracks: pd.DataFrame, routes: pd.DataFrame) -> pd.Series:
+    """Mean waiting days per sampled container passing each place, counted here from the raw rows."""
+    waiting_states = {"queue", "line_wait", "closed", "stock_wait", "yard_wait", "berth_wait", "formation_wait"}
+    wait = tracks[tracks["state"].isin(waiting_states)]
+    days = (wait["end_day"] - wait["start_day"]).groupby(wait["location"]).sum()
+    sampled = tracks.drop_duplicates(["replication", "container_id"])["flow"].value_counts()
+    passing = routes.assign(n=routes["flow"].map(sampled).fillna(0)).groupby("location")["n"].sum()
+    return (days / passing).dropna()
+
+
+def test_map_shows_seas_borders_and_waiting_where_it_happens(drawn, tables) -> None:
+    from matplotlib.path import Path as MplPath
+
     fig = drawn[1]["map"]
     ax = fig.axes[0]
-    routes = tables["routes"]
-    nodes = routes.query("kind == 'node'").drop_duplicates("location")
-    scatters = [c for c in ax.collections if isinstance(c, PathCollection)]
-    assert len(scatters) == len(nodes)
-    segments = routes.query("kind == 'segment'")["location"].nunique()
-    assert len(ax.get_lines()) == 2 * segments  # each leg: casing + coloured line
-    occ = tables["occupancy"].query("metric == 'queue_trains' and day >= 15")
-    queue = occ.groupby("location", observed=True)["value"].mean()
-    sizes = {(round(s.get_offsets()[0][0], 3)): s.get_sizes()[0] for s in scatters}
-    lon = nodes.set_index("location")["lon"].round(3)
-    assert sizes[lon[queue.idxmax()]] == max(sizes.values())  # the longest queue is the biggest node
-    assert "waiting days" in fig.axes[1].get_ylabel()
+    routes, tracks = tables["routes"], tables["tracks"]
+    land = [c for c in ax.collections if isinstance(c, PolyCollection)][0]
+    rings = [MplPath(p.vertices) for p in land.get_paths()]
+    assert len(rings) > 20  # the countries of the region, not a blank grid
+    assert not any(r.contains_point((51.3, 39.6)) for r in rings)  # the southern Caspian is water
+    assert not any(r.contains_point((34.5, 43.3)) for r in rings)  # so is the Black Sea
+    assert any(r.contains_point((67.0, 48.0)) for r in rings)  # central Kazakhstan is land
+    expected = _waiting_by_hand(tracks, routes)
+    bubbles = [
+        c
+        for c in ax.collections
+        if isinstance(c, PathCollection)
+        and to_hex(c.get_facecolor()[0], keep_alpha=False) == style.STATE_COLOURS["waiting"]
+    ]
+    areas = sorted(c.get_sizes()[0] for c in bubbles)
+    assert areas == pytest.approx(sorted(40.0 * expected[expected > 0]))  # area = 40 pt² per waiting day
+    worst = expected.idxmax()
+    nodes = routes.query("kind == 'node'").drop_duplicates("location").set_index("location")
+    if worst in nodes.index:
+        where = tuple(nodes.loc[worst, ["lon", "lat"]])
+    else:  # a leg: the bubble sits half-way between its end nodes
+        row = routes[routes["location"].eq(worst)].iloc[0]
+        seq = routes[routes["flow"].eq(row["flow"])].set_index("seq")["location"]
+        ends = nodes.loc[[seq[row["seq"] - 1], seq[row["seq"] + 1]], ["lon", "lat"]]
+        where = tuple(ends.mean())
+    biggest = max(bubbles, key=lambda c: c.get_sizes()[0])
+    assert tuple(biggest.get_offsets()[0]) == pytest.approx(where)
+    texts = " ".join(t.get_text() for t in ax.texts)
+    assert f"{expected.max():.2f} d waiting" in texts or f"{expected.max():.1f} d waiting" in texts  # named
+    legend = " ".join(t.get_text() for lg in ax.findobj(Legend) for t in lg.get_texts())
+    assert "pool az_locomotives: 2 sets" in legend and "trains waiting for a set" in legend
     renderer = fig.canvas.get_renderer()
     boxes = [t.get_window_extent(renderer) for t in ax.texts]
-    assert len(boxes) >= len(nodes) // 2  # most labels kept, none overlapping
     assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1 :])
     assert ax.get_xlabel() == "longitude (°E)" and ax.get_ylabel() == "latitude (°N)"
+
+
+def test_pools_are_drawn_as_pools(drawn, tables) -> None:
+    fig = drawn[1]["pools"]
+    busy_ax, wait_ax = fig.axes
+    occ = tables["occupancy"].query("location == 'az_locomotives' and day >= 15")
+    busy = occ.query("metric == 'stock_in_use'")["value"].mean()
+    waiting = occ.query("metric == 'waiting_trains'")["value"].mean()
+    assert [line.get_ydata()[0] for line in busy_ax.get_lines() if line.get_linestyle() == "--"] == [2]  # its sets
+    labels = [t.get_text() for t in busy_ax.get_legend().get_texts()]
+    assert labels == [f"az_locomotives: {style.num(busy)} of 2 sets busy ({100 * busy / 2:.0f}%)"]
+    assert [t.get_text() for t in wait_ax.get_legend().get_texts()] == [
+        f"az_locomotives: {style.num(waiting)} trains waiting (mean)"
+    ]
+    # the pool is not a line: it does not appear under line congestion
+    util = drawn[1]["utilisation"]
+    lines_ax = [ax for ax in util.axes if ax.get_title(loc="left").startswith("Line congestion")][0]
+    assert "az_locomotives" not in [t.get_text() for t in lines_ax.get_yticklabels()]
+
+
+def test_waiting_by_location_by_hand() -> None:
+    from corridor_sim.waiting import waiting_by_location
+
+    tracks = pd.DataFrame(
+        {
+            "replication": [0, 0, 0, 1],
+            "container_id": [1, 1, 2, 1],
+            "flow": ["f", "f", "f", "f"],
+            "location": ["p", "s", "p", "p"],
+            "state": ["yard_wait", "stock_wait", "handling", "queue"],
+            "start_day": [0.0, 2.0, 0.0, 0.0],
+            "end_day": [1.0, 5.0, 4.0, 0.5],
+        }
+    )
+    routes = pd.DataFrame({"flow": ["f", "f", "f"], "location": ["p", "s", "q"]})
+    # 3 sampled containers pass p, s and q: p waits 1 + 0.5 days, s 3 days (handling is not waiting)
+    assert waiting_by_location(tracks, routes).to_dict() == pytest.approx({"p": 0.5, "s": 1.0, "q": 0.0})
 
 
 def test_crowded_tick_labels_are_thinned() -> None:

@@ -47,7 +47,7 @@ def _destinations(run: Path) -> set[str]:
 def test_every_figure_is_embedded(page: str, runs: list[Path]) -> None:
     images = IMG.findall(page)
     shared = set.intersection(*(_destinations(r) for r in runs))
-    per_run = 6  # transit, sections, time-distance, occupancy, utilisation, map
+    per_run = 7  # transit, sections, time-distance, occupancy, utilisation, pools, map
     assert len(images) == per_run * len(runs) + 2 * len(shared)  # plus a distribution and a bar chart per destination
     assert page.count("<img") == len(images)
     assert all(base64.b64decode(data)[:8] == b"\x89PNG\r\n\x1a\n" for data in images)

@@ -11,9 +11,10 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from corridor_sim.analysis import measured, section_means
-from corridor_sim.plots.map import corridor_map
+from corridor_sim.plots.map import Pool, corridor_map, pools_in_use
 from corridor_sim.plots.occupancy import occupancy_over_time
 from corridor_sim.plots.sections import section_bars, section_breakdown
+from corridor_sim.plots.stock import pool_utilisation
 from corridor_sim.plots.style import save, slug
 from corridor_sim.plots.timeline import time_distance
 from corridor_sim.plots.transit import compare_distributions, transit_distribution
@@ -31,51 +32,52 @@ class Job(NamedTuple):
 def run_jobs(run: Run, out_dir: Path) -> list[Job]:
     """The plots of one run directory. Every table is read (and checked) before anything is drawn."""
     t = {name: run.table(name) for name in RUN_TABLES}
-    name, warm = run.name, run.warmup_day
+    name, warm, start = run.name, run.warmup_day, run.start
     reps = f"{run.replications} replications"
-    jobs = [
-        Job(
-            out_dir / "transit.png",
-            lambda: transit_distribution(
-                t["containers"], t["published"], f"{name}: transit time per destination ({reps})"
-            ),
-        )
-    ]
+    title = f"{name}: transit time per destination ({reps})"
+    jobs = [Job(out_dir / "transit.png", lambda: transit_distribution(t["containers"], t["published"], title))]
     if len(t["sections"]):
-        title = f"{name}: where the days go (mean days per corridor section)"
+        title_s = f"{name}: where the days go (mean days per corridor section)"
         jobs.append(
             Job(
                 out_dir / "sections.png",
-                lambda: section_breakdown(t["sections"], t["routes"], title, run.replications),
+                lambda: section_breakdown(t["sections"], t["routes"], title_s, run.replications),
             )
         )
-    title = f"{name}: time–distance chart of sampled containers"
-    jobs.append(Job(out_dir / "time_distance.png", lambda: time_distance(t["tracks"], t["routes"], title)))
+    title_t = f"{name}: time–distance chart of sampled containers"
+    jobs.append(Job(out_dir / "time_distance.png", lambda: time_distance(t["tracks"], t["routes"], title_t, start)))
+    pools = pools_in_use(run.network.get("rolling_stock") or {}, t["occupancy"], warm)
     if len(t["occupancy"]):
-        jobs += _occupancy_jobs(run, t, out_dir)
-    title = f"{name}: the corridor, mean waiting per leg and queue per node"
+        jobs += _occupancy_jobs(run, t, pools, out_dir)
+    title_m = f"{name}: where containers wait along the corridor"
     waits = waiting_by_location(t["tracks"], t["routes"])
-    jobs.append(
-        Job(out_dir / "map.png", lambda: corridor_map(t["routes"], waits, t["occupancy"], warm, title), tight=True)
-    )
+    jobs.append(Job(out_dir / "map.png", lambda: corridor_map(t["routes"], waits, pools, title_m), tight=True))
     return jobs
 
 
-def _occupancy_jobs(run: Run, t: dict[str, pd.DataFrame], out_dir: Path) -> list[Job]:
-    name, warm, occupancy = run.name, run.warmup_day, t["occupancy"]
+def _occupancy_jobs(run: Run, t: dict[str, pd.DataFrame], pools: list[Pool], out_dir: Path) -> list[Job]:
+    name, warm, start, occupancy = run.name, run.warmup_day, run.start, t["occupancy"]
 
     def occupancy_figure() -> Figure:
         days = occupancy["day"].unique()
         days.sort()
         waiting = waiting_estimate(t["tracks"], t["containers"], days) if len(t["tracks"]) else None
         title = f"{name}: queues, yards and waiting over time"
-        return occupancy_over_time(occupancy, t["routes"], run.roles, warm, title, waiting)
+        return occupancy_over_time(occupancy, t["routes"], run.roles, warm, title, waiting, start=start)
 
     title = f"{name}: vessel, handling and line utilisation"
-    return [
+    names = [p.name for p in pools]
+    jobs = [
         Job(out_dir / "occupancy.png", occupancy_figure),
-        Job(out_dir / "utilisation.png", lambda: utilisation(t["sailings"], occupancy, run.servers, warm, title)),
+        Job(
+            out_dir / "utilisation.png",
+            lambda: utilisation(t["sailings"], occupancy, run.servers, warm, title, names, start),
+        ),
     ]
+    if pools:
+        title_p = f"{name}: rolling-stock pools"
+        jobs.append(Job(out_dir / "pools.png", lambda: pool_utilisation(occupancy, pools, warm, title_p, start)))
+    return jobs
 
 
 def comparison_inputs(runs: Sequence[tuple[str, Run]]) -> tuple[dict[str, pd.DataFrame], pd.DataFrame, pd.DataFrame]:

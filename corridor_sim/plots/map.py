@@ -1,26 +1,28 @@
-"""The corridor on a map drawn from the nodes' lat/lon (no tiles, works offline): legs coloured by waiting, nodes
-sized by their queue."""
+"""The corridor on a map a planner recognises: land, seas and borders (bundled Natural Earth outlines, offline), the
+legs by mode, and a bubble wherever containers wait whose area is the mean waiting days there, so a 40-km leg with a
+month of waiting stands out as much as it matters. Rolling-stock pools are outlined along the legs they serve."""
 
 from __future__ import annotations
 
 from typing import NamedTuple
 
-import matplotlib as mpl
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
-from matplotlib.cm import ScalarMappable
-from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.text import Annotation
 from matplotlib.transforms import Bbox
 
-from corridor_sim.plots.style import empty, new_figure, num, section_colours, section_order, styled
+from corridor_sim.plots.basemap import draw_basemap
+from corridor_sim.plots.style import STATE_COLOURS, empty, new_figure, num, section_colours, section_order, styled
 
 Labels = list[tuple[float, Annotation]]  # (priority, label): the lower keeps its place when two overlap
 BOX = {"boxstyle": "round,pad=0.2", "facecolor": "white", "alpha": 0.85, "linewidth": 0}
+WAIT_COLOUR = STATE_COLOURS["waiting"]
+AREA_PER_DAY = 40.0  # bubble area in points² per mean waiting day (absolute, so maps of scenarios compare)
+POOL_COLOURS = ("#6a3d9a", "#b15928", "#1f78b4", "#33a02c", "#e31a1c")
 
 
 class Leg(NamedTuple):
@@ -28,11 +30,20 @@ class Leg(NamedTuple):
     start: str
     end: str
     mode: str
-    delay: float  # mean waiting days per container at the start node and on the leg
 
 
-def map_legs(routes: pd.DataFrame, coords: dict[str, tuple[float, float]], waits: pd.Series) -> list[Leg]:
-    """Each segment once, between its drawn end nodes, with the waiting charged to it."""
+class Pool(NamedTuple):
+    """A rolling-stock pool: its segments, its sets, and (after warm-up) mean sets in use and trains waiting."""
+
+    name: str
+    segments: tuple[str, ...]
+    sets: int
+    busy: float
+    waiting: float
+
+
+def map_legs(routes: pd.DataFrame, coords: dict[str, tuple[float, float]]) -> list[Leg]:
+    """Each segment once, between its drawn end nodes."""
     legs = []
     for _, rows in routes.sort_values(["flow", "seq"]).groupby("flow", observed=True):
         rows = rows.reset_index(drop=True)
@@ -40,9 +51,24 @@ def map_legs(routes: pd.DataFrame, coords: dict[str, tuple[float, float]], waits
             r = rows.loc[i]
             start, end = str(rows.loc[i - 1, "location"]), str(rows.loc[i + 1, "location"])
             if r["kind"] == "segment" and start in coords and end in coords:
-                delay = float(waits.get(str(r["location"]), 0.0) + waits.get(start, 0.0))
-                legs.append(Leg(str(r["location"]), start, end, str(r["mode"]), delay))
+                legs.append(Leg(str(r["location"]), start, end, str(r["mode"])))
     return list({leg.segment: leg for leg in legs}.values())
+
+
+def pools_in_use(rolling_stock: dict, occupancy: pd.DataFrame, warmup_day: float) -> list[Pool]:
+    """The scenario's pools (`network.rolling_stock` of the resolved scenario) with their sampled use."""
+    after = occupancy[occupancy["day"] >= warmup_day]
+    mean = after.groupby([after["metric"].astype(str), after["location"].astype(str)], observed=True)["value"].mean()
+    return [
+        Pool(
+            str(name),
+            tuple(str(s) for s in (spec or {}).get("segments") or ()),
+            int((spec or {}).get("sets") or 0),
+            float(mean.get(("stock_in_use", str(name)), 0.0)),
+            float(mean.get(("waiting_trains", str(name)), 0.0)),
+        )
+        for name, spec in (rolling_stock or {}).items()
+    ]
 
 
 def _frame(nodes: pd.DataFrame) -> tuple[tuple[float, float, float, float], float, float]:
@@ -50,19 +76,17 @@ def _frame(nodes: pd.DataFrame) -> tuple[tuple[float, float, float, float], floa
     lon, lat = nodes["lon"].to_numpy(float), nodes["lat"].to_numpy(float)
     if not len(lon):
         return (0, 1, 0, 1), 1.0, 4.5
-    pad_x, pad_y = max(np.ptp(lon) * 0.08, 2.5), max(np.ptp(lat) * 0.3, 3.0)
+    pad_x, pad_y = max(np.ptp(lon) * 0.06, 2.5), max(np.ptp(lat) * 0.3, 3.0)
     aspect = 1 / np.cos(np.radians(np.mean(lat)))
     ratio = (np.ptp(lat) + 2 * pad_y) * aspect / (np.ptp(lon) + 2 * pad_x)
     extent = (lon.min() - pad_x, lon.max() + pad_x, lat.min() - pad_y, lat.max() + pad_y)
-    return extent, aspect, float(np.clip(13 * ratio * 0.85 + 2.2, 4.5, 10))
+    return extent, aspect, float(np.clip(13 * ratio * 0.9 + 2.6, 4.5, 11))
 
 
 @styled
-def corridor_map(
-    routes: pd.DataFrame, waits: pd.Series, occupancy: pd.DataFrame, warmup_day: float, title: str
-) -> Figure:
-    """Each leg coloured by the mean days a container waits at its start node and on it (`waits`, from
-    `corridor_sim.waiting.waiting_by_location`), each node sized by its mean queue of trains."""
+def corridor_map(routes: pd.DataFrame, waits: pd.Series, pools: list[Pool], title: str) -> Figure:
+    """`waits`: mean waiting days per container at each node and segment (`corridor_sim.waiting.waiting_by_location`);
+    `pools`: from `pools_in_use`."""
     nodes = routes[routes["kind"].eq("node")].dropna(subset=["lat", "lon"]).drop_duplicates("location")
     extent, aspect, height = _frame(nodes)
     fig = new_figure((13, height))
@@ -71,66 +95,75 @@ def corridor_map(
         empty(ax, "no node coordinates (lat/lon) in this scenario")
         ax.set_title(title)
         return fig
+    seas = draw_basemap(ax, extent)
     coords = {str(r.location): (float(r.lon), float(r.lat)) for r in nodes.itertuples()}
-    legs = map_legs(routes, coords, waits)
-    norm = Normalize(0, max([leg.delay for leg in legs] + [0.5]))
-    cmap = mpl.colormaps["YlOrRd"]
-    labels: Labels = []
-    _draw_legs(ax, legs, coords, norm, cmap, aspect, labels)
-    queue = occupancy[(occupancy["metric"].eq("queue_trains")) & (occupancy["day"] >= warmup_day)]
-    mean_queue = queue.groupby(queue["location"].astype(str), observed=True)["value"].mean()
+    legs = map_legs(routes, coords)
+    pool_colour = {p.name: POOL_COLOURS[i % len(POOL_COLOURS)] for i, p in enumerate(pools)}
+    _draw_legs(ax, legs, coords, pools, pool_colour)
+    labels: Labels = [(3, name) for name in seas]
+    _draw_waiting(ax, legs, coords, waits, aspect, labels)
     colours = section_colours(section_order(nodes["section"].astype(str), routes))
-    markers = _draw_nodes(ax, nodes, legs, coords, mean_queue, colours, aspect, labels)
+    markers = _draw_nodes(ax, nodes, legs, coords, colours, aspect, labels)
     ax.set_xlim(*extent[:2])
     ax.set_ylim(*extent[2:])
     ax.set_aspect(aspect)
-    ax.set_facecolor("#f4f8fb")
+    ax.grid(False)
     ax.set_xlabel("longitude (°E)")
     ax.set_ylabel("latitude (°N)")
     ax.set_title(title)
-    bar = fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=ax, shrink=0.7, pad=0.01)
-    bar.set_label("mean waiting days per container\n(at the leg's start node and on the leg)")
-    largest = float(mean_queue.max()) if len(mean_queue) else 0.0
-    _legend(ax, colours, largest)
+    _legend(ax, colours, pools, pool_colour)
+    fig.text(0.01, 0.003, "Borders and coastlines: Natural Earth 1:110m (public domain)", fontsize=6.5, color="0.45")
     drop_overlapping(fig, labels, markers)
     return fig
 
 
-def _draw_legs(ax: Axes, legs: list[Leg], coords: dict, norm: Normalize, cmap, aspect: float, labels: Labels) -> None:
-    """A cased line per leg in its waiting colour; the worst three get a callout even when short, others a number."""
-    top_delay = norm.vmax
-    worst = sorted(legs, key=lambda leg: -leg.delay)[:3]
+def _draw_legs(ax: Axes, legs: list[Leg], coords: dict, pools: list[Pool], pool_colour: dict) -> None:
+    """Rail and road legs solid, sea legs dashed; a pool's legs under a wide halo of the pool's colour."""
+    halo = {s: pool_colour[p.name] for p in pools for s in p.segments}
     for leg in legs:
         (x0, y0), (x1, y1) = coords[leg.start], coords[leg.end]
         sea = leg.mode in ("ferry", "sea")
+        if leg.segment in halo:
+            ax.plot([x0, x1], [y0, y1], color=halo[leg.segment], linewidth=9, alpha=0.35, zorder=1.5)
         ax.plot(
             [x0, x1],
             [y0, y1],
-            color="white" if sea else "0.3",
-            linewidth=8,
+            color="#1f5f8b" if sea else "0.25",
+            linewidth=2.2,
+            linestyle=(0, (4, 2)) if sea else "-",
             solid_capstyle="round",
-            zorder=1,
-            alpha=1.0 if sea else 0.35,
-        )
-        ax.plot(
-            [x0, x1],
-            [y0, y1],
-            color=cmap(0.15 + 0.85 * norm(leg.delay)),
-            linewidth=6,
             zorder=2,
-            linestyle=(0, (2, 1)) if sea else "-",
-            solid_capstyle="round",
         )
-        middle = ((x0 + x1) / 2, (y0 + y1) / 2)
-        if leg.delay > 0 and leg in worst:
-            dx, dy = np.array([-(y1 - y0) * aspect, x1 - x0]) / (np.hypot((y1 - y0) * aspect, x1 - x0) or 1)
+
+
+def waiting_places(legs: list[Leg], coords: dict, waits: pd.Series) -> list[tuple[str, tuple[float, float], float]]:
+    """(what, where, mean waiting days) of each place with waiting: a node at its position, a leg at its middle."""
+    places = []
+    for node, xy in coords.items():
+        if waits.get(node, 0.0) > 0:
+            places.append((node, xy, float(waits[node])))
+    for leg in legs:
+        if waits.get(leg.segment, 0.0) > 0:
+            (x0, y0), (x1, y1) = coords[leg.start], coords[leg.end]
+            places.append((f"{leg.start} → {leg.end}", ((x0 + x1) / 2, (y0 + y1) / 2), float(waits[leg.segment])))
+    return places
+
+
+def _draw_waiting(ax: Axes, legs: list[Leg], coords: dict, waits: pd.Series, aspect: float, labels: Labels) -> None:
+    """A bubble per place of waiting, area ∝ days; the three largest named in a callout, others numbered."""
+    places = sorted(waiting_places(legs, coords, waits), key=lambda p: -p[2])
+    top = places[0][2] if places else 0.0
+    for rank, (what, (x, y), days) in enumerate(places):
+        ax.scatter(x, y, s=AREA_PER_DAY * days, color=WAIT_COLOUR, alpha=0.35, edgecolor=WAIT_COLOUR, zorder=3)
+        if rank < 3 and days >= 0.5:
+            reach = 12 + np.sqrt(AREA_PER_DAY * days) / 2
             callout = ax.annotate(
-                f"{leg.start} → {leg.end}\n{num(leg.delay)} d waiting",
-                middle,
-                xytext=(55 * dx, 55 * dy if dy else 55),
+                f"{what}\n{num(days)} d waiting",
+                (x, y),
+                xytext=(0, -reach) if rank % 2 else (0, reach),
                 textcoords="offset points",
                 ha="center",
-                va="center",
+                va="top" if rank % 2 else "bottom",
                 fontsize=8,
                 color="#7f0000",
                 fontweight="bold",
@@ -138,76 +171,78 @@ def _draw_legs(ax: Axes, legs: list[Leg], coords: dict, norm: Normalize, cmap, a
                 zorder=7,
                 arrowprops={"arrowstyle": "-", "color": "#7f0000", "linewidth": 0.8},
             )
-            labels.append((-leg.delay, callout))
-        elif leg.delay >= 0.05 * top_delay and leg.delay >= 0.05:
+            labels.append((-days, callout))
+        elif days >= max(0.05 * top, 0.1):
             note = ax.annotate(
-                f"{num(leg.delay)} d", middle, fontsize=7, ha="center", va="center", color="0.15", bbox=BOX, zorder=5
+                f"{num(days)} d", (x, y), fontsize=7, ha="center", va="center", color="#7f0000", zorder=5
             )
             labels.append((2, note))
 
 
-def node_size(queue: float) -> float:
-    """Marker area in points²: grows with the mean number of trains queued (absolute, so maps compare)."""
-    return 45 + 260 * min(queue, 6.0)
-
-
 def _draw_nodes(
-    ax: Axes, nodes: pd.DataFrame, legs: list[Leg], coords: dict, queue: pd.Series, colours: dict, aspect: float, labels
+    ax: Axes, nodes: pd.DataFrame, legs: list[Leg], coords: dict, colours: dict, aspect: float, labels: Labels
 ) -> list:
-    """A marker per node sized by its mean queue, labelled away from its own legs."""
-    qmax = max(float(queue.max()) if len(queue) else 0.0, 1.0)
+    """A dot per node in its section's colour, named away from its own legs."""
     neighbours: dict[str, set[str]] = {}
     for leg in legs:
         neighbours.setdefault(leg.start, set()).add(leg.end)
         neighbours.setdefault(leg.end, set()).add(leg.start)
     markers = []
     for r in nodes.itertuples():
-        q = float(queue.get(str(r.location), 0.0))
-        size = node_size(q)
         colour = colours[str(r.section)]
-        markers.append(
-            ax.scatter(r.lon, r.lat, s=size, color=colour, edgecolor="black", linewidth=1.0, zorder=4, alpha=0.9)
-        )
+        markers.append(ax.scatter(r.lon, r.lat, s=42, color=colour, edgecolor="black", linewidth=0.8, zorder=4))
         dx, dy = away(coords, str(r.location), neighbours.get(str(r.location), set()), aspect)
-        reach = 6 + np.sqrt(size) / 2
         label = ax.annotate(
-            f"{r.location}\nqueue {num(q)}" if q >= 0.01 else str(r.location),
+            str(r.location),
             (r.lon, r.lat),
-            xytext=(dx * reach, dy * reach),
+            xytext=(dx * 8, dy * 8),
             textcoords="offset points",
             ha="center" if abs(dx) < 0.5 else ("left" if dx > 0 else "right"),
             va="center" if abs(dy) < 0.5 else ("bottom" if dy > 0 else "top"),
-            fontsize=8,
-            fontweight="bold",
+            fontsize=7.5,
             zorder=6,
         )
-        labels.append((1 - q / qmax, label))
+        labels.append((1, label))
     return markers
 
 
-def _legend(ax: Axes, colours: dict[str, str], largest: float) -> None:
+def _legend(ax: Axes, colours: dict[str, str], pools: list[Pool], pool_colour: dict) -> None:
     handles = [Patch(facecolor=colour, edgecolor="black", label=s) for s, colour in colours.items()]
     handles += [
-        Line2D([], [], color="0.5", linewidth=4, label="rail / road"),
-        Line2D([], [], color="0.5", linewidth=4, linestyle=(0, (2, 1)), label="ferry / sea"),
-        *[
-            Line2D(
-                [],
-                [],
-                marker="o",
-                color="w",
-                markeredgecolor="black",
-                markerfacecolor="w",
-                markersize=np.sqrt(node_size(q)),
-                label=f"{q:g} train{'s' if q > 1 else ''} queued (mean)",
-            )
-            for q in (0.2, 2)
-        ],
-        Line2D([], [], color="w", label=f"largest mean queue: {num(largest)} trains"),
+        Line2D([], [], color="0.25", linewidth=2.2, label="rail / road"),
+        Line2D([], [], color="#1f5f8b", linewidth=2.2, linestyle=(0, (4, 2)), label="ferry / sea"),
     ]
-    ax.legend(
-        handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=min(len(handles), 6), labelspacing=1.1
+    handles += [
+        Line2D(
+            [],
+            [],
+            marker="o",
+            linestyle="",
+            markerfacecolor=WAIT_COLOUR,
+            alpha=0.35,
+            markeredgecolor=WAIT_COLOUR,
+            markersize=np.sqrt(AREA_PER_DAY * d),
+            label=f"{d:g} day{'s' if d != 1 else ''} waiting\nper container (mean)",
+        )
+        for d in (1, 5, 20)
+    ]
+    handles += [
+        Line2D(
+            [],
+            [],
+            color=pool_colour[p.name],
+            linewidth=8,
+            alpha=0.35,
+            label=f"pool {p.name}: {p.sets} sets,\n{num(p.busy)} busy ({100 * p.busy / max(p.sets, 1):.0f}%),\n"
+            f"{num(p.waiting)} trains waiting for a set",
+        )
+        for p in pools
+    ]
+    sections = ax.legend(
+        handles=handles[: len(colours) + 2], loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=5, labelspacing=1.0
     )
+    ax.add_artist(sections)
+    ax.legend(handles=handles[len(colours) + 2 :], loc="upper left", bbox_to_anchor=(1.01, 1.0), labelspacing=2.2)
 
 
 def drop_overlapping(fig: Figure, labels: Labels, markers: list) -> None:
@@ -223,7 +258,7 @@ def drop_overlapping(fig: Figure, labels: Labels, markers: list) -> None:
     for priority, label in sorted(labels, key=lambda item: item[0]):
         box = label.get_window_extent(renderer)
         anchor = label.axes.transData.transform(label.xy)
-        # callouts (negative priority) sit on a leader line and may cross markers; node labels may not
+        # callouts (negative priority) sit on a leader line and may cross markers; other labels may not
         blocked = [] if priority < 0 else [b for (xy, b) in obstacles if np.hypot(*(np.asarray(xy) - anchor)) > 1]
         if any(box.overlaps(other) for other in kept + blocked):
             label.remove()

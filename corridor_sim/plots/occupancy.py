@@ -7,7 +7,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from corridor_sim.plots.style import empty, location_colours, new_figure, num, styled
+from corridor_sim.plots.style import calendar_axis, empty, location_colours, new_figure, num, styled
 
 OCCUPANCY_PANELS = (
     ("queue_trains", "trains queued for handling", "trains"),
@@ -70,6 +70,7 @@ def occupancy_over_time(
     title: str,
     waiting: pd.DataFrame | None = None,
     top: int = 6,
+    start: str | None = None,
 ) -> Figure:
     """Queues and yards over time at borders and ports (mean over replications, shaded min–max), the places where
     containers wait most (`waiting`, estimated from the tracked sample), and closures; warm-up greyed."""
@@ -97,7 +98,7 @@ def occupancy_over_time(
     axes[0].text(
         warmup_day / 2, 0.97, "warm-up", transform=axes[0].get_xaxis_transform(), ha="center", va="top", fontsize=8
     ).set_color("0.4")
-    axes[-1].set_xlabel("simulated day")
+    calendar_axis(axes[-1], start)
     fig.suptitle(title, fontweight="bold")
     return fig
 

@@ -9,7 +9,15 @@ from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from corridor_sim.plots.style import STATE_COLOURS, empty, new_figure, section_colours, section_order, styled
+from corridor_sim.plots.style import (
+    STATE_COLOURS,
+    calendar_axis,
+    empty,
+    new_figure,
+    section_colours,
+    section_order,
+    styled,
+)
 from corridor_sim.records import STATES
 
 
@@ -69,7 +77,7 @@ def _section_spans(rows: pd.DataFrame, positions: dict[str, tuple[float, float]]
 
 
 @styled
-def time_distance(tracks: pd.DataFrame, routes: pd.DataFrame, title: str) -> Figure:
+def time_distance(tracks: pd.DataFrame, routes: pd.DataFrame, title: str, start: str | None = None) -> Figure:
     """Marey chart of the sampled containers of one replication along the busiest route: slopes are movement, flat
     runs are time at a place; flat lines ending together are containers waiting for the same train or vessel.
     Other flows are drawn faintly wherever they share that route."""
@@ -104,11 +112,11 @@ def time_distance(tracks: pd.DataFrame, routes: pd.DataFrame, title: str) -> Fig
                         LineCollection(segs, colors=STATE_COLOURS[cls], linewidths=width * scale, alpha=alpha)
                     )
         ax.set_xlim(*xlim)
-        ax.set_xlabel("simulated day")
+        calendar_axis(ax, start)
     _route_axis(axes, rows, positions, spans, colours)
     axes[0].set_ylabel(f"position along the route of flow {flow}")
     axes[0].set_title(f"{title}\nsampled containers of replication {rep} along flow {flow}", loc="left")
-    axes[1].set_title(f"zoom: days {zoom[0]:.0f}–{zoom[1]:.0f}", loc="left")
+    axes[1].set_title(f"zoom: the first {zoom[1] - zoom[0]:.0f} days", loc="left")
     handles = [Line2D([], [], color=STATE_COLOURS[c], linewidth=2, label=c) for c in STATE_COLOURS]
     handles.append(
         Line2D([], [], color="0.5", linewidth=1, alpha=0.4, label="faint: other flows where they share this route")

@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from corridor_sim.plots.style import SCENARIO_PALETTE, empty, new_figure, styled
+from corridor_sim.plots.style import SCENARIO_PALETTE, calendar_axis, empty, new_figure, styled
 
 
 @styled
 def utilisation(
-    sailings: pd.DataFrame, occupancy: pd.DataFrame, servers: dict[str, int], warmup_day: float, title: str
+    sailings: pd.DataFrame,
+    occupancy: pd.DataFrame,
+    servers: dict[str, int],
+    warmup_day: float,
+    title: str,
+    pools: Sequence[str] = (),
+    start: str | None = None,
 ) -> Figure:
-    """Vessel load per sailing and per segment, handling utilisation per node and line congestion."""
+    """Vessel load per sailing and per segment, handling utilisation per node and line congestion (trains waiting
+    for a path; trains waiting for rolling stock of the `pools` have their own figure)."""
     fig = new_figure((13, 8))
     grid = fig.add_gridspec(2, 3, width_ratios=[2.2, 1, 1])
     ax_t = fig.add_subplot(grid[0, :2])
@@ -21,9 +30,10 @@ def utilisation(
     ax_h = fig.add_subplot(grid[1, :2])
     ax_l = fig.add_subplot(grid[1, 2])
     _vessels(ax_t, ax_v, sailings, warmup_day)
+    calendar_axis(ax_t, start)
     after = occupancy[occupancy["day"] >= warmup_day]
     _handling(ax_h, after, servers)
-    _lines(ax_l, after)
+    _lines(ax_l, after[~after["location"].astype(str).isin(set(pools))])
     fig.suptitle(title, fontweight="bold")
     return fig
 
@@ -53,7 +63,6 @@ def _vessels(ax_t: Axes, ax_v: Axes, sailings: pd.DataFrame, warmup_day: float) 
         empty(ax_v, "no sailings")
     ax_t.axvspan(0, warmup_day, color="0.85", alpha=0.5, zorder=0)
     ax_t.set_ylim(0, 105)
-    ax_t.set_xlabel("departure day")
     ax_t.set_ylabel("load (% of capacity)")
     ax_t.set_title("Vessel load per sailing", loc="left")
     ax_v.set_xlabel("mean load (% of capacity)")
@@ -104,6 +113,9 @@ def _lines(ax: Axes, after: pd.DataFrame) -> None:
     waiting = waiting.sort_values()
     if len(waiting) and waiting.max() > 0:
         ax.barh(waiting.index.astype(str), waiting.to_numpy(), color="#8e44ad", alpha=0.8)
+        for y, v in enumerate(waiting.to_numpy()):
+            ax.text(v, y, f" {v:.2g}", va="center", fontsize=8)
+        ax.set_xlim(0, max(1.0, 1.15 * waiting.max()))  # a few thousandths of a train stay a sliver
         ax.set_xlabel("mean trains waiting")
     else:
         empty(ax, "no train waited for a path" if len(waiting) else "no line capacity limits")
