@@ -5,7 +5,7 @@ Each figure function takes the DataFrames it draws (and a title) and returns a `
 """
 
 from corridor_sim.plots.directory import Job, directory_jobs, draw, plot_results, run_jobs, side_by_side_jobs
-from corridor_sim.plots.map import corridor_map
+from corridor_sim.plots.map import corridor_map, pools_in_use
 from corridor_sim.plots.occupancy import occupancy_over_time
 from corridor_sim.plots.sections import section_bars, section_breakdown
 from corridor_sim.plots.style import save, scenario_colours, section_colours, section_order
@@ -21,6 +21,7 @@ __all__ = [
     "draw",
     "occupancy_over_time",
     "plot_results",
+    "pools_in_use",
     "run_jobs",
     "save",
     "scenario_colours",
