@@ -109,6 +109,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("plot", help="(re)draw a run's or comparison's plots into RESULTS_DIR/plots/")
     p.add_argument("results", type=Path, metavar="RESULTS_DIR")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        dest="draw_workers",
+        help="processes drawing figures (default: every core)",
+    )
     p = sub.add_parser("cache", help="show or clear the cache of finished replications")
     p.add_argument("action", choices=["info", "clear"])
     p.add_argument("--cache", type=Path, metavar="DIR", help="the cache directory (default as for run)")
@@ -319,13 +326,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
-    from corridor_sim.plots import directory_jobs, draw
+    from corridor_sim.plots import plot_results
     from corridor_sim.results import check_results_dir
 
     check_results_dir(args.results)
-    jobs = directory_jobs(args.results, args.results / "plots")
-    with _progress(len(jobs), args.quiet, "plot", unit="fig") as bar:
-        paths = draw(jobs, bar.update)
+    if args.draw_workers < 1:
+        raise ScenarioError("must be at least 1", key="--workers")
+    with _progress(0, args.quiet, "plot", unit="fig") as bar:
+        paths = plot_results(args.results, bar.update, args.draw_workers, bar.reset)
     print(f"{len(paths)} plots written to {args.results / 'plots'}")
     return 0
 

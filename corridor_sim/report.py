@@ -21,7 +21,16 @@ import pandas as pd
 from corridor_sim import __version__, analysis, plots
 from corridor_sim.errors import ScenarioError
 from corridor_sim.plots.directory import Job
-from corridor_sim.results import Run, check_results_dir, comparison_runs, is_comparison, read_table
+from corridor_sim.results import (
+    Run,
+    check_results_dir,
+    comparison_runs,
+    is_comparison,
+    is_run,
+    is_study,
+    read_study,
+    read_table,
+)
 
 # What each figure answers, shown under it in the report.
 CAPTIONS = {
@@ -34,7 +43,8 @@ CAPTIONS = {
     "utilisation": "How full do vessels sail, and how busy are handling servers and rail lines?",
     "map": "Where on the map is the delay: legs coloured by waiting, nodes sized by queue.",
 }
-SKIP_PARAMS = ("name", "description", "sources", "provenance", "published")
+# not parameters of the run: names, citations, and intervention packages (definitions, not in effect in a run)
+SKIP_PARAMS = ("name", "description", "sources", "provenance", "published", "interventions")
 
 CSS = """
 body { font-family: -apple-system, 'Segoe UI', 'DejaVu Sans', sans-serif; margin: 0 auto; max-width: 1280px;
@@ -55,6 +65,7 @@ tr.differs td { background: #fff8e5; }
 .src { display: block; color: #888; font-size: .8em; }
 details { margin: .8em 0; }
 .wide { overflow-x: auto; }
+.warning { background: #fdecea; border-left: 4px solid #c0392b; padding: .6em 1em; }
 """
 
 
@@ -74,6 +85,8 @@ def expand(directories: Sequence[Path]) -> tuple[list[Member], list[Path]]:
     comparisons: list[Path] = []
     for directory in directories:
         check_results_dir(directory)
+        if is_study(directory) and not is_run(directory):
+            continue
         if is_comparison(directory):
             comparisons.append(directory)
             members = [(p, directory / "plots" / p.name) for p in comparison_runs(directory)]
@@ -138,7 +151,7 @@ def overview(runs: Sequence[Member]) -> pd.DataFrame:
         m = analysis.measured(containers)
         reps = run.replications
         summary = run.summary.get("transit_days") or analysis.transit_summary(containers)
-        for dest, s in summary.items():
+        for dest, s in sorted(summary.items(), key=lambda item: _headline_rank(run, item[0])):
             if dest == analysis.ALL and m["destination"].nunique() == 1:
                 continue
             row: dict[str, Any] = {
@@ -160,6 +173,13 @@ def overview(runs: Sequence[Member]) -> pd.DataFrame:
                 )
             rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _headline_rank(run: Run, destination: str) -> tuple[int, str]:
+    """The headline destination (the scenario's first published band) first, then all destinations, then the rest."""
+    bands = run.resolved.get("published") or []
+    headline = bands[0].get("destination") if bands and isinstance(bands[0], dict) else None
+    return (0 if destination == headline else 1 if destination == analysis.ALL else 2, destination)
 
 
 def _ci(stats: dict[str, float], key: str) -> str:
@@ -211,10 +231,19 @@ def flatten(value: Any, prefix: str = "") -> dict[str, str]:
 
 
 def _short(value: Any) -> str:
-    """Numbers to 4 significant digits, also inside unit strings (33.33333333333333km/h reads 33.33km/h)."""
+    """Numbers to 4 significant digits, in the units scenario files use: the resolved scenario holds every duration
+    in hours and every speed in km/h, so whole days read as days (8760h → 365d) and speeds that are whole km per
+    day as km/d (33.333km/h → 800km/d)."""
     if isinstance(value, float):
         return f"{value:.4g}"
-    return re.sub(r"\d+\.\d{5,}", lambda m: f"{float(m.group()):.4g}", str(value))
+    text = str(value)
+    hours = re.fullmatch(r"(\d+(?:\.\d+)?)h", text)
+    if hours and float(hours.group(1)) >= 48 and float(hours.group(1)) % 24 == 0:
+        return f"{float(hours.group(1)) / 24:g}d"
+    speed = re.fullmatch(r"(\d+(?:\.\d+)?)km/h", text)
+    if speed and not float(speed.group(1)).is_integer() and abs(24 * float(speed.group(1)) % 1) < 1e-6:
+        return f"{24 * float(speed.group(1)):.0f}km/d"
+    return re.sub(r"\d+\.\d{5,}", lambda m: f"{float(m.group()):.4g}", text)
 
 
 def _provenance(resolved: dict[str, Any], key: str) -> str:
@@ -262,12 +291,27 @@ def parameters_html(runs: Sequence[Member]) -> str:
     )
     sources = sources_table(resolved.values())
     if len(sources):
-        parts.append(f"<details><summary>Sources cited ({len(sources)})</summary>{_table(sources)}</details>")
+        parts.append(f"<details><summary>Sources cited ({len(sources)})</summary>{_sources_html(sources)}</details>")
     return "\n".join(parts)
 
 
+def _sources_html(sources: pd.DataFrame) -> str:
+    """The sources as a table whose titles link to their pages (opened only when the reader clicks)."""
+    rows = []
+    for r in sources.itertuples(index=False):
+        title = html.escape(str(r.title))
+        if str(r.url).startswith(("http://", "https://")):
+            title = f'<a href="{html.escape(str(r.url))}" rel="noreferrer">{title}</a>'
+        rows.append(
+            f"<tr><td>{html.escape(str(r.id))}</td><td class='key'>{title}</td>"
+            f"<td>{html.escape(str(r.publisher))}</td><td>{html.escape(str(r.year))}</td></tr>"
+        )
+    head = "<tr><th>id</th><th>title</th><th>publisher</th><th>year</th></tr>"
+    return f'<table class="sources">{head}{"".join(rows)}</table>'
+
+
 def sources_table(resolved: Any) -> pd.DataFrame:
-    """The sources the scenarios cite, once each (plain text: the report links to nothing)."""
+    """The sources the scenarios cite, once each."""
     rows: dict[str, dict[str, Any]] = {}
     for res in resolved:
         for key, src in ((res or {}).get("sources") or {}).items():
@@ -297,8 +341,12 @@ def build_report(
             total(len(side) + sum(map(len, own)))
         side_paths = figures(side, runs, progress)
         own_paths = [figures(jobs, [run], progress) for jobs, run in zip(own, runs, strict=True)]
-        toc, body = _body(runs, comparisons, side_paths, own_paths)
-    names = ", ".join(r.label for r in runs)
+        toc, body = _body(runs, comparisons, side_paths, own_paths) if runs else ([], [])
+    studies = [d for d in directories if is_study(d) and not is_run(d)]
+    for i, study in enumerate(studies):
+        toc.append((f"study-{i}", f"Study: {study.name}"))
+        body += study_html(study, f"study-{i}")
+    names = ", ".join([r.label for r in runs] + [str(read_study(d)[0].get("name") or d.name) for d in studies])
     nav = "".join(f'<li><a href="#{a}">{html.escape(t)}</a></li>' for a, t in toc)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     page = (
@@ -320,12 +368,49 @@ def build_report(
     return out
 
 
+def study_html(directory: Path, anchor: str) -> list[str]:
+    """A tuning study (sweep, sensitivity, calibration, interventions, capacity): what was asked, its figures as
+    the study drew them, and its tables."""
+    meta, tables, figures = read_study(directory)
+    kind = str(meta.get("study") or next(iter(tables), "study"))
+    items = "".join(
+        f"<tr><td class='key'>{html.escape(str(k))}</td><td>{html.escape(str(v))}</td></tr>" for k, v in meta.items()
+    )
+    parts = [f'<h2 id="{anchor}">Study: {html.escape(kind)} ({html.escape(directory.name)})</h2>']
+    parts.append(f'<table class="params">{items}</table>')
+    parts += [_img(p) for p in figures]
+    for name, table in tables.items():
+        parts.append(f"<h3>{html.escape(name)}.csv</h3>")
+        parts.append(f'<div class="wide">{_table(table, 2)}</div>')
+    return parts
+
+
+def _mismatch_warning(runs: Sequence[Run]) -> list[str]:
+    """A warning when runs set side by side differ in seed or corridor-sim version: their differences then mix
+    random noise (no common random numbers) or model changes into the scenarios' effect."""
+    notes = []
+    for what, values in (
+        ("seeds", {str(r.seed) for r in runs}),
+        ("corridor-sim versions", {str(r.version) for r in runs}),
+    ):
+        if len(values) > 1:
+            notes.append(f"different {what} ({', '.join(sorted(values))})")
+    if not notes:
+        return []
+    text = (
+        f"Warning: these runs were made with {' and '.join(notes)}; differences between them are not paired on "
+        "common random numbers and may include changes of the model itself."
+    )
+    return [f'<p class="warning">{html.escape(text)}</p>']
+
+
 def _body(
     runs: Sequence[Member], comparisons: Sequence[Path], side: Sequence[Path], own: Sequence[Sequence[Path]]
 ) -> tuple[list[tuple[str, str]], list[str]]:
     """The report's sections (table of contents, HTML parts), figures embedded from the given files."""
     toc = [("overview", "Transit times")]
     body = [
+        *_mismatch_warning(runs),
         '<h2 id="overview">Transit times</h2>',
         "<p>Delivered containers that started in the measurement window (after warm-up), all "
         "replications pooled; intervals are 95% across replications.</p>",
@@ -339,7 +424,7 @@ def _body(
         body.append(f'<div class="wide">{_table(read_table(comparison, "comparison"))}</div>')
         differences = read_table(comparison, "differences", required=False)
         if len(differences):
-            body.append("<h3>Paired differences against the first scenario (common random numbers)</h3>")
+            body.append("<h3>Paired differences (common random numbers, as written by compare)</h3>")
             body.append(_table(differences, 2))
     toc.append(("parameters", "Key parameters"))
     body += ['<h2 id="parameters">Key parameters</h2>', parameters_html(runs)]

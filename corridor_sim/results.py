@@ -228,7 +228,20 @@ def comparison_runs(directory: Path) -> list[Path]:
     return sorted(runs.values(), key=lambda p: order.index(p.name) if p.name in order else len(order))
 
 
+def is_study(directory: Path) -> bool:
+    """A sweep, sensitivity, calibration, interventions or capacity directory (it has `study.json`)."""
+    return (Path(directory) / "study.json").exists()
+
+
 def check_results_dir(path: Path) -> None:
-    """Refuse (as bad input) anything that is not a run or comparison directory."""
-    if not Path(path).is_dir() or not (is_run(path) or is_comparison(path)):
-        raise ScenarioError("not a results directory (no containers.csv or comparison.csv)", file=str(path))
+    """Refuse (as bad input) anything that is not a run, comparison or study directory."""
+    if not Path(path).is_dir() or not (is_run(path) or is_comparison(path) or is_study(path)):
+        raise ScenarioError("not a results directory (no containers.csv, comparison.csv or study.json)", file=str(path))
+
+
+def read_study(directory: Path) -> tuple[dict[str, Any], dict[str, pd.DataFrame], list[Path]]:
+    """A study's metadata, its tables (each checked as readable) and its figures."""
+    directory = Path(directory)
+    meta = read_json(directory / "study.json")
+    tables = {p.stem: read_table(directory, p.stem) for p in sorted(directory.glob("*.csv"))}
+    return meta, tables, sorted(directory.glob("*.png"))

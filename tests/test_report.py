@@ -51,7 +51,7 @@ def test_every_figure_is_embedded(page: str, runs: list[Path]) -> None:
     assert len(images) == per_run * len(runs) + 2 * len(shared)  # plus a distribution and a bar chart per destination
     assert page.count("<img") == len(images)
     assert all(base64.b64decode(data)[:8] == b"\x89PNG\r\n\x1a\n" for data in images)
-    assert not re.search(r'(src|href)="(https?:|//|file:)', page)  # opens offline, fetches nothing
+    assert not re.search(r'src="(https?:|//|file:)', page)  # opens offline, fetches nothing (links only on a click)
     assert "<script" not in page
 
 
@@ -172,3 +172,36 @@ def test_a_damaged_results_directory_is_refused_in_one_line(runs: list[Path], tm
     assert not list(run.glob("plots/*.png"))  # refused before drawing anything
     err = capsys.readouterr().err
     assert err.count("\n") == 2 and "Traceback" not in err and str(run) in err
+
+
+def test_headline_first_units_as_files_and_seed_warning(page: str, runs: list[Path], tmp_path: Path) -> None:
+    overview = page[page.index('id="overview"') : page.index("</table>")]
+    assert overview.index("<td>poti</td>") < overview.index("<td>constanta</td>")  # the first published band's
+    assert "Warning" not in page  # same seed, same version
+    from corridor_sim.report import _short
+
+    assert [_short(v) for v in ("8760h", "36h", "33.333333333333336km/h", "40km/h")] == [
+        "365d",
+        "36h",
+        "800km/d",
+        "40km/h",
+    ]
+    other = tmp_path / "seed9"
+    execute_run(load_scenario(SCENARIO, ["simulation.seed=9"]), other)
+    out = tmp_path / "mixed.html"
+    assert main(["report", str(runs[0]), str(other), "--out", str(out), "--quiet"]) == 0
+    assert "different seeds (5, 9)" in out.read_text(encoding="utf-8")
+
+
+def test_a_study_directory_is_reported(tmp_path: Path) -> None:
+    study = tmp_path / "sweep"
+    study.mkdir()
+    (study / "study.json").write_text('{"name": "plot_small", "seed": 1, "replications": 2}', encoding="utf-8")
+    pd.DataFrame({"network.nodes.dostyk.handling.servers": [1, 2], "p50_days": [20.25, 14.5]}).to_csv(
+        study / "sweep.csv", index=False
+    )
+    _tiny_png(study / "sweep.png")
+    out = tmp_path / "study.html"
+    assert main(["report", str(study), "--out", str(out), "--quiet"]) == 0
+    page = out.read_text(encoding="utf-8")
+    assert "Study: sweep" in page and "<td>20.25</td>" in page and len(IMG.findall(page)) == 1

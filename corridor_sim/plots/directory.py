@@ -4,6 +4,8 @@ that a command can show progress figure by figure and the report can reuse figur
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from functools import cache
 from pathlib import Path
 from typing import NamedTuple
 
@@ -143,6 +145,36 @@ def draw(jobs: Sequence[Job], progress: Callable[[int], None] | None = None) -> 
     return paths
 
 
-def plot_results(directory: Path, progress: Callable[[int], None] | None = None) -> list[Path]:
-    """(Re)draw every plot of a run or comparison directory into `directory/plots/`."""
-    return draw(directory_jobs(Path(directory), Path(directory) / "plots"), progress)
+@cache
+def _jobs_in_worker(directory: Path, out_dir: Path) -> list[Job]:
+    return directory_jobs(directory, out_dir)
+
+
+def _draw_one(directory: Path, out_dir: Path, index: int) -> Path:
+    job = _jobs_in_worker(directory, out_dir)[index]
+    return save(job.draw(), job.path, tight=job.tight)
+
+
+def plot_results(
+    directory: Path,
+    progress: Callable[[int], None] | None = None,
+    workers: int = 1,
+    total: Callable[[int], None] | None = None,
+) -> list[Path]:
+    """(Re)draw every plot of a run or comparison directory into `directory/plots/`. Every table is read and
+    checked first; with `workers` > 1 the figures are drawn by that many processes (each reads the tables once)."""
+    directory = Path(directory)
+    out_dir = directory / "plots"
+    jobs = directory_jobs(directory, out_dir)
+    if total is not None:
+        total(len(jobs))
+    if workers <= 1 or len(jobs) < 2:
+        return draw(jobs, progress)
+    paths = []
+    with ProcessPoolExecutor(min(workers, len(jobs))) as pool:
+        futures = [pool.submit(_draw_one, directory, out_dir, i) for i in range(len(jobs))]
+        for done in as_completed(futures):
+            paths.append(done.result())
+            if progress is not None:
+                progress(1)
+    return [job.path for job in jobs]
