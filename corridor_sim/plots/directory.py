@@ -65,7 +65,8 @@ def _occupancy_jobs(run: Run, t: dict[str, pd.DataFrame], pools: list[Pool], out
         days.sort()
         waiting = waiting_estimate(t["tracks"], t["containers"], days) if len(t["tracks"]) else None
         title = f"{name}: queues, yards and waiting over time"
-        return occupancy_over_time(occupancy, t["routes"], run.roles, warm, title, waiting, start=start)
+        names = {p.name for p in pools}
+        return occupancy_over_time(occupancy, t["routes"], run.roles, warm, title, waiting, start=start, pools=names)
 
     title = f"{name}: vessel, handling and line utilisation"
     names = [p.name for p in pools]

@@ -16,6 +16,7 @@ OCCUPANCY_PANELS = (
     ("vessels_waiting_for_cargo", "vessels in port waiting for cargo", "vessels"),
     ("waiting_trains", "trains waiting for a line path", "trains"),
 )
+POOL_PANEL = ("waiting_trains", "trains waiting for a rolling-stock set", "trains")
 Panel = tuple[str, str, dict[str, pd.DataFrame], str | None]  # title, unit, series per place, legend note
 
 
@@ -33,18 +34,23 @@ def series(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
     return out
 
 
-def occupancy_panels(occupancy: pd.DataFrame, roles: dict[str, str]) -> list[Panel]:
-    """One panel per sampled metric that is ever non-zero; handling queues only at borders and ports."""
+def occupancy_panels(occupancy: pd.DataFrame, roles: dict[str, str], pools: set[str] = frozenset()) -> list[Panel]:
+    """One panel per sampled metric that is ever non-zero; handling queues only at borders and ports; trains
+    waiting at a rolling-stock pool apart from trains waiting for a line path."""
     keep_queue = {n for n, r in roles.items() if r in ("border", "port")}
+    at_pool = occupancy["location"].astype(str).isin(pools)
     panels = []
-    for metric, label, unit in OCCUPANCY_PANELS:
+    for metric, label, unit in (*OCCUPANCY_PANELS, POOL_PANEL):
         frame = occupancy[occupancy["metric"].eq(metric)]
         if metric == "queue_trains" and keep_queue:
             frame = frame[frame["location"].astype(str).isin(keep_queue)]
+        if metric == "waiting_trains":
+            frame = frame[at_pool[frame.index]] if label == POOL_PANEL[1] else frame[~at_pool[frame.index]]
         found = series(frame)
         if found:
             hidden = frame["location"].nunique() - len(found)
-            panels.append((label, unit, found, f"{hidden} places always at 0, not shown" if hidden else None))
+            note = f"{hidden} place{'s' if hidden > 1 else ''} always at 0, not shown" if hidden else None
+            panels.append((label, unit, found, note))
     return panels
 
 
@@ -71,10 +77,11 @@ def occupancy_over_time(
     waiting: pd.DataFrame | None = None,
     top: int = 6,
     start: str | None = None,
+    pools: set[str] = frozenset(),
 ) -> Figure:
     """Queues and yards over time at borders and ports (mean over replications, shaded min–max), the places where
     containers wait most (`waiting`, estimated from the tracked sample), and closures; warm-up greyed."""
-    panels = occupancy_panels(occupancy, roles) + (waiting_panel(waiting, top) if waiting is not None else [])
+    panels = occupancy_panels(occupancy, roles, pools) + (waiting_panel(waiting, top) if waiting is not None else [])
     closed = occupancy[occupancy["metric"].eq("closed")]
     order = location_order(routes)
     locs = sorted(
