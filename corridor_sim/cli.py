@@ -39,8 +39,10 @@ def _run_args(p: argparse.ArgumentParser, out: str = "results/<scenario>/<UTC ti
         "--workers",
         type=int,
         default=1,
-        help="processes running replications and sweep points, this one among them (default 1)",
+        help="processes running replications and sweep points, this one among them (default 1; at most the cores "
+        "available)",
     )
+    p.add_argument("--force-workers", action="store_true", help="allow more --workers than the cores available")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     where = p.add_mutually_exclusive_group()
     where.add_argument(
@@ -55,7 +57,7 @@ def _run_args(p: argparse.ArgumentParser, out: str = "results/<scenario>/<UTC ti
         "--cache",
         type=Path,
         metavar="DIR",
-        help="reuse finished replications kept in DIR (default $CORRIDOR_SIM_CACHE or results/.cache)",
+        help="reuse finished replications kept in DIR (default $CORRIDOR_SIM_CACHE or the user cache directory)",
     )
     p.add_argument("--no-cache", action="store_true", help="neither reuse nor keep finished replications")
     p.add_argument(
@@ -148,6 +150,17 @@ def build_parser() -> argparse.ArgumentParser:
     _serve_parser(sub)
     p = _sub(sub, "plot", "(re)draw a run's or comparison's plots into RESULTS_DIR/plots/")
     p.add_argument("results", type=Path, metavar="RESULTS_DIR")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        dest="draw_workers",
+        help="processes drawing figures (default: every core)",
+    )
+    p = _sub(sub, "cache", "show or clear the cache of finished replications")
+    p.add_argument("action", choices=["info", "clear"])
+    p.add_argument("--cache", type=Path, metavar="DIR", help="the cache directory (default as for run)")
     p = _sub(sub, "report", "one self-contained HTML report (figures, tables, parameters side by side)")
     p.add_argument("results", type=Path, nargs="+", metavar="RESULTS_DIR")
     p.add_argument(
@@ -156,6 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE.html",
         help="report file, never overwritten (default RESULTS_DIR/report.html of the first directory)",
     )
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
     p = _sub(sub, "export", "write a results directory's summary tables to a spreadsheet, one sheet each")
     p.add_argument("results", type=Path, metavar="RESULTS_DIR")
     p.add_argument("--xlsx", action="store_true", required=True, help="an Excel workbook (needs corridor-sim[xlsx])")
@@ -308,10 +322,13 @@ def _execution(args: argparse.Namespace):
     if not hasattr(args, "workers"):
         return nullcontext()
     from corridor_sim.cache import resolve_cache
-    from corridor_sim.experiment import execution
+    from corridor_sim.experiment import execution, usable_workers
 
     if args.workers < 1:
         raise ScenarioError("must be at least 1", key="--workers")
+    args.workers, capped = usable_workers(args.workers, args.force_workers)
+    if capped:
+        print(f"note: {capped}", file=sys.stderr)
     return execution(
         workers=args.workers,
         executor="dask" if args.dask else None,
@@ -320,10 +337,10 @@ def _execution(args: argparse.Namespace):
     )
 
 
-def _progress(total: int, quiet: bool, desc: str):
+def _progress(total: int, quiet: bool, desc: str, unit: str = "rep"):
     from tqdm import tqdm
 
-    bar = tqdm(total=total, desc=desc, unit="rep", disable=quiet or not sys.stderr.isatty(), leave=False)
+    bar = tqdm(total=total, desc=desc, unit=unit, disable=quiet or not sys.stderr.isatty(), leave=False)
     return bar
 
 
@@ -401,10 +418,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
-    from corridor_sim.plots import check_results_dir, plot_results
+    from corridor_sim.plots import plot_results
+    from corridor_sim.results import check_results_dir
 
     check_results_dir(args.results)
-    paths = plot_results(args.results)
+    if args.draw_workers < 1:
+        raise ScenarioError("must be at least 1", key="--workers")
+    with _progress(0, args.quiet, "plot", unit="fig") as bar:
+        paths = plot_results(args.results, bar.update, args.draw_workers, bar.reset)
     print(f"{len(paths)} plots written to {args.results / 'plots'}")
     return 0
 
@@ -412,7 +433,8 @@ def cmd_plot(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from corridor_sim.report import build_report
 
-    out = build_report(args.results, args.out or args.results[0] / "report.html")
+    with _progress(0, args.quiet, "report", unit="fig") as bar:
+        out = build_report(args.results, args.out or args.results[0] / "report.html", bar.update, bar.reset)
     print(f"report written to {out}")
     return 0
 
@@ -430,6 +452,21 @@ def cmd_validate(args: argparse.Namespace) -> int:
     print(describe_provenance(scenario))
     print(estimate(scenario).describe())
     print(f"{args.scenario}: valid")
+    return 0
+
+
+def cmd_cache(args: argparse.Namespace) -> int:
+    from corridor_sim.cache import resolve_cache
+
+    cache = resolve_cache(args.cache)
+    if args.action == "clear":
+        gone = cache.clear()
+        print(f"removed {gone.entries} replications ({gone.size / 1e6:.1f} MB) from {cache.root}")
+        return 0
+    usage = cache.usage()
+    print(f"cache: {cache.root}")
+    print(f"{usage.entries} replications, {usage.size / 1e6:.1f} MB of at most {cache.max_bytes / 1e6:.0f} MB")
+    print("least recently used replications are removed beyond the cap ($CORRIDOR_SIM_CACHE_SIZE, e.g. 5GB)")
     return 0
 
 
@@ -626,6 +663,7 @@ COMMANDS = {
     "serve": cmd_serve,
     "plot": cmd_plot,
     "report": cmd_report,
+    "cache": cmd_cache,
     "export": cmd_export,
 }
 

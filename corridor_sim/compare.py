@@ -300,10 +300,10 @@ def write_comparison(
     )
     containers = {n: result.tables[n]["containers"] for n in names}
     dest = headline_destination(scenarios) or _busiest_destination(result.table)
-    plots.compare_distributions(containers, bands, dest, directory / "transit_compare.png")
+    plots.save(plots.compare_distributions(containers, bands, dest), directory / "transit_compare.png")
     means = result.section_means[result.section_means["destination"].eq(dest)]
-    plots.section_bars(
-        means.groupby(["scenario", "section", "state"], as_index=False, sort=False, observed=True)["days"].sum(),
+    table = means.groupby(["scenario", "section", "state"], as_index=False, sort=False, observed=True)["days"].sum()
+    plots.save(
+        plots.section_bars(table, title=f"Where the days go (to {dest}; mean days per container)"),
         directory / "sections_compare.png",
-        title=f"Where the days go (to {dest}; mean days per container)",
     )

@@ -1,4 +1,4 @@
-"""Replications of one or many scenarios, run serially, in local processes or on a Dask cluster.
+"""Replications of one or many scenarios, run serially, in local worker processes or on a Dask cluster.
 
 Every (scenario, seed, replication) is one independent job: a replication draws only from streams named by
 (seed, replication, part) (see `corridor_sim.rng`), so its tables do not depend on which process or machine runs it
@@ -6,32 +6,38 @@ nor in what order. Results are put back in task and replication order before con
 identical whatever the executor and the worker count. All jobs of all tasks share one pool, so a sweep of many points
 with few replications each still keeps every worker busy.
 
-With local processes, `workers` counts this process too: it runs replications itself beside `workers - 1` worker
-processes, which hand their tables over as files, the cache entry itself when the cache is on (so this process only
-reads them); entries from Dask workers are written here, so remote workers need no shared disk.
+Local processes are a standard `multiprocessing` pool (any start method: fork, spawn, forkserver): jobs go out one
+at a time with `imap_unordered`, so every worker is busy until none is left; each worker writes its replication's
+cache entry itself and hands the tables back. Workers ignore Ctrl-C (the parent stops them), and stop on their own
+when the parent dies. Entries from Dask workers are written here, so remote workers need no shared disk.
 
 A command sets its executor, cache and Dask client once with `execution(...)`; every `run_many` inside the block
-(a sweep or a calibration calls it many times) uses them unless told otherwise, and a Dask cluster is started once.
+(a sweep or a calibration calls it many times) uses them unless told otherwise, and the worker pool or Dask cluster
+is started once.
 """
 
 from __future__ import annotations
 
 import gc
+import logging
+import multiprocessing
+import multiprocessing.connection
 import os
 import pickle
-import tempfile
+import signal
+import threading
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor, wait
 from contextlib import ExitStack, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import lru_cache
+from multiprocessing.pool import Pool
 from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
 
-from corridor_sim.cache import ReplicationCache, code_fingerprint, pickle_tables, unpickle_tables
+from corridor_sim.cache import ReplicationCache, code_fingerprint
 from corridor_sim.engine import simulate
 from corridor_sim.errors import ScenarioError
 from corridor_sim.network import build_network
@@ -40,17 +46,19 @@ from corridor_sim.schema import Scenario
 Tables = dict[str, pd.DataFrame]
 Executor = Literal["serial", "processes", "dask"]
 Job = tuple[int, int]  # (task index, replication)
+log = logging.getLogger("corridor_sim.experiment")
 
 
 @dataclass
-class _Settings:
+class _Block:
     executor: Executor | None = None
     cache: ReplicationCache | None = None
+    workers: int = 1
     dask: Callable[[], Any] | None = None  # the block's Dask client, started on first use
-    pool: Callable[[int], ProcessPoolExecutor] | None = None  # the block's worker processes, started on first use
+    pool: Callable[[], Pool] | None = None  # the block's worker processes, started on first use
 
 
-_settings: ContextVar[_Settings | None] = ContextVar("corridor_sim_execution", default=None)
+_block: ContextVar[_Block | None] = ContextVar("corridor_sim_execution", default=None)
 
 
 @contextmanager
@@ -60,55 +68,50 @@ def execution(
     executor: Executor | None = None,
     scheduler: str | None = None,
     cache: ReplicationCache | None = None,
+    start_method: str | None = None,
 ) -> Iterator[None]:
     """Defaults for every `run_many` in the block. With Dask, one client for the whole block, connected (or its
     local cluster started) only when a replication is not in the cache. Worker processes, likewise, are started once
-    for the block: a sweep calls `run_many` for chunk after chunk, and a pool forked anew each time, from a parent
-    grown by the results so far, cost a sixth of the second worker's gain."""
+    for the block, on first use: a sweep calls `run_many` for chunk after chunk, and a pool started anew each time
+    cost a sixth of the second worker's gain (and, under spawn, a second of imports per call)."""
     with ExitStack() as stack:
-        clients: list[Any] = []
-        pools: dict[int, ProcessPoolExecutor] = {}
+        started: list[Any] = []
 
         def client() -> Any:
-            if not clients:
-                clients.append(stack.enter_context(dask_client(workers, scheduler)))
-            return clients[0]
+            if not started:
+                started.append(stack.enter_context(dask_client(workers, scheduler)))
+            return started[0]
 
-        def pool(size: int) -> ProcessPoolExecutor:
-            if size not in pools:
-                pools[size] = ProcessPoolExecutor(size)
-                stack.callback(pools[size].shutdown, wait=True, cancel_futures=True)
-            return pools[size]
+        def pool() -> Pool:
+            if not started:
+                started.append(stack.enter_context(worker_pool(workers, start_method)))
+            return started[0]
 
         dask = scheduler is not None or executor == "dask"
         if dask:
             _distributed(scheduler)  # a missing extra is reported at once, not at the first replication to run
-        token = _settings.set(_Settings("dask" if dask else executor, cache, client if dask else None, pool))
+        cache = cache.ready() if cache else None
+        block = _Block("dask" if dask else executor, cache, workers, client if dask else None, None if dask else pool)
+        token = _block.set(block)
         try:
             yield
         finally:
-            _settings.reset(token)
+            _block.reset(token)
+
+
+def usable_workers(requested: int, force: bool = False) -> tuple[int, str | None]:
+    """`requested`, capped at the cores this process may use unless `force`; with a message when capped.
+
+    More processes than cores only share the same cores, each holding its replication's tables in memory."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    if force or requested <= cores:
+        return requested, None
+    return cores, f"--workers {requested}: capped at {cores}, the cores available (--force-workers to use more)"
 
 
 def run_one(scenario: Scenario, replication: int, seed: int) -> Tables:
-    """One replication (top-level so worker processes and Dask workers can import it).
-
-    The heap that exists before the run (pandas, SciPy, the scenario, earlier results) is frozen for its duration:
-    a replication allocates enough tracked objects (stage rows, events) to trigger dozens of collections, and a full
-    one rescanned that whole long-lived heap every time (about 15 % of a replication, and memory traffic that two
-    workers then compete for). New objects are still collected; nothing else changes.
-
-    The finished model is collected before the heap thaws. Its SimPy processes and events hold it in reference
-    cycles, so only the collector frees it; left for later, the next replication froze it with the rest of the heap
-    and memory grew by about 3 MB per replication of the 2023 scenario, without end (870 MB after 300). Collected
-    here, with only this replication's objects to scan, it costs about 2.5 ms.
-    """
-    gc.freeze()
-    try:
-        return simulate(scenario, build_network(scenario), replication, seed)
-    finally:
-        gc.collect()
-        gc.unfreeze()
+    """One replication (top-level so worker processes and Dask workers can import it)."""
+    return simulate(scenario, build_network(scenario), replication, seed)
 
 
 def concat(parts: Sequence[Tables]) -> Tables:
@@ -119,69 +122,78 @@ def run_many(
     tasks: Sequence[tuple[Scenario, int]],
     *,
     replications: int,
-    workers: int = 1,
+    workers: int | None = None,
     executor: Executor | None = None,
     scheduler: str | None = None,
     progress: Callable[[int], None] | None = None,
     cache: ReplicationCache | None = None,
+    start_method: str | None = None,
 ) -> list[Tables]:
     """For each (scenario, seed) task, `replications` replications concatenated; one Tables per task, in order.
 
     `executor` defaults to "processes" when `workers` > 1, else "serial"; "dask" connects to `scheduler` if given,
     else starts a local cluster of `workers` processes (all cores when `workers` is 1). `progress(k)` is called as
     replications finish (cached ones included), so a bar over `len(tasks) * replications` shows an ETA.
-    Executor and cache not given here come from the enclosing `execution(...)` block, if any.
+    Workers, executor and cache not given here come from the enclosing `execution(...)` block, if any.
     """
-    settings = _settings.get() or _Settings()
-    cache = cache or settings.cache
+    block = _block.get() or _Block()
+    workers = block.workers if workers is None else workers
     if replications < 1:
         raise ScenarioError("must be at least 1", key="replications")
     if workers < 1:
         raise ScenarioError("must be at least 1", key="workers")
     if scheduler is not None:
         executor = "dask"
-    executor = executor or settings.executor or ("processes" if workers > 1 else "serial")
+    executor = executor or block.executor or ("processes" if workers > 1 else "serial")
     if executor not in ("serial", "processes", "dask"):
         raise ScenarioError(f"unknown executor {executor!r} (serial, processes or dask)", key="executor")
+    cache = cache or block.cache
+    if cache is not None and cache is not block.cache:
+        cache = cache.ready()  # the block's cache was checked when the command began
 
     results: dict[Job, Tables] = {}
-    todo: list[Job] = []
     keys = [cache.scenario_key(scenario) for scenario, _ in tasks] if cache else []
     for t, (_, seed) in enumerate(tasks):
         for r in range(replications):
             hit = cache.get(keys[t], seed, r) if cache else None
-            if hit is None:
-                todo.append((t, r))
-            else:
+            if hit is not None:
                 results[(t, r)] = hit
+    todo = [(t, r) for t in range(len(tasks)) for r in range(replications) if (t, r) not in results]
     if progress and results:
         progress(len(results))
+    warned: list[str] = []
 
-    def done(job: Job, tables: Tables, kept: bool = False) -> None:  # kept: a worker already wrote the cache entry
+    def done(job: Job, tables: Tables, problem: str | None = None) -> None:
+        """Keep a finished replication; `problem`: why its cache entry could not be written (said once)."""
         results[job] = tables
-        if cache and not kept:
-            cache.put(keys[job[0]], tasks[job[0]][1], job[1], tables)
+        if cache and executor == "dask" and problem is None:  # Dask workers' entries are written here
+            problem = cache.put(keys[job[0]], tasks[job[0]][1], job[1], tables)
+        if problem and cache and not warned:
+            warned.append(problem)
+            log.warning("warning: %s", problem)
+            cache.writable = False
         if progress:
             progress(1)
 
     if todo:
         if executor == "dask":
-            if scheduler is None and settings.dask is not None:
-                _run_dask(settings.dask(), tasks, todo, done)
+            if scheduler is None and block.dask is not None:
+                _run_dask(block.dask(), tasks, todo, done)
             else:
                 with dask_client(workers, scheduler) as own:
                     _run_dask(own, tasks, todo, done)
         elif executor == "processes" and workers > 1 and len(todo) > 1:
-            helpers = workers - 1  # the parent is one of the workers
-            if settings.pool is not None:
-                _run_processes(settings.pool(helpers), helpers, tasks, todo, done, cache, keys)
+            if block.pool is not None and workers == block.workers and start_method is None:
+                _run_pool(block.pool(), tasks, todo, done, cache, keys)
             else:
-                helpers = min(helpers, len(todo) - 1)  # a pool of its own: no process that would find no job
-                with ProcessPoolExecutor(helpers) as pool:
-                    _run_processes(pool, helpers, tasks, todo, done, cache, keys)
+                with worker_pool(min(workers, len(todo)), start_method) as pool:
+                    _run_pool(pool, tasks, todo, done, cache, keys)
         else:
             for t, r in todo:
-                done((t, r), run_one(tasks[t][0], r, tasks[t][1]))
+                tables = run_one(tasks[t][0], r, tasks[t][1])
+                done((t, r), tables, cache.put(keys[t], tasks[t][1], r, tables) if cache else None)
+    if cache and todo and cache.writable:
+        cache.prune()  # workers hand their tables back, so no entry is read after this
     return [concat([results[(t, r)] for r in range(replications)]) for t in range(len(tasks))]
 
 
@@ -189,7 +201,7 @@ def run_replications(
     scenario: Scenario,
     replications: int | None = None,
     seed: int | None = None,
-    workers: int = 1,
+    workers: int | None = None,
     progress: Callable[[int], None] | None = None,
     **options: Any,
 ) -> Tables:
@@ -199,95 +211,78 @@ def run_replications(
     return run_many([(scenario, seed)], replications=n, workers=workers, progress=progress, **options)[0]
 
 
-def run_to_file(scenario: bytes, replication: int, seed: int, target: Path) -> None:
-    """One replication in a worker process, its tables pickled to `target` (the cache entry when the cache is on).
+@contextmanager
+def worker_pool(workers: int, start_method: str | None = None) -> Iterator[Pool]:
+    """`workers` processes started by `start_method` (the platform's default if None), stopped on leaving.
 
-    A reply through the pool's pipe (a few MB per replication) kept the worker blocked until the parent, which
-    shares the cores with the workers, had read all of it; written to a file, the worker goes on at once. The
-    scenario comes pickled, once per task, by the parent (see `_unpickled`).
+    Under forkserver the server imports the simulator once, so each worker starts with it loaded."""
+    context = multiprocessing.get_context(start_method)
+    if context.get_start_method() == "forkserver":
+        context.set_forkserver_preload([__name__])
+    with context.Pool(workers, initializer=_init_worker) as pool:  # leaving terminates the workers
+        yield pool
+
+
+def _init_worker() -> None:
+    """Per-process settings of a pool's worker.
+
+    - Ctrl-C goes to the whole process group: the parent stops the pool, a worker does not print a traceback; a
+      SIGTERM handler inherited from the parent (the command line turns SIGTERM into an interrupt) is dropped.
+    - The worker exits as soon as its parent is gone (even SIGKILLed), instead of running the queued jobs and then
+      blocking on a pipe nobody reads, holding the caller's stdout open.
+    - The heap that exists now (modules, and under fork the parent's objects) is frozen: a replication allocates
+      enough tracked objects to trigger dozens of collections, and each full one rescanned that long-lived heap
+      (about 15 % of a replication). This touches only this process, which runs nothing but replications.
     """
-    pickle_tables(target, run_one(_unpickled(scenario), replication, seed))
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        threading.Thread(target=_exit_with, args=(parent.sentinel,), daemon=True).start()
+    gc.collect()
+    gc.freeze()
 
 
-@lru_cache(maxsize=4)
-def _unpickled(scenario: bytes) -> Scenario:
-    """The scenario a worker was sent, unpickled once per worker and task rather than once per replication.
-
-    Pickling the validated model for every job cost the parent (which shares the cores with the workers) about a
-    millisecond per replication, and each worker as much again to unpickle it; bytes pickle as a plain copy.
-    """
-    return pickle.loads(scenario)
+def _exit_with(sentinel: int) -> None:
+    multiprocessing.connection.wait([sentinel])  # ready when the parent process has ended
+    os._exit(1)
 
 
-def _claim(scratch: Path, job: int) -> bool:
-    """Claim job number `job` of a call for this process: whoever creates its marker first runs it. An exclusive
-    create is atomic on a local file system on every operating system (the scratch directory is the local temporary
-    one), so no lock is needed and no process to hold one."""
-    try:
-        os.close(os.open(scratch / f"{job}.claimed", os.O_CREAT | os.O_EXCL | os.O_WRONLY))
-    except FileExistsError:
-        return False
-    return True
-
-
-def run_claimed(scratch: Path, scenarios: dict[int, bytes], jobs: list[tuple[int, int, int, Path]]) -> None:
-    """A worker process's share of a call: each job, in order, that it claims before anyone else, until none is
-    left; `<job>.done` says the job's tables are in its target."""
-    for i, (t, r, seed, target) in enumerate(jobs):
-        if _claim(scratch, i):
-            run_to_file(scenarios[t], r, seed, target)
-            (scratch / f"{i}.done").touch()
-
-
-def _run_processes(
-    pool: ProcessPoolExecutor,
-    helpers: int,
+def _run_pool(
+    pool: Pool,
     tasks: Sequence[tuple[Scenario, int]],
     todo: list[Job],
     done: Callable[..., None],
     cache: ReplicationCache | None,
     keys: list[str],
 ) -> None:
-    """Run `todo` on the pool's `helpers` processes and in this one, each claiming the next unclaimed job when free.
+    """Run `todo` on the pool, one job at a time to whichever worker is free (so all finish within about one
+    replication of each other). Each scenario is pickled once here and unpickled once per worker (`_scenario`):
+    pickling the validated model for every job cost about as much as a fifth of a replication on each side."""
+    blobs = {t: pickle.dumps(tasks[t][0], protocol=pickle.HIGHEST_PROTOCOL) for t in sorted({t for t, _ in todo})}
+    root = str(cache.root) if cache and cache.writable else None
+    jobs = [(t, r, tasks[t][1], blobs[t], root, keys[t] if cache else "") for t, r in todo]
+    for t, r, tables, problem in pool.imap_unordered(_replicate, jobs, chunksize=1):
+        done((t, r), tables, problem)
 
-    The parent is one of the workers: its own replications need no hand-over at all, and between them it collects
-    the files the pool's processes wrote. Jobs are claimed one at a time from a shared list (self-scheduling), so
-    every process works until no job is left and the last to finish waits for at most the one replication another
-    has in hand. Jobs queued ahead in the pool could not be taken back once a process held them: the parent waited
-    for up to two replications at the end of every call. On leaving, even on an error or an interrupt, the parent
-    claims whatever is left, so the pool's processes stop after the job in hand (the pool may serve further calls).
-    """
-    pickled = {t: pickle.dumps(tasks[t][0], protocol=pickle.HIGHEST_PROTOCOL) for t in sorted({t for t, _ in todo})}
-    with tempfile.TemporaryDirectory(prefix="corridor-sim-") as tmp:
-        scratch = Path(tmp)
-        targets = [cache.path(keys[t], tasks[t][1], r) if cache else scratch / f"{t}-{r}.pkl" for t, r in todo]
-        jobs = [(t, r, tasks[t][1], target) for (t, r), target in zip(todo, targets, strict=True)]
-        workers = [pool.submit(run_claimed, scratch, pickled, jobs) for _ in range(helpers)]
-        theirs: list[int] = []  # jobs a pool process claimed whose tables are not collected yet
 
-        def collect() -> None:
-            for i in [i for i in theirs if (scratch / f"{i}.done").exists()]:
-                theirs.remove(i)
-                done(todo[i], unpickle_tables(targets[i]), kept=cache is not None)
-                if not cache:
-                    targets[i].unlink()
+def _replicate(job: tuple[int, int, int, bytes, str | None, str]) -> tuple[int, int, Tables, str | None]:
+    """A worker's job: one replication, its cache entry written here (if the cache is on), its tables returned."""
+    t, r, seed, blob, root, key = job
+    tables = run_one(_scenario(blob), r, seed)
+    problem = _worker_cache(root).put(key, seed, r, tables) if root else None
+    return t, r, tables, problem
 
-        try:
-            for i, (t, r) in enumerate(todo):
-                if _claim(scratch, i):
-                    done((t, r), run_one(tasks[t][0], r, tasks[t][1]))
-                else:
-                    theirs.append(i)
-                collect()
-                if any(w.done() and w.exception() for w in workers):
-                    break  # a pool process failed: its error is raised below, not after the remaining jobs
-        finally:
-            for i in range(len(todo)):  # nothing left to claim: the pool's processes stop after the job in hand
-                _claim(scratch, i)
-            wait(workers)
-        for w in workers:
-            w.result()  # a pool process's error, if any
-        collect()
+
+@lru_cache(maxsize=4)
+def _scenario(blob: bytes) -> Scenario:
+    return pickle.loads(blob)
+
+
+@lru_cache(maxsize=4)
+def _worker_cache(root: str) -> ReplicationCache:
+    """One cache object per worker and directory, so a worker that found it unwritable stops trying."""
+    return ReplicationCache(Path(root))
 
 
 def _run_dask(

@@ -11,7 +11,7 @@ import datetime as dt
 import html
 import re
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,17 @@ import pandas as pd
 
 from corridor_sim import __version__, analysis, plots
 from corridor_sim.errors import ScenarioError
+from corridor_sim.plots.directory import Job
+from corridor_sim.results import (
+    Run,
+    check_results_dir,
+    comparison_runs,
+    is_comparison,
+    is_run,
+    is_study,
+    read_study,
+    read_table,
+)
 
 # What each figure answers, shown under it in the report.
 CAPTIONS = {
@@ -32,7 +43,8 @@ CAPTIONS = {
     "utilisation": "How full do vessels sail, and how busy are handling servers and rail lines?",
     "map": "Where on the map is the delay: legs coloured by waiting, nodes sized by queue.",
 }
-SKIP_PARAMS = ("name", "description", "sources", "provenance", "published")
+# not parameters of the run: names, citations, and intervention packages (definitions, not in effect in a run)
+SKIP_PARAMS = ("name", "description", "sources", "provenance", "published", "interventions")
 
 CSS = """
 body { font-family: -apple-system, 'Segoe UI', 'DejaVu Sans', sans-serif; margin: 0 auto; max-width: 1280px;
@@ -53,28 +65,65 @@ tr.differs td { background: #fff8e5; }
 .src { display: block; color: #888; font-size: .8em; }
 details { margin: .8em 0; }
 .wide { overflow-x: auto; }
+.warning { background: #fdecea; border-left: 4px solid #c0392b; padding: .6em 1em; }
 """
 
 
-def expand(directories: Sequence[Path]) -> tuple[list[tuple[str, Path]], list[Path]]:
-    """The run directories to report (a comparison directory contributes its scenarios) and the comparisons."""
-    runs: list[tuple[str, Path]] = []
+class Member(Run):
+    """A run in the report: its unique display name and where its figures live (`plot` draws them there)."""
+
+    def __init__(self, path: Path, label: str, plots_dir: Path) -> None:
+        super().__init__(path)
+        self.label = label
+        self.plots_dir = plots_dir
+
+
+def expand(directories: Sequence[Path]) -> tuple[list[Member], list[Path]]:
+    """The runs to report (a comparison directory contributes its scenarios) and the comparisons. Every file is
+    read and checked here, before anything is drawn."""
+    runs: list[Member] = []
     comparisons: list[Path] = []
     for directory in directories:
-        plots.check_results_dir(directory)
-        if plots.is_comparison(directory):
+        check_results_dir(directory)
+        if is_study(directory) and not is_run(directory):
+            continue
+        if is_comparison(directory):
             comparisons.append(directory)
-            members = plots.comparison_runs(directory)
+            members = [(p, directory / "plots" / p.name) for p in comparison_runs(directory)]
         else:
-            members = [directory]
-        for run in members:
-            name, k = plots.run_meta(run)["name"], 1
-            base = name
-            while name in [n for n, _ in runs]:
+            members = [(directory, directory / "plots")]
+        for path, plots_dir in members:
+            run = Member(path, "", plots_dir)
+            name, k = run.name, 1
+            while name in [r.label for r in runs]:
                 k += 1
-                name = f"{base}-{k}"
-            runs.append((name, run))
+                name = f"{run.name}-{k}"
+            run.label = name
+            runs.append(run)
+    for run in runs:
+        plots.run_jobs(run, run.plots_dir)  # reads and checks every table up front
     return runs, comparisons
+
+
+def _fresh(path: Path, run: Run) -> bool:
+    """A figure `plot` drew after the run's files were last written can be reused as it is."""
+    if not path.is_file():
+        return False
+    newest = max(p.stat().st_mtime for p in run.path.iterdir() if p.is_file())
+    return path.stat().st_mtime >= newest
+
+
+def figures(jobs: Sequence[Job], runs: Sequence[Run], progress: Callable[[int], None] | None) -> list[Path]:
+    """Each job's figure: reused when already drawn since the runs were written, else drawn where `plot` puts it."""
+    paths = []
+    for job in jobs:
+        if all(_fresh(job.path, run) for run in runs):
+            paths.append(job.path)
+        else:
+            paths.append(plots.save(job.draw(), job.path, tight=job.tight))
+        if progress is not None:
+            progress(1)
+    return paths
 
 
 def _img(path: Path) -> str:
@@ -93,17 +142,16 @@ def _table(frame: pd.DataFrame, digits: int = 1) -> str:
     )
 
 
-def overview(runs: Sequence[tuple[str, Path]]) -> pd.DataFrame:
+def overview(runs: Sequence[Member]) -> pd.DataFrame:
     """Per scenario and destination: deliveries, transit percentiles with 95% CIs (the run's own summary, so the
     report shows the numbers the run printed), and the share of containers inside the published band."""
     rows = []
-    for name, run in runs:
-        containers = pd.read_csv(run / "containers.csv")
-        published = plots.read_table(run, "published")
+    for run in runs:
+        name, containers, published = run.label, run.table("containers"), run.table("published")
         m = analysis.measured(containers)
-        reps = max(containers["replication"].nunique(), 1)
-        summary = plots.run_meta(run)["summary"].get("transit_days") or analysis.transit_summary(containers)
-        for dest, s in summary.items():
+        reps = run.replications
+        summary = run.summary.get("transit_days") or analysis.transit_summary(containers)
+        for dest, s in sorted(summary.items(), key=lambda item: _headline_rank(run, item[0])):
             if dest == analysis.ALL and m["destination"].nunique() == 1:
                 continue
             row: dict[str, Any] = {
@@ -127,21 +175,28 @@ def overview(runs: Sequence[tuple[str, Path]]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _headline_rank(run: Run, destination: str) -> tuple[int, str]:
+    """The headline destination (the scenario's first published band) first, then all destinations, then the rest."""
+    bands = run.resolved.get("published") or []
+    headline = bands[0].get("destination") if bands and isinstance(bands[0], dict) else None
+    return (0 if destination == headline else 1 if destination == analysis.ALL else 2, destination)
+
+
 def _ci(stats: dict[str, float], key: str) -> str:
     low, high = stats.get(f"{key}_ci_low", np.nan), stats.get(f"{key}_ci_high", np.nan)
     return "–" if np.isnan(low) or np.isnan(high) else f"{low:.1f}–{high:.1f}"
 
 
-def section_table(run: Path) -> pd.DataFrame:
+def section_table(run: Run) -> pd.DataFrame:
     """Mean days per section (corridor order) and state, one column block per destination."""
-    sections = plots.read_table(run, "sections")
+    sections = run.table("sections")
     if sections.empty:
         return sections
     means = analysis.section_means(sections, by_state=True)
     wide = means.pivot_table(
         index="section", columns=["destination", "state"], values="days", aggfunc="sum", fill_value=0.0, observed=True
     )
-    order = plots.section_order(wide.index, plots.read_table(run, "routes"))
+    order = plots.section_order(wide.index, run.table("routes"))
     wide = wide.reindex(order)
     for dest in wide.columns.get_level_values(0).unique():
         wide[(dest, "total")] = wide[dest].sum(axis=1)
@@ -176,10 +231,19 @@ def flatten(value: Any, prefix: str = "") -> dict[str, str]:
 
 
 def _short(value: Any) -> str:
-    """Numbers to 4 significant digits, also inside unit strings (33.33333333333333km/h reads 33.33km/h)."""
+    """Numbers to 4 significant digits, in the units scenario files use: the resolved scenario holds every duration
+    in hours and every speed in km/h, so whole days read as days (8760h → 365d) and speeds that are whole km per
+    day as km/d (33.333km/h → 800km/d)."""
     if isinstance(value, float):
         return f"{value:.4g}"
-    return re.sub(r"\d+\.\d{5,}", lambda m: f"{float(m.group()):.4g}", str(value))
+    text = str(value)
+    hours = re.fullmatch(r"(\d+(?:\.\d+)?)h", text)
+    if hours and float(hours.group(1)) >= 48 and float(hours.group(1)) % 24 == 0:
+        return f"{float(hours.group(1)) / 24:g}d"
+    speed = re.fullmatch(r"(\d+(?:\.\d+)?)km/h", text)
+    if speed and not float(speed.group(1)).is_integer() and abs(24 * float(speed.group(1)) % 1) < 1e-6:
+        return f"{24 * float(speed.group(1)):.0f}km/d"
+    return re.sub(r"\d+\.\d{5,}", lambda m: f"{float(m.group()):.4g}", text)
 
 
 def _provenance(resolved: dict[str, Any], key: str) -> str:
@@ -197,9 +261,9 @@ def _provenance(resolved: dict[str, Any], key: str) -> str:
     return ""
 
 
-def parameters_html(runs: Sequence[tuple[str, Path]]) -> str:
+def parameters_html(runs: Sequence[Member]) -> str:
     """Key parameters side by side: those that differ between scenarios first, then (folded) all of them."""
-    resolved = {name: plots.run_meta(run)["resolved"] for name, run in runs}
+    resolved = {run.label: run.resolved for run in runs}
     flat = {name: flatten(res) for name, res in resolved.items()}
     keys = list(dict.fromkeys(k for f in flat.values() for k in f))
     differ = [k for k in keys if len({f.get(k, "–") for f in flat.values()}) > 1]
@@ -227,12 +291,27 @@ def parameters_html(runs: Sequence[tuple[str, Path]]) -> str:
     )
     sources = sources_table(resolved.values())
     if len(sources):
-        parts.append(f"<details><summary>Sources cited ({len(sources)})</summary>{_table(sources)}</details>")
+        parts.append(f"<details><summary>Sources cited ({len(sources)})</summary>{_sources_html(sources)}</details>")
     return "\n".join(parts)
 
 
+def _sources_html(sources: pd.DataFrame) -> str:
+    """The sources as a table whose titles link to their pages (opened only when the reader clicks)."""
+    rows = []
+    for r in sources.itertuples(index=False):
+        title = html.escape(str(r.title))
+        if str(r.url).startswith(("http://", "https://")):
+            title = f'<a href="{html.escape(str(r.url))}" rel="noreferrer">{title}</a>'
+        rows.append(
+            f"<tr><td>{html.escape(str(r.id))}</td><td class='key'>{title}</td>"
+            f"<td>{html.escape(str(r.publisher))}</td><td>{html.escape(str(r.year))}</td></tr>"
+        )
+    head = "<tr><th>id</th><th>title</th><th>publisher</th><th>year</th></tr>"
+    return f'<table class="sources">{head}{"".join(rows)}</table>'
+
+
 def sources_table(resolved: Any) -> pd.DataFrame:
-    """The sources the scenarios cite, once each (plain text: the report links to nothing)."""
+    """The sources the scenarios cite, once each."""
     rows: dict[str, dict[str, Any]] = {}
     for res in resolved:
         for key, src in ((res or {}).get("sources") or {}).items():
@@ -243,56 +322,31 @@ def sources_table(resolved: Any) -> pd.DataFrame:
     return pd.DataFrame(list(rows.values()))
 
 
-def build_report(directories: Sequence[Path], out: Path) -> Path:
-    """Render every figure afresh from the tables and write one HTML file; never overwrites an existing file."""
+def build_report(
+    directories: Sequence[Path],
+    out: Path,
+    progress: Callable[[int], None] | None = None,
+    total: Callable[[int], None] | None = None,
+) -> Path:
+    """Write one HTML file of the directories' figures and tables; never overwrites an existing file. Figures that
+    `plot` already drew are reused; missing ones are drawn where `plot` would put them."""
     if out.exists():
         raise ScenarioError("already exists; a report is never overwritten (choose another --out)", file=str(out))
     runs, comparisons = expand(directories)
-    names = ", ".join(n for n, _ in runs)
-    toc = []
-    body = []
     with tempfile.TemporaryDirectory(prefix="corridor-report-") as tmp:
-        tmpdir = Path(tmp)
-        body.append('<h2 id="overview">Transit times</h2>')
-        body.append(
-            "<p>Delivered containers that started in the measurement window (after warm-up), all "
-            "replications pooled; intervals are 95% across replications.</p>"
-        )
-        body.append(_table(overview(runs)))
-        toc.append(("overview", "Transit times"))
-        if len(runs) > 1:
-            body.append('<h2 id="compare">Scenarios side by side</h2>')
-            toc.append(("compare", "Scenarios side by side"))
-            body += [_img(p) for p in plots.plot_side_by_side(runs, tmpdir / "compare")]
-        for comparison in comparisons:
-            body.append(f"<h3>Comparison table ({html.escape(comparison.name)})</h3>")
-            body.append(f'<div class="wide">{_table(pd.read_csv(comparison / "comparison.csv"))}</div>')
-            differences = plots.read_table(comparison, "differences")
-            if len(differences):
-                body.append("<h3>Paired differences against the first scenario (common random numbers)</h3>")
-                body.append(_table(differences, 2))
-        body.append('<h2 id="parameters">Key parameters</h2>')
-        toc.append(("parameters", "Key parameters"))
-        body.append(parameters_html(runs))
-        for i, (name, run) in enumerate(runs):
-            anchor = f"scenario-{i}"
-            toc.append((anchor, f"Scenario: {name}"))
-            meta = plots.run_meta(run)
-            summary = meta["summary"]
-            body.append(f'<h2 id="{anchor}">Scenario: {html.escape(name)}</h2>')
-            body.append(
-                f'<p class="meta">{html.escape(str(run))} · {summary.get("replications", "?")} '
-                f"replications · seed {summary.get('seed', '?')} · scenario hash "
-                f"{html.escape(str(summary.get('scenario_hash', '?')))}</p>"
-            )
-            description = (meta["resolved"] or {}).get("description")
-            if description:
-                body.append(f"<p>{html.escape(str(description))}</p>")
-            body += [_img(p) for p in plots.plot_run(run, tmpdir / f"run{i}")]
-            sections = section_table(run)
-            if len(sections):
-                body.append("<h3>Mean days per corridor section</h3>")
-                body.append(f'<div class="wide">{_table(sections, 2)}</div>')
+        shared = comparisons[0] / "plots" if len(comparisons) == 1 and len(directories) == 1 else Path(tmp)
+        side = plots.side_by_side_jobs([(r.label, r) for r in runs], shared) if len(runs) > 1 else []
+        own = [plots.run_jobs(run, run.plots_dir) for run in runs]
+        if total is not None:
+            total(len(side) + sum(map(len, own)))
+        side_paths = figures(side, runs, progress)
+        own_paths = [figures(jobs, [run], progress) for jobs, run in zip(own, runs, strict=True)]
+        toc, body = _body(runs, comparisons, side_paths, own_paths) if runs else ([], [])
+    studies = [d for d in directories if is_study(d) and not is_run(d)]
+    for i, study in enumerate(studies):
+        toc.append((f"study-{i}", f"Study: {study.name}"))
+        body += study_html(study, f"study-{i}")
+    names = ", ".join([r.label for r in runs] + [str(read_study(d)[0].get("name") or d.name) for d in studies])
     nav = "".join(f'<li><a href="#{a}">{html.escape(t)}</a></li>' for a, t in toc)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     page = (
@@ -312,3 +366,84 @@ def build_report(directories: Sequence[Path], out: Path) -> Path:
             "already exists; a report is never overwritten (choose another --out)", file=str(out)
         ) from exc
     return out
+
+
+def study_html(directory: Path, anchor: str) -> list[str]:
+    """A tuning study (sweep, sensitivity, calibration, interventions, capacity): what was asked, its figures as
+    the study drew them, and its tables."""
+    meta, tables, figures = read_study(directory)
+    kind = str(meta.get("study") or next(iter(tables), "study"))
+    items = "".join(
+        f"<tr><td class='key'>{html.escape(str(k))}</td><td>{html.escape(str(v))}</td></tr>" for k, v in meta.items()
+    )
+    parts = [f'<h2 id="{anchor}">Study: {html.escape(kind)} ({html.escape(directory.name)})</h2>']
+    parts.append(f'<table class="params">{items}</table>')
+    parts += [_img(p) for p in figures]
+    for name, table in tables.items():
+        parts.append(f"<h3>{html.escape(name)}.csv</h3>")
+        parts.append(f'<div class="wide">{_table(table, 2)}</div>')
+    return parts
+
+
+def _mismatch_warning(runs: Sequence[Run]) -> list[str]:
+    """A warning when runs set side by side differ in seed or corridor-sim version: their differences then mix
+    random noise (no common random numbers) or model changes into the scenarios' effect."""
+    notes = []
+    for what, values in (
+        ("seeds", {str(r.seed) for r in runs}),
+        ("corridor-sim versions", {str(r.version) for r in runs}),
+    ):
+        if len(values) > 1:
+            notes.append(f"different {what} ({', '.join(sorted(values))})")
+    if not notes:
+        return []
+    text = (
+        f"Warning: these runs were made with {' and '.join(notes)}; differences between them are not paired on "
+        "common random numbers and may include changes of the model itself."
+    )
+    return [f'<p class="warning">{html.escape(text)}</p>']
+
+
+def _body(
+    runs: Sequence[Member], comparisons: Sequence[Path], side: Sequence[Path], own: Sequence[Sequence[Path]]
+) -> tuple[list[tuple[str, str]], list[str]]:
+    """The report's sections (table of contents, HTML parts), figures embedded from the given files."""
+    toc = [("overview", "Transit times")]
+    body = [
+        *_mismatch_warning(runs),
+        '<h2 id="overview">Transit times</h2>',
+        "<p>Delivered containers that started in the measurement window (after warm-up), all "
+        "replications pooled; intervals are 95% across replications.</p>",
+        _table(overview(runs)),
+    ]
+    if len(runs) > 1:
+        toc.append(("compare", "Scenarios side by side"))
+        body += ['<h2 id="compare">Scenarios side by side</h2>', *map(_img, side)]
+    for comparison in comparisons:
+        body.append(f"<h3>Comparison table ({html.escape(comparison.name)})</h3>")
+        body.append(f'<div class="wide">{_table(read_table(comparison, "comparison"))}</div>')
+        differences = read_table(comparison, "differences", required=False)
+        if len(differences):
+            body.append("<h3>Paired differences (common random numbers, as written by compare)</h3>")
+            body.append(_table(differences, 2))
+    toc.append(("parameters", "Key parameters"))
+    body += ['<h2 id="parameters">Key parameters</h2>', parameters_html(runs)]
+    for i, (run, paths) in enumerate(zip(runs, own, strict=True)):
+        anchor = f"scenario-{i}"
+        toc.append((anchor, f"Scenario: {run.label}"))
+        summary = run.summary
+        body.append(f'<h2 id="{anchor}">Scenario: {html.escape(run.label)}</h2>')
+        body.append(
+            f'<p class="meta">{html.escape(str(run.path))} · {summary.get("replications", "?")} '
+            f"replications · seed {summary.get('seed', '?')} · scenario hash "
+            f"{html.escape(str(summary.get('scenario_hash', '?')))}</p>"
+        )
+        description = run.resolved.get("description")
+        if description:
+            body.append(f"<p>{html.escape(str(description))}</p>")
+        body += [_img(p) for p in paths]
+        sections = section_table(run)
+        if len(sections):
+            body.append("<h3>Mean days per corridor section</h3>")
+            body.append(f'<div class="wide">{_table(sections, 2)}</div>')
+    return toc, body

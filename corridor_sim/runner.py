@@ -78,7 +78,7 @@ def write_run(
 
     `promise`: promised transit days per destination (default: each published band's upper end).
     """
-    from corridor_sim.plots import transit_distribution  # matplotlib only when a run writes its plot
+    from corridor_sim.plots import save, transit_distribution  # matplotlib only when a run writes its plot
 
     directory.mkdir(parents=True, exist_ok=True)
     digest = write_resolved(directory, scenario)
@@ -95,12 +95,8 @@ def write_run(
         written = writer.submit(write_tables, directory, tables)
         summary = summarise(scenario, tables, replications, seed, digest, promise)
         write_json(directory / "summary.json", summary)
-        transit_distribution(
-            tables["containers"],
-            tables["published"],
-            f"{scenario.name}: transit time ({replications} replications, seed {seed})",
-            directory / "transit.png",
-        )
+        title = f"{scenario.name}: transit time ({replications} replications, seed {seed})"
+        save(transit_distribution(tables["containers"], tables["published"], title), directory / "transit.png")
         written.result()
     return summary
 

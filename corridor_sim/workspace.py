@@ -84,15 +84,19 @@ def claim(out: Path | None, root: Path, name: str) -> Iterator[Path]:
         clean_stale(path.parent)
         try:
             os.mkdir(path)
-            _staging(path).mkdir()  # marks the claim as this process's while it simulates (see `clean_stale`)
-            break
         except FileExistsError:
             if out is not None:
                 check_new(path)
                 raise
             path = default_run_dir(root, name) if attempt < 500 else path.with_name(f"{path.name}-{os.getpid()}")
+            continue
         except OSError as exc:
             raise _cannot_write(path, exc) from None
+        # marks the claim as this process's while it simulates (see `clean_stale`)
+        _staging(path).mkdir(exist_ok=True)
+        break
+    else:
+        raise ScenarioError("no free directory name for the results", file=str(path))
     _claimed.add(path)
     try:
         yield path

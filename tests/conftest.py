@@ -62,3 +62,9 @@ def write_yaml(tmp_path: Path) -> Callable[..., Path]:
         return path
 
     return write
+
+
+@pytest.fixture(autouse=True)
+def _private_replication_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Commands run by tests keep replications in a directory of the test session, never the user's cache."""
+    monkeypatch.setenv("CORRIDOR_SIM_CACHE", str(tmp_path_factory.getbasetemp() / "replication-cache"))

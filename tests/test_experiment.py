@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
+import multiprocessing
 import os
+import re
+import signal
+import subprocess
 import sys
+import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -125,89 +132,54 @@ def test_execution_block_sends_every_run_many_to_its_executor_and_cache(
         second = run_many(tasks[2:], replications=3)
     assert_same(serial, first + second)
     assert computed() - before == 9
-    assert len(list(tmp_path.rglob("*.pkl"))) == 9
+    assert len(list(tmp_path.rglob("*.arrow"))) == 9
 
 
-_REAL_RUN_TO_FILE = experiment.run_to_file
+START_METHODS = multiprocessing.get_all_start_methods()  # fork, spawn and forkserver on Linux
 
 
-def _noting_run_to_file(*args: object) -> None:
-    """`run_to_file` that first notes its process id (module-level: jobs are pickled by reference)."""
-    with open(os.environ["CORRIDOR_SIM_TEST_PIDS"], "a") as fh:
-        fh.write(f"{os.getpid()}\n")
-    _REAL_RUN_TO_FILE(*args)
-
-
-def _worker_pids(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Make every replication run in a worker process note that process's id in a file; returns the file."""
-    log = tmp_path / "pids"
-    monkeypatch.setenv("CORRIDOR_SIM_TEST_PIDS", str(log))
-    monkeypatch.setattr(experiment, "run_to_file", _noting_run_to_file)
-    return log
-
-
-_REAL_RUN_ONE = experiment.run_one
-
-
-def _run_one_slowly_in_the_parent(*args: object) -> dict[str, pd.DataFrame]:
-    """`run_one` that, in the test's own process, notes the run and takes half a second longer."""
-    if os.getpid() == int(os.environ["CORRIDOR_SIM_TEST_PARENT"]):
-        with open(os.environ["CORRIDOR_SIM_TEST_PARENT_RUNS"], "a") as fh:
-            fh.write("run\n")
-        time.sleep(0.5)
-    return _REAL_RUN_ONE(*args)
-
-
-def _slow_parent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Slow the parent's own replications, so a pool process surely claims jobs (it starts while the parent runs
-    its first one) whatever the machine's speed; returns the file where the parent notes each of its runs."""
-    monkeypatch.setenv("CORRIDOR_SIM_TEST_PARENT", str(os.getpid()))
-    monkeypatch.setenv("CORRIDOR_SIM_TEST_PARENT_RUNS", str(tmp_path / "parent-runs"))
-    monkeypatch.setattr(experiment, "run_one", _run_one_slowly_in_the_parent)
-    return tmp_path / "parent-runs"
-
-
-def test_execution_block_keeps_its_worker_processes_for_every_run_many(
-    tmp_path: Path, tasks: list, serial: list, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("method", START_METHODS)
+def test_every_start_method_gives_identical_tables_and_cache_entries(
+    method: str, tmp_path: Path, tasks: list, serial: list
 ) -> None:
-    """With 2 workers the parent runs replications itself beside one pool process, kept for the whole block."""
-    log = _worker_pids(tmp_path, monkeypatch)
-    parent_runs = _slow_parent(tmp_path, monkeypatch)
+    """Workers get everything they need through their jobs, nothing inherited from a forked parent: under spawn
+    and forkserver they start from a fresh interpreter. They write the cache entries themselves."""
+    cache = ReplicationCache(tmp_path)
+    assert_same(serial, run_many(tasks, replications=3, workers=2, start_method=method, cache=cache))
+    assert len(list(tmp_path.rglob("*.arrow"))) == 9
+    assert not list(tmp_path.rglob(".tmp-*")), "temporary files must be renamed into place"
+    assert all(cache.get(cache.scenario_key(s), seed, r) is not None for s, seed in tasks for r in range(3))
+    assert multiprocessing.active_children() == []  # a call's own pool is stopped when the call returns
+
+
+def test_execution_block_keeps_its_worker_processes_for_every_run_many(tasks: list, serial: list) -> None:
+    """A sweep calls run_many chunk after chunk: the block starts its workers once and stops them on leaving."""
+    assert multiprocessing.active_children() == []
     with experiment.execution(workers=2, executor="processes"):
-        first = run_many(tasks[:2], replications=3, workers=2)
-        by_first = log.read_text().split()
-        second = run_many(tasks[2:], replications=3, workers=2)
+        first = run_many(tasks[:2], replications=3)
+        pool = set(multiprocessing.active_children())
+        second = run_many(tasks[2:], replications=3)
+        assert set(multiprocessing.active_children()) == pool and len(pool) == 2
     assert_same(serial, first + second)
-    lines = log.read_text().split()
-    assert 1 <= len(by_first) < 6  # the pool process ran some of the first call's 6 jobs, the parent the others
-    assert len(by_first) < len(lines) < 9  # and some of the second call's 3, as did the parent
-    assert len(lines) + len(parent_runs.read_text().split()) == 9  # every job ran once, in one process or the other
-    pids = {int(line) for line in lines}
-    assert len(pids) == 1 and os.getpid() not in pids  # one pool process for both calls
-    for pid in pids:  # the block shut its pool down: the workers have exited
-        with pytest.raises(ProcessLookupError):
-            os.kill(pid, 0)
-
-    log.unlink()  # outside a block, each call starts (and stops) workers of its own
-    run_many(tasks[:1], replications=3, workers=2)
-    run_many(tasks[:1], replications=3, workers=2)
-    pids = {int(line) for line in log.read_text().split()}
-    assert len(pids) == 2 and os.getpid() not in pids
+    assert multiprocessing.active_children() == []
 
 
-def _failing_run_to_file(*args: object) -> None:
-    raise RuntimeError("replication failed in a worker process")
-
-
-def test_a_worker_process_error_is_raised_and_ends_the_call_early(
-    tmp_path: Path, tasks: list, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The parent stops at its next job boundary and raises the worker's error, not after running every job."""
-    parent_runs = _slow_parent(tmp_path, monkeypatch)
-    monkeypatch.setattr(experiment, "run_to_file", _failing_run_to_file)
-    with pytest.raises(RuntimeError, match="replication failed in a worker process"):
-        run_many(tasks[:1], replications=8, workers=2)
-    assert 1 <= len(parent_runs.read_text().split()) < 4  # of 8 jobs: the parent went on for at most a job or two
+def test_a_worker_process_error_is_raised_and_ends_the_call_early(tasks: list) -> None:
+    """A replication that fails in a worker stops the call with its error, not after every other job."""
+    scenario, seed = tasks[0]
+    flows = scenario.demand.flows
+    broken = scenario.model_copy(
+        update={
+            "demand": scenario.demand.model_copy(
+                update={"flows": {"f": flows["f"].model_copy(update={"origin": "nowhere"})}}
+            )
+        }
+    )
+    done: list[int] = []
+    with pytest.raises(Exception, match="nowhere"):
+        run_many([(broken, seed), (scenario, seed)], replications=12, workers=2, progress=done.append)
+    assert sum(done) < 12  # of 24 jobs, the 12 broken ones first: the call stopped long before the good ones ran
+    assert multiprocessing.active_children() == []
 
 
 def test_dask_workers_with_other_code_are_refused(dask_cluster, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -225,13 +197,12 @@ def test_dask_workers_with_other_code_are_refused(dask_cluster, monkeypatch: pyt
 
 
 def test_a_replication_leaves_no_model_behind(tasks: list) -> None:
-    """A finished replication's model (its SimPy processes and events hold it in reference cycles) is freed before
-    the next one starts. Left to the collector, the next replication froze it with the rest of the heap and memory
-    grew by about 3 MB per replication of the 2023 scenario, without end."""
+    """Nothing keeps a finished replication's model (its SimPy processes and events) reachable: once collected, no
+    model or environment is left, however many replications ran (a kept model grew memory ~3 MB per replication)."""
     scenario, seed = tasks[0]
-    gc.collect()
     for r in range(3):
         experiment.run_one(scenario, r, seed)
+    gc.collect()
     alive = [o for o in gc.get_objects() if isinstance(o, (CorridorModel, simpy.Environment))]
     assert alive == []
 
@@ -351,7 +322,7 @@ def test_second_run_hits_the_cache_and_gives_identical_tables(
     cache = ReplicationCache(tmp_path / "cache")
     first = run_many(tasks, replications=3, workers=2, cache=cache)
     assert_same(serial, first)
-    assert len(list((tmp_path / "cache").rglob("*.pkl"))) == 9
+    assert len(list((tmp_path / "cache").rglob("*.arrow"))) == 9
     assert not list((tmp_path / "cache").rglob(".tmp-*")), "temporary files must be renamed into place"
 
     def no_compute(*args: object) -> None:
@@ -408,7 +379,8 @@ def test_unreadable_cache_entry_is_recomputed(tmp_path: Path, tasks: list, seria
 
 def test_cache_location_flag_then_environment_then_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("CORRIDOR_SIM_CACHE", raising=False)
-    assert resolve_cache().root == Path("results/.cache")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert resolve_cache().root.is_relative_to(tmp_path / "xdg" / "corridor-sim")
     monkeypatch.setenv("CORRIDOR_SIM_CACHE", str(tmp_path / "env"))
     assert resolve_cache().root == tmp_path / "env"
     assert resolve_cache(tmp_path / "flag").root == tmp_path / "flag"
@@ -440,7 +412,7 @@ def test_cli_rerun_reuses_the_cache_and_writes_identical_tables(
     )
     cache = tmp_path / "cache"
     assert main(["run", str(path), "--out", str(tmp_path / "a"), "--cache", str(cache), "--quiet"]) == 0
-    assert len(list(cache.rglob("*.pkl"))) == 2
+    assert len(list(cache.rglob("*.arrow"))) == 2
     monkeypatch.setattr(experiment, "run_one", lambda *a: pytest.fail("a cached replication was recomputed"))
     assert main(["run", str(path), "--out", str(tmp_path / "b"), "--cache", str(cache), "--quiet"]) == 0
     for name in ("containers", "sections", "sailings", "occupancy"):
@@ -449,18 +421,27 @@ def test_cli_rerun_reuses_the_cache_and_writes_identical_tables(
 
 @pytest.mark.parametrize(
     ("flags", "expected"),
-    [([], "results/.cache"), (["--cache", "elsewhere"], "elsewhere"), (["--cache", "elsewhere", "--no-cache"], None)],
+    [([], "xdg/corridor-sim"), (["--cache", "elsewhere"], "elsewhere"), (["--cache", "elsewhere", "--no-cache"], None)],
 )
-def test_cli_cache_flags_reach_every_run_many(
-    flags: list[str], expected: str | None, monkeypatch: pytest.MonkeyPatch
+def test_cli_cache_flags_decide_where_replications_are_kept(
+    flags: list[str], expected: str | None, tmp_path: Path, write_yaml, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from corridor_sim.cli import _execution, build_parser
+    """By default in the user cache directory (here $XDG_CACHE_HOME), never in the project; for run and compare."""
+    from corridor_sim.cli import main
 
+    monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("CORRIDOR_SIM_CACHE", raising=False)
-    for command in (["run", "s.yaml"], ["compare", "a.yaml", "b.yaml"], ["sweep", "s.yaml", "--param", "x=1,2"]):
-        with _execution(build_parser().parse_args([*command, *flags])):
-            cache = experiment._settings.get().cache
-            assert (cache.root if cache else None) == (Path(expected) if expected else None)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    path = write_yaml(
+        small(simulation={"duration": "20d", "warmup": "2d", "cooldown": "5d", "seed": 2, "replications": 1})
+    )
+    assert main(["run", str(path), "--out", "r", "--quiet", *flags]) == 0
+    assert main(["compare", str(path), str(path), "--out", "c", "--quiet", *flags]) == 0
+    kept = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*.arrow"))
+    if expected is None:
+        assert kept == []
+    else:
+        assert len(kept) == 1 and kept[0].parts[: len(Path(expected).parts)] == Path(expected).parts
 
 
 def test_cli_without_dask_is_exit_2_with_one_line(
@@ -510,3 +491,78 @@ def test_label_columns_are_categoricals_with_the_same_categories_in_every_replic
     assert not quiet["metric"].eq("closed").any()
     for label in ("location", "metric"):
         assert quiet[label].dtype == tables["occupancy"][label].dtype
+
+
+ORPHAN = textwrap.dedent("""\
+    import sys
+    from corridor_sim.experiment import run_many
+    from corridor_sim.loader import load_scenario
+
+    def progress(k):
+        print("progress", flush=True)
+
+    short, long = load_scenario(sys.argv[1]), load_scenario(sys.argv[2])
+    run_many([(short, 1), (long, 1)], replications=2, workers=2, start_method=sys.argv[3], progress=progress)
+""")
+
+
+@pytest.mark.parametrize("method", START_METHODS)
+def test_workers_stop_when_their_parent_is_killed(method: str, tmp_path: Path, write_yaml) -> None:
+    """SIGKILL the parent while both workers are in a long replication (seconds): they notice and exit at once, so
+    the caller's pipe on their stdout reaches end-of-file well before that replication could have finished."""
+    short = write_yaml(small(), "short.yaml")
+    long = write_yaml(small(simulation={**small()["simulation"], "duration": "30000d"}), "long.yaml")  # ~10 s
+    proc = subprocess.Popen(
+        [sys.executable, "-c", ORPHAN, str(short), str(long), method],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # its own process group, so the test can clean up whatever is left
+        env={**os.environ, "PYTHONPATH": str(Path(experiment.__file__).parents[1])},
+    )
+    try:
+        assert proc.stdout.readline() == b"progress\n"
+        assert proc.stdout.readline() == b"progress\n"  # both short replications done: the workers are on long ones
+        proc.kill()
+        proc.wait()
+        reader = threading.Thread(target=proc.stdout.read)
+        reader.start()
+        reader.join(timeout=3)
+        assert not reader.is_alive(), "a worker outlived its parent and holds its stdout open"
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)  # only this test's own process group
+
+
+def test_ctrl_c_with_workers_exits_130_and_leaves_nothing(tmp_path: Path, write_yaml) -> None:
+    """Ctrl-C reaches the whole process group: the command exits 130 with one line, the workers print no
+    traceback, no results directory appears and the cache holds only whole entries."""
+    path = write_yaml(small(simulation={**small()["simulation"], "replications": 300}))
+    cache, out = tmp_path / "cache", tmp_path / "out"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "corridor_sim.cli", "run", str(path), "--out", str(out), "--workers", "2"]
+        + ["--cache", str(cache), "--quiet"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        env={**os.environ, "PYTHONPATH": str(Path(experiment.__file__).parents[1])},
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while len(list(cache.rglob("*.arrow"))) < 2:
+            assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+            time.sleep(0.05)
+        os.killpg(proc.pid, signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 130, err
+    assert err.strip().splitlines() == ["interrupted: no results were written (partial output removed)"]
+    assert not out.exists() and not [p for p in tmp_path.iterdir() if "partial" in p.name]
+    entries = list(cache.rglob("*.arrow"))
+    assert 2 <= len(entries) < 300
+    kept = ReplicationCache(cache)
+    for entry in entries:  # every entry whole and valid
+        seed, rep = (int(x) for x in re.findall(r"\d+", entry.stem))
+        assert kept.get(entry.parent.name, seed, rep) is not None

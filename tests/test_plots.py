@@ -6,23 +6,29 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection, PathCollection, PolyCollection
 from matplotlib.colors import to_hex
+from matplotlib.figure import Figure
+from matplotlib.legend import Legend
 from matplotlib.patches import Rectangle
 
 from corridor_sim import plots
 from corridor_sim.cli import main
 from corridor_sim.loader import load_scenario
+from corridor_sim.plots import style
+from corridor_sim.plots.occupancy import OCCUPANCY_PANELS
+from corridor_sim.plots.timeline import thin_ticks
+from corridor_sim.results import Run
 from corridor_sim.runner import execute_run
+from corridor_sim.waiting import waiting_estimate
 
 SCENARIO = Path(__file__).with_name("plot_scenario.yaml")
-RUN_PLOTS = {"transit", "sections", "time_distance", "occupancy", "utilisation", "map"}
+RUN_PLOTS = {"transit", "sections", "time_distance", "occupancy", "utilisation", "pools", "map"}
 
 
 @pytest.fixture(scope="module")
@@ -37,21 +43,13 @@ def tables(run_dir: Path) -> dict[str, pd.DataFrame]:
 
 
 @pytest.fixture(scope="module")
-def drawn(run_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[list[Path], dict[str, plt.Figure]]:
-    """All of the run's plots, plus the figure each was drawn on (captured as it is saved)."""
-    figures: dict[str, plt.Figure] = {}
-    save = plots._save
-
-    def capture(fig: plt.Figure, path: Path, **kw) -> Path:
-        figures[Path(path).stem] = fig
-        return save(fig, path, **kw)
-
-    patch = pytest.MonkeyPatch()
-    patch.setattr(plots, "_save", capture)
-    try:
-        paths = plots.plot_run(run_dir, tmp_path_factory.mktemp("out"))
-    finally:
-        patch.undo()
+def drawn(run_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[list[Path], dict[str, Figure]]:
+    """All of the run's plots, and the figure each was drawn on."""
+    figures: dict[str, Figure] = {}
+    paths = []
+    for job in plots.run_jobs(Run(run_dir), tmp_path_factory.mktemp("out")):
+        figures[job.path.stem] = job.draw()
+        paths.append(plots.save(figures[job.path.stem], job.path, tight=job.tight))
     return paths, figures
 
 
@@ -59,20 +57,17 @@ def _measured(containers: pd.DataFrame) -> pd.DataFrame:
     return containers[containers["measured"] & containers["status"].eq("delivered")]
 
 
-def _titles(fig: plt.Figure) -> str:
-    return " ".join(
-        [ax.get_title(loc) for ax in fig.axes for loc in ("center", "left")]
-        + [fig._suptitle.get_text() if fig._suptitle else ""]
-    )
+def _titles(fig: Figure) -> str:
+    return " ".join([ax.get_title(loc) for ax in fig.axes for loc in ("center", "left")] + [fig.get_suptitle()])
 
 
-def _top_down(ax: plt.Axes) -> list[str]:
+def _top_down(ax: Axes) -> list[str]:
     """Y tick labels from the top of the axes down."""
     ticks = sorted(zip(ax.get_yticks(), ax.get_yticklabels(), strict=True), key=lambda t: -t[0])
     return [label.get_text() for _, label in ticks]
 
 
-def _bars_by_row(ax: plt.Axes) -> dict[float, list[Rectangle]]:
+def _bars_by_row(ax: Axes) -> dict[float, list[Rectangle]]:
     rows: dict[float, list[Rectangle]] = {}
     for p in ax.patches:
         if isinstance(p, Rectangle) and p.get_width() > 0:
@@ -80,7 +75,7 @@ def _bars_by_row(ax: plt.Axes) -> dict[float, list[Rectangle]]:
     return {y: sorted(ps, key=lambda p: p.get_x()) for y, ps in rows.items()}
 
 
-def test_every_run_plot_is_a_titled_png(drawn: tuple[list[Path], dict[str, plt.Figure]]) -> None:
+def test_every_run_plot_is_a_titled_png(drawn: tuple[list[Path], dict[str, Figure]]) -> None:
     paths, figures = drawn
     assert {p.stem for p in paths} == RUN_PLOTS
     for path in paths:
@@ -117,8 +112,8 @@ def test_section_breakdown_bars_add_up_to_the_section_means(drawn, tables) -> No
         dest = labels[[round(t, 6) for t in ax.get_yticks()].index(y)].removeprefix("to ")
         assert sum(p.get_width() for p in patches) == pytest.approx(expected[dest], rel=1e-9)
         # left to right the sections follow the corridor
-        colour_section = {v: k for k, v in plots.section_colours(plots.SECTION_ORDER).items()}
-        seen = [plots.SECTION_ORDER.index(colour_section[to_hex(p.get_facecolor(), keep_alpha=False)]) for p in patches]
+        colour_section = {v: k for k, v in plots.section_colours(style.SECTION_ORDER).items()}
+        seen = [style.SECTION_ORDER.index(colour_section[to_hex(p.get_facecolor(), keep_alpha=False)]) for p in patches]
         assert seen == sorted(seen)
     assert ax.get_xlabel() == "mean days per delivered container"
 
@@ -134,11 +129,7 @@ def test_section_bars_one_bar_per_scenario_in_corridor_order(tables, tmp_path: P
         [base.assign(scenario="baseline_2022"), pd.concat([detour, faster]).assign(scenario="target")],
         ignore_index=True,
     )
-    captured = {}
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(plots, "_save", lambda fig, path, **kw: captured.setdefault("fig", fig) and path)
-        plots.section_bars(means, tmp_path / "bars.png", title="Where the days go (to poti)")
-    ax = captured["fig"].axes[0]
+    ax = plots.section_bars(means, title="Where the days go (to poti)").axes[0]
     assert ax.get_title() == "Where the days go (to poti)"
     assert _top_down(ax) == ["baseline_2022", "target"]  # first scenario on top
     rows = _bars_by_row(ax)
@@ -148,7 +139,7 @@ def test_section_bars_one_bar_per_scenario_in_corridor_order(tables, tmp_path: P
     target_row = rows[min(rows)]
     assert to_hex(target_row[-1].get_facecolor(), keep_alpha=False) == unknown  # unknown sections come last
     hatches = {str(p.get_hatch() or "") for ps in rows.values() for p in ps}
-    assert hatches == {plots.STATE_STYLE[s]["hatch"] for s in ("moving", "handling", "waiting")}
+    assert hatches == {style.STATE_STYLE[s]["hatch"] for s in ("moving", "handling", "waiting")}
 
 
 def test_compare_distributions_draws_each_scenario_and_its_band(tables, tmp_path: Path) -> None:
@@ -162,11 +153,10 @@ def test_compare_distributions_draws_each_scenario_and_its_band(tables, tmp_path
         ],
         ignore_index=True,
     )
-    captured = {}
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(plots, "_save", lambda fig, path, **kw: captured.__setitem__(path.stem, fig) or path)
-        plots.compare_distributions(containers, bands, "poti", tmp_path / "one.png")
-        plots.compare_distributions(containers, bands, None, tmp_path / "all.png")
+    captured = {
+        "one": plots.compare_distributions(containers, bands, "poti"),
+        "all": plots.compare_distributions(containers, bands, None),
+    }
     ax_e, ax_v = captured["one"].axes
     colours = plots.scenario_colours(containers)
     lines = ax_e.get_lines()
@@ -216,8 +206,11 @@ def test_occupancy_panels_and_means(drawn, tables) -> None:
     occ = tables["occupancy"]
     roles = {n: v["role"] for n, v in yaml.safe_load(SCENARIO.read_text())["network"]["nodes"].items()}
     titles = [ax.get_title(loc="left") for ax in fig.axes]
-    nonzero = occ[occ["value"] > 0]["metric"].unique()
-    expected = [label for metric, label, _ in plots.OCCUPANCY_PANELS if metric in nonzero]
+    nonzero = occ[occ["value"] > 0]
+    at_pool = nonzero["location"].eq("az_locomotives")  # trains waiting for a set are not waiting for a line path
+    expected = [label for metric, label, _ in OCCUPANCY_PANELS if metric in set(nonzero.loc[~at_pool, "metric"])]
+    if nonzero.loc[at_pool, "metric"].eq("waiting_trains").any():
+        expected.append("trains waiting for a rolling-stock set")
     assert titles[: len(expected)] == expected
     assert titles[len(expected)].startswith("containers waiting, by place")
     assert len(titles) == len(expected) + 1  # no closures in this scenario
@@ -227,8 +220,9 @@ def test_occupancy_panels_and_means(drawn, tables) -> None:
     yard_ax = fig.axes[titles.index("containers in port yards waiting for a vessel")]
     aktau = occ.query("metric == 'yard_containers' and location == 'aktau' and day >= 15")  # warm-up 15d
     expected_mean = aktau.groupby("day", observed=True)["value"].mean().mean()
-    assert f"aktau (mean {plots._num(expected_mean)})" in [t.get_text() for t in yard_ax.get_legend().get_texts()]
-    assert fig.axes[-1].get_xlabel() == "simulated day"
+    assert f"aktau (mean {style.num(expected_mean)})" in [t.get_text() for t in yard_ax.get_legend().get_texts()]
+    assert fig.axes[-1].get_xlabel().startswith("date (simulated day 0 = ")
+    assert [t.get_text() for t in fig.axes[-1].get_xticklabels()][0].endswith(("2023", "2024", "2025", "2026"))
 
 
 def test_waiting_estimate_scales_the_sample_by_hand() -> None:
@@ -248,7 +242,7 @@ def test_waiting_estimate_scales_the_sample_by_hand() -> None:
         {"replication": 0, "measured": True, "status": "delivered", "destination": "z", "transit_days": 1.0},
         index=range(4),
     )  # 4 delivered, 2 sampled: each stands for 2
-    est = plots.waiting_estimate(tracks, containers, np.array([0.0, 1.5, 2.5, 4.0, 6.0]))
+    est = waiting_estimate(tracks, containers, np.array([0.0, 1.5, 2.5, 4.0, 6.0]))
     assert set(est["location"]) == {"p"}  # travel is not waiting
     assert est["value"].tolist() == [0, 2, 4, 2, 0]
 
@@ -271,30 +265,97 @@ def test_utilisation_bars(drawn, tables) -> None:
     assert set(widths) == set(busy.index)
 
 
-def test_map_draws_nodes_and_legs(drawn, tables) -> None:
+def _waiting_by_hand(tracks: pd.DataFrame, routes: pd.DataFrame) -> pd.Series:
+    """Mean waiting days per sampled container passing each place, counted here from the raw rows."""
+    waiting_states = {"queue", "line_wait", "closed", "stock_wait", "yard_wait", "berth_wait", "formation_wait"}
+    wait = tracks[tracks["state"].isin(waiting_states)]
+    days = (wait["end_day"] - wait["start_day"]).groupby(wait["location"]).sum()
+    sampled = tracks.drop_duplicates(["replication", "container_id"])["flow"].value_counts()
+    passing = routes.assign(n=routes["flow"].map(sampled).fillna(0)).groupby("location")["n"].sum()
+    return (days / passing).dropna()
+
+
+def test_map_shows_seas_borders_and_waiting_where_it_happens(drawn, tables) -> None:
+    from matplotlib.path import Path as MplPath
+
     fig = drawn[1]["map"]
     ax = fig.axes[0]
-    routes = tables["routes"]
-    nodes = routes.query("kind == 'node'").drop_duplicates("location")
-    scatters = [c for c in ax.collections if isinstance(c, PathCollection)]
-    assert len(scatters) == len(nodes)
-    segments = routes.query("kind == 'segment'")["location"].nunique()
-    assert len(ax.get_lines()) == 2 * segments  # each leg: casing + coloured line
-    occ = tables["occupancy"].query("metric == 'queue_trains' and day >= 15")
-    queue = occ.groupby("location", observed=True)["value"].mean()
-    sizes = {(round(s.get_offsets()[0][0], 3)): s.get_sizes()[0] for s in scatters}
-    lon = nodes.set_index("location")["lon"].round(3)
-    assert sizes[lon[queue.idxmax()]] == max(sizes.values())  # the longest queue is the biggest node
-    assert "waiting days" in fig.axes[1].get_ylabel()
-    renderer = FigureCanvasAgg(fig).get_renderer()
+    routes, tracks = tables["routes"], tables["tracks"]
+    land = [c for c in ax.collections if isinstance(c, PolyCollection)][0]
+    rings = [MplPath(p.vertices) for p in land.get_paths()]
+    assert len(rings) > 20  # the countries of the region, not a blank grid
+    assert not any(r.contains_point((51.3, 39.6)) for r in rings)  # the southern Caspian is water
+    assert not any(r.contains_point((34.5, 43.3)) for r in rings)  # so is the Black Sea
+    assert any(r.contains_point((67.0, 48.0)) for r in rings)  # central Kazakhstan is land
+    expected = _waiting_by_hand(tracks, routes)
+    bubbles = [
+        c
+        for c in ax.collections
+        if isinstance(c, PathCollection)
+        and to_hex(c.get_facecolor()[0], keep_alpha=False) == style.STATE_COLOURS["waiting"]
+    ]
+    areas = sorted(c.get_sizes()[0] for c in bubbles)
+    assert areas == pytest.approx(sorted(40.0 * expected[expected > 0]))  # area = 40 pt² per waiting day
+    worst = expected.idxmax()
+    nodes = routes.query("kind == 'node'").drop_duplicates("location").set_index("location")
+    if worst in nodes.index:
+        where = tuple(nodes.loc[worst, ["lon", "lat"]])
+    else:  # a leg: the bubble sits half-way between its end nodes
+        row = routes[routes["location"].eq(worst)].iloc[0]
+        seq = routes[routes["flow"].eq(row["flow"])].set_index("seq")["location"]
+        ends = nodes.loc[[seq[row["seq"] - 1], seq[row["seq"] + 1]], ["lon", "lat"]]
+        where = tuple(ends.mean())
+    biggest = max(bubbles, key=lambda c: c.get_sizes()[0])
+    assert tuple(biggest.get_offsets()[0]) == pytest.approx(where)
+    texts = " ".join(t.get_text() for t in ax.texts)
+    assert f"{expected.max():.2f} d waiting" in texts or f"{expected.max():.1f} d waiting" in texts  # named
+    legend = " ".join(t.get_text() for lg in ax.findobj(Legend) for t in lg.get_texts())
+    assert "pool az_locomotives: 2 sets" in legend and "trains waiting for a set" in legend
+    renderer = fig.canvas.get_renderer()
     boxes = [t.get_window_extent(renderer) for t in ax.texts]
-    assert len(boxes) >= len(nodes) // 2  # most labels kept, none overlapping
     assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1 :])
     assert ax.get_xlabel() == "longitude (°E)" and ax.get_ylabel() == "latitude (°N)"
 
 
+def test_pools_are_drawn_as_pools(drawn, tables) -> None:
+    fig = drawn[1]["pools"]
+    busy_ax, wait_ax = fig.axes
+    occ = tables["occupancy"].query("location == 'az_locomotives' and day >= 15")
+    busy = occ.query("metric == 'stock_in_use'")["value"].mean()
+    waiting = occ.query("metric == 'waiting_trains'")["value"].mean()
+    assert [line.get_ydata()[0] for line in busy_ax.get_lines() if line.get_linestyle() == "--"] == [2]  # its sets
+    labels = [t.get_text() for t in busy_ax.get_legend().get_texts()]
+    assert labels == [f"az_locomotives: {style.num(busy)} of 2 sets busy ({100 * busy / 2:.0f}%)"]
+    assert [t.get_text() for t in wait_ax.get_legend().get_texts()] == [
+        f"az_locomotives: {style.num(waiting)} trains waiting (mean)"
+    ]
+    # the pool is not a line: it does not appear under line congestion
+    util = drawn[1]["utilisation"]
+    lines_ax = [ax for ax in util.axes if ax.get_title(loc="left").startswith("Line congestion")][0]
+    assert "az_locomotives" not in [t.get_text() for t in lines_ax.get_yticklabels()]
+
+
+def test_waiting_by_location_by_hand() -> None:
+    from corridor_sim.waiting import waiting_by_location
+
+    tracks = pd.DataFrame(
+        {
+            "replication": [0, 0, 0, 1],
+            "container_id": [1, 1, 2, 1],
+            "flow": ["f", "f", "f", "f"],
+            "location": ["p", "s", "p", "p"],
+            "state": ["yard_wait", "stock_wait", "handling", "queue"],
+            "start_day": [0.0, 2.0, 0.0, 0.0],
+            "end_day": [1.0, 5.0, 4.0, 0.5],
+        }
+    )
+    routes = pd.DataFrame({"flow": ["f", "f", "f"], "location": ["p", "s", "q"]})
+    # 3 sampled containers pass p, s and q: p waits 1 + 0.5 days, s 3 days (handling is not waiting)
+    assert waiting_by_location(tracks, routes).to_dict() == pytest.approx({"p": 0.5, "s": 1.0, "q": 0.0})
+
+
 def test_crowded_tick_labels_are_thinned() -> None:
-    assert plots._thin_ticks([(5.0, "c"), (0.0, "a"), (1.0, "b"), (2.5, "d")], 2.0) == [
+    assert thin_ticks([(5.0, "c"), (0.0, "a"), (1.0, "b"), (2.5, "d")], 2.0) == [
         (0.0, "a"),
         (2.5, "d"),
         (5.0, "c"),
@@ -305,34 +366,23 @@ def test_section_order_known_first_then_route_order() -> None:
     routes = pd.DataFrame({"flow": ["f"] * 4, "seq": [0, 1, 2, 3], "section": ["Zeta", "China", "Alpha", "Europe"]})
     assert plots.section_order(["Europe", "Alpha", "China", "Zeta"], routes) == ["China", "Europe", "Zeta", "Alpha"]
     assert plots.section_order(["Europe", "b", "China", "a"]) == ["China", "Europe", "b", "a"]
-    assert plots.section_colours(["Europe"])["Europe"] == plots.section_colours(plots.SECTION_ORDER)["Europe"]
+    assert plots.section_colours(["Europe"])["Europe"] == plots.section_colours(style.SECTION_ORDER)["Europe"]
 
 
-def test_plot_command_on_a_comparison_directory(run_dir: Path, tmp_path: Path, monkeypatch, capsys) -> None:
+def test_plot_command_on_a_comparison_directory(run_dir: Path, tmp_path: Path, capsys) -> None:
     comparison = tmp_path / "cmp"
     comparison.mkdir()
     for name in ("baseline_2022", "target"):
         shutil.copytree(run_dir, comparison / name)
-    pd.DataFrame({"scenario": ["baseline_2022", "target"]}).to_csv(comparison / "comparison.csv", index=False)
-    per_run = []
-    monkeypatch.setattr(plots, "plot_run", lambda run, out: per_run.append((run.name, out)) or [])
-
-    # the drawing itself is checked above; here, which figures a comparison directory gets and where
-    def touch(path: Path) -> Path:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.touch()
-        return path
-
-    monkeypatch.setattr(plots, "compare_distributions", lambda c, b, d, path: touch(path))
-    monkeypatch.setattr(plots, "section_bars", lambda means, path, title="": touch(path))
-    assert main(["plot", str(comparison)]) == 0
-    made = sorted(p.name for p in (comparison / "plots").glob("*.png"))
-    assert made == [
-        "sections_compare_constanta.png",
-        "sections_compare_poti.png",
-        "transit_compare_constanta.png",
-        "transit_compare_poti.png",
-    ]
-    assert per_run == [(n, comparison / "plots" / n) for n in ("baseline_2022", "target")]
+    pd.DataFrame({"scenario": ["baseline_2022", "target"], "destination": "poti"}).to_csv(
+        comparison / "comparison.csv", index=False
+    )
+    # which figures a comparison directory gets, and where (the drawing itself is checked above)
+    made = sorted(str(job.path.relative_to(comparison)) for job in plots.directory_jobs(comparison, comparison / "p"))
+    side = [f"p/{kind}_compare_{d}.png" for d in ("constanta", "poti") for kind in ("sections", "transit")]
+    own = [f"p/{n}/{stem}.png" for n in ("baseline_2022", "target") for stem in sorted(RUN_PLOTS)]
+    assert made == sorted(side + own)
+    assert main(["plot", str(run_dir), "--quiet"]) == 0
+    assert sorted(p.stem for p in (run_dir / "plots").glob("*.png")) == sorted(RUN_PLOTS)
     assert main(["plot", str(tmp_path)]) == 2
     assert capsys.readouterr().err.count("\n") == 1

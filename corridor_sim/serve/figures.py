@@ -10,6 +10,7 @@ from pathlib import Path
 from corridor_sim.network import build_network
 from corridor_sim.runner import bands_table
 from corridor_sim.serve.runner import Outcome
+from corridor_sim.waiting import waiting_by_location
 from corridor_sim.workspace import routes_table
 
 FIGURES = ("distribution", "sections", "map")
@@ -28,21 +29,24 @@ def draw(outcome: Outcome, destination: str, check: Callable[[], None]) -> dict[
         folder = Path(tmp)
         bands = bands_table(base).assign(scenario=names[0])
         containers = {n: comparison.tables[n]["containers"] for n in names}
-        out["distribution"] = _png(plots.compare_distributions(containers, bands, destination, folder / "d.png"))
+        out["distribution"] = _png(
+            plots.save(plots.compare_distributions(containers, bands, destination), folder / "d.png")
+        )
         check()
         means = comparison.section_means
         means = means[means["destination"].eq(destination)]
         bars = means.groupby(["scenario", "section", "state"], as_index=False, sort=False)["days"].sum()
         title = f"Where the days go (to {destination}): before and after"
-        out["sections"] = _png(plots.section_bars(bars, folder / "s.png", title=title))
+        out["sections"] = _png(plots.save(plots.section_bars(bars, title=title), folder / "s.png"))
         check()
         tables = comparison.tables[names[1]]
         routes = routes_table(edited, build_network(edited))
         warmup = edited.simulation.warmup / 24
         title = f"{names[1]}: where containers wait"
-        out["map"] = _png(
-            plots.corridor_map(routes, tables["tracks"], tables["occupancy"], warmup, title, folder / "m.png")
-        )
+        waits = waiting_by_location(tables["tracks"], routes)
+        stock = {n: {"segments": p.segments, "sets": p.sets} for n, p in edited.network.rolling_stock.items()}
+        pools = plots.pools_in_use(stock, tables["occupancy"], warmup)
+        out["map"] = _png(plots.save(plots.corridor_map(routes, waits, pools, title), folder / "m.png", tight=True))
     return out
 
 

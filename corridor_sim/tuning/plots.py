@@ -37,8 +37,9 @@ def sweep_plot(table: pd.DataFrame, keys: Sequence[str], title: str, path: Path)
         im = ax.imshow(pivot.to_numpy(), cmap="viridis_r", aspect="auto", origin="lower")
         ax.set_xticks(range(pivot.shape[1]), [str(c) for c in pivot.columns], rotation=30)
         ax.set_yticks(range(pivot.shape[0]), [str(i) for i in pivot.index])
-        for (i, j), v in np.ndenumerate(pivot.to_numpy()):
-            ax.text(j, i, f"{v:.1f}", ha="center", va="center", fontsize=8, color="w")
+        for (i, j), v in np.ndenumerate(pivot.to_numpy()):  # dark text on light cells, white on dark ones
+            light = sum(im.cmap(im.norm(v))[:3]) / 3 > 0.55
+            ax.text(j, i, f"{v:.1f}", ha="center", va="center", fontsize=8, color="black" if light else "white")
         ax.set_xlabel(keys[1])
         ax.set_ylabel(keys[0])
         fig.colorbar(im, ax=ax, label="p50 transit (days)")
@@ -51,6 +52,8 @@ def sweep_plot(table: pd.DataFrame, keys: Sequence[str], title: str, path: Path)
         if x is None:
             x = np.arange(len(table))
             ax2.set_xticks(x, labels, rotation=30)
+        elif np.allclose(x, np.round(x)):  # counts: a tick at each value swept, never at 1.5 vessels
+            ax2.set_xticks(x, labels)
         ax2.set_xlabel(keys[0])
     else:
         x = np.arange(len(table))
@@ -71,24 +74,34 @@ def tornado(table: pd.DataFrame, title: str, path: Path, top: int = 25) -> Path:
     """Change from base of p50 and p90 at the low and high value of each parameter, largest swing on top."""
     t = table.head(top).iloc[::-1]
     y = np.arange(len(t))
-    fig, axes = plt.subplots(1, 2, figsize=(13, 0.35 * len(t) + 2), sharey=True, constrained_layout=True)
+    fig, axes = plt.subplots(
+        1, 2, figsize=(14, 0.42 * len(t) + 2.6), sharey=True, sharex=True, constrained_layout=True
+    )  # one x scale for p50 and p90, so their bars compare
     for ax, q in zip(axes, ("p50", "p90"), strict=True):
-        ax.barh(y - 0.2, t[f"d{q}_low"].fillna(0), height=0.4, color="C0", label="parameter low")
-        ax.barh(y + 0.2, t[f"d{q}_high"].fillna(0), height=0.4, color="C1", label="parameter high")
+        ax.barh(y - 0.2, t[f"d{q}_low"].fillna(0), height=0.4, color="C0", label="low value")
+        ax.barh(y + 0.2, t[f"d{q}_high"].fillna(0), height=0.4, color="C1", label="high value")
+        for yy, lo, hi in zip(y, t[f"d{q}_low"], t[f"d{q}_high"], strict=True):
+            if pd.isna(lo) or pd.isna(hi):  # a value that cannot move is said, not drawn as a zero
+                ax.text(0, yy, "  not moved: see its values", va="center", fontsize=7, color="0.4")
         ax.axvline(0, color="k", lw=0.8)
         ax.set_xlabel(f"change of {q} transit from base {t[f'{q}_base'].iloc[0]:.1f} d (days)")
-    axes[0].set_yticks(
-        y,
-        [f"{p}  [{_short(lo)} / {_short(hi)}]" for p, lo, hi in zip(t["parameter"], t["low"], t["high"], strict=True)],
-        fontsize=7,
-    )
+    axes[0].set_yticks(y, [_tornado_label(r) for r in t.itertuples(index=False)], fontsize=7.5)
     axes[1].legend(fontsize=8)
     fig.suptitle(title, fontsize=9)
+    fig.supxlabel(
+        "names: the end of each key path of the scenario file; in brackets: base → low / high as actually set "
+        "(counts move by whole units, bounded values stop at their bound)",
+        fontsize=7,
+        color="0.4",
+    )
     return _save(fig, path)
 
 
-def _short(text: str, width: int = 22) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
+def _tornado_label(row) -> str:
+    """The readable end of the key path and the values it took: `aktau_alat vessels.0.count  [2 → 1 / 3]`."""
+    parts = str(row.parameter).split(".")
+    name = " ".join(parts[2:]) if len(parts) > 2 and parts[0] == "network" else str(row.parameter)
+    return f"{name}  [{row.base} → {row.low or '–'} / {row.high or '–'}]"
 
 
 def calibration_plot(
@@ -162,11 +175,10 @@ def capacity_plot(curve: pd.DataFrame, title: str, path: Path) -> Path:
     offered = curve.groupby("demand_multiplier", observed=True)["offered_teu_per_day"].mean()
     ax2.plot(offered.index, offered.to_numpy(), ":", color="0.4", label="offered")
     ax.set_ylabel("transit time (days)")
-    ax.set_yscale("log")
     cumulative = "; +stages add interventions cumulatively" if curve["stage"].nunique() > 1 else ""
     ax.set_title(f"{title}\n× = saturated: queues grow without bound{cumulative}", fontsize=9)
-    ax.legend(fontsize=7, ncol=2)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # outside: it hid the lines
     ax2.set_xlabel("demand multiplier (every flow's volume)")
     ax2.set_ylabel("TEU/day delivered in the window")
-    ax2.legend(fontsize=7)
+    ax2.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return _save(fig, path)

@@ -1,0 +1,181 @@
+"""Every figure of a run or comparison directory, as a list of jobs (a file name and the call that draws it) so
+that a command can show progress figure by figure and the report can reuse figures `plot` already drew."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from functools import cache
+from pathlib import Path
+from typing import NamedTuple
+
+import pandas as pd
+from matplotlib.figure import Figure
+
+from corridor_sim.analysis import measured, section_means
+from corridor_sim.plots.map import Pool, corridor_map, pools_in_use
+from corridor_sim.plots.occupancy import occupancy_over_time
+from corridor_sim.plots.sections import section_bars, section_breakdown
+from corridor_sim.plots.stock import pool_utilisation
+from corridor_sim.plots.style import save, slug
+from corridor_sim.plots.timeline import time_distance
+from corridor_sim.plots.transit import compare_distributions, transit_distribution
+from corridor_sim.plots.utilisation import utilisation
+from corridor_sim.results import RUN_TABLES, Run, comparison_runs, is_comparison
+from corridor_sim.waiting import waiting_by_location, waiting_estimate
+
+
+class Job(NamedTuple):
+    path: Path
+    draw: Callable[[], Figure]
+    tight: bool = False  # crop the margins a fixed-aspect axes leaves (the map)
+
+
+def run_jobs(run: Run, out_dir: Path) -> list[Job]:
+    """The plots of one run directory. Every table is read (and checked) before anything is drawn."""
+    t = {name: run.table(name) for name in RUN_TABLES}
+    name, warm, start = run.name, run.warmup_day, run.start
+    reps = f"{run.replications} replications"
+    title = f"{name}: transit time per destination ({reps})"
+    jobs = [Job(out_dir / "transit.png", lambda: transit_distribution(t["containers"], t["published"], title))]
+    if len(t["sections"]):
+        title_s = f"{name}: where the days go (mean days per corridor section)"
+        jobs.append(
+            Job(
+                out_dir / "sections.png",
+                lambda: section_breakdown(t["sections"], t["routes"], title_s, run.replications),
+            )
+        )
+    title_t = f"{name}: time–distance chart of sampled containers"
+    jobs.append(Job(out_dir / "time_distance.png", lambda: time_distance(t["tracks"], t["routes"], title_t, start)))
+    pools = pools_in_use(run.network.get("rolling_stock") or {}, t["occupancy"], warm)
+    if len(t["occupancy"]):
+        jobs += _occupancy_jobs(run, t, pools, out_dir)
+    title_m = f"{name}: where containers wait along the corridor"
+    waits = waiting_by_location(t["tracks"], t["routes"])
+    jobs.append(Job(out_dir / "map.png", lambda: corridor_map(t["routes"], waits, pools, title_m), tight=True))
+    return jobs
+
+
+def _occupancy_jobs(run: Run, t: dict[str, pd.DataFrame], pools: list[Pool], out_dir: Path) -> list[Job]:
+    name, warm, start, occupancy = run.name, run.warmup_day, run.start, t["occupancy"]
+
+    def occupancy_figure() -> Figure:
+        days = occupancy["day"].unique()
+        days.sort()
+        waiting = waiting_estimate(t["tracks"], t["containers"], days) if len(t["tracks"]) else None
+        title = f"{name}: queues, yards and waiting over time"
+        names = {p.name for p in pools}
+        return occupancy_over_time(occupancy, t["routes"], run.roles, warm, title, waiting, start=start, pools=names)
+
+    title = f"{name}: vessel, handling and line utilisation"
+    names = [p.name for p in pools]
+    jobs = [
+        Job(out_dir / "occupancy.png", occupancy_figure),
+        Job(
+            out_dir / "utilisation.png",
+            lambda: utilisation(t["sailings"], occupancy, run.servers, warm, title, names, start),
+        ),
+    ]
+    if pools:
+        title_p = f"{name}: rolling-stock pools"
+        jobs.append(Job(out_dir / "pools.png", lambda: pool_utilisation(occupancy, pools, warm, title_p, start)))
+    return jobs
+
+
+def comparison_inputs(runs: Sequence[tuple[str, Run]]) -> tuple[dict[str, pd.DataFrame], pd.DataFrame, pd.DataFrame]:
+    """Containers per scenario, all published bands and section means by state, from (name, run)."""
+    containers, bands, means = {}, [], []
+    for name, run in runs:
+        containers[name] = run.table("containers")
+        published = run.table("published")
+        if len(published):
+            bands.append(published.assign(scenario=name))
+        sections = run.table("sections")
+        if len(sections):
+            means.append(section_means(sections, by_state=True).assign(scenario=name))
+    band_cols = ["scenario", "destination", "label", "low_days", "high_days"]
+    mean_cols = ["scenario", "destination", "section", "state", "days"]
+    return (
+        containers,
+        pd.concat(bands, ignore_index=True) if bands else pd.DataFrame(columns=band_cols),
+        pd.concat(means, ignore_index=True) if means else pd.DataFrame(columns=mean_cols),
+    )
+
+
+def side_by_side_jobs(runs: Sequence[tuple[str, Run]], out_dir: Path) -> list[Job]:
+    """Transit distributions and section bars of several runs, one pair per destination they all deliver to."""
+    containers, bands, means = comparison_inputs(runs)
+    dests = [set(measured(c)["destination"].astype(str)) if len(c) else set() for c in containers.values()]
+    jobs = []
+    for dest in sorted(set.intersection(*dests)) if dests else []:
+        jobs.append(
+            Job(
+                out_dir / f"transit_compare_{slug(dest)}.png",
+                lambda d=dest: compare_distributions(containers, bands, d),
+            )
+        )
+        sel = means[means["destination"].astype(str).eq(dest)]
+        if len(sel):
+            title = f"Where the days go, to {dest}: mean days per corridor section"
+            table = sel[["scenario", "section", "state", "days"]]
+            jobs.append(
+                Job(out_dir / f"sections_compare_{slug(dest)}.png", lambda m=table, t=title: section_bars(m, t))
+            )
+    return jobs
+
+
+def directory_jobs(directory: Path, out_dir: Path) -> list[Job]:
+    """A comparison's side-by-side plots and then each scenario's own plots in a subfolder; or one run's plots."""
+    if not is_comparison(directory):
+        return run_jobs(Run(directory), out_dir)
+    runs = [Run(path) for path in comparison_runs(directory)]
+    jobs = side_by_side_jobs([(run.path.name, run) for run in runs], out_dir)
+    for run in runs:
+        jobs += run_jobs(run, out_dir / run.path.name)
+    return jobs
+
+
+def draw(jobs: Sequence[Job], progress: Callable[[int], None] | None = None) -> list[Path]:
+    """Draw and save each job's figure in turn."""
+    paths = []
+    for job in jobs:
+        paths.append(save(job.draw(), job.path, tight=job.tight))
+        if progress is not None:
+            progress(1)
+    return paths
+
+
+@cache
+def _jobs_in_worker(directory: Path, out_dir: Path) -> list[Job]:
+    return directory_jobs(directory, out_dir)
+
+
+def _draw_one(directory: Path, out_dir: Path, index: int) -> Path:
+    job = _jobs_in_worker(directory, out_dir)[index]
+    return save(job.draw(), job.path, tight=job.tight)
+
+
+def plot_results(
+    directory: Path,
+    progress: Callable[[int], None] | None = None,
+    workers: int = 1,
+    total: Callable[[int], None] | None = None,
+) -> list[Path]:
+    """(Re)draw every plot of a run or comparison directory into `directory/plots/`. Every table is read and
+    checked first; with `workers` > 1 the figures are drawn by that many processes (each reads the tables once)."""
+    directory = Path(directory)
+    out_dir = directory / "plots"
+    jobs = directory_jobs(directory, out_dir)
+    if total is not None:
+        total(len(jobs))
+    if workers <= 1 or len(jobs) < 2:
+        return draw(jobs, progress)
+    paths = []
+    with ProcessPoolExecutor(min(workers, len(jobs))) as pool:
+        futures = [pool.submit(_draw_one, directory, out_dir, i) for i in range(len(jobs))]
+        for done in as_completed(futures):
+            paths.append(done.result())
+            if progress is not None:
+                progress(1)
+    return [job.path for job in jobs]

@@ -1,0 +1,109 @@
+"""Where the days go: stacked bars of mean days per corridor section, moving / handling / waiting shaded."""
+
+from __future__ import annotations
+
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.colors import to_rgba
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+
+from corridor_sim.plots.style import STATE_STYLE, empty, new_figure, section_colours, section_order, styled
+
+
+def _stacked_sections(ax: Axes, means: pd.DataFrame, bar: str, routes: pd.DataFrame | None) -> None:
+    """Horizontal bars (one per value of `bar`), sections left to right in corridor order, states shaded."""
+    totals = means.groupby([bar, "section", "state"], as_index=False, sort=False, observed=True)["days"].sum()
+    order = section_order(totals["section"], routes)
+    colours = section_colours(order)
+    bars = list(dict.fromkeys(totals[bar].astype(str)))
+    states = [s for s in STATE_STYLE if s in set(totals["state"])]
+    grand = totals.groupby(totals[bar].astype(str), observed=True)["days"].sum()
+    scale = max(grand.max(), 1e-9)
+    for i, name in enumerate(bars):
+        mine = totals[totals[bar].astype(str).eq(name)].set_index(["section", "state"])["days"]
+        _one_bar(ax, len(bars) - 1 - i, mine, order, states, colours, scale)
+    ax.set_yticks(range(len(bars) - 1, -1, -1), bars)
+    ax.set_xlim(0, scale * 1.1)
+    ax.set_xlabel("mean days per delivered container")
+    handles = [Patch(facecolor=colours[s], label=s) for s in order]
+    handles += [
+        Patch(
+            facecolor=to_rgba("0.45", STATE_STYLE[s]["alpha"]),
+            hatch=STATE_STYLE[s]["hatch"],
+            edgecolor="white",
+            label=f"{s} (shade)",
+        )
+        for s in states
+    ]
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=min(6, len(handles)), fontsize=8.5)
+
+
+def _one_bar(ax: Axes, y: float, days_by: pd.Series, order: list[str], states: list[str], colours: dict, scale: float):
+    """One bar: a block per section (its days labelled when wide enough), a piece per state, the total at the end."""
+    left = 0.0
+    for section in order:
+        start = left
+        for state in states:
+            days = float(days_by.get((section, state), 0.0))
+            if days <= 0:
+                continue
+            ax.barh(
+                y,
+                days,
+                left=left,
+                height=0.62,
+                color=colours[section],
+                alpha=STATE_STYLE[state]["alpha"],
+                hatch=STATE_STYLE[state]["hatch"],
+                edgecolor="white",
+                linewidth=0.6,
+            )
+            left += days
+        if left - start > 0.06 * scale:
+            ax.text(
+                (start + left) / 2,
+                y,
+                f"{left - start:.1f}",
+                ha="center",
+                va="center",
+                fontsize=8,
+                bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "alpha": 0.8, "linewidth": 0},
+            )
+    ax.text(left + scale * 0.01, y, f"{left:.1f} d", va="center", fontsize=9, fontweight="bold")
+
+
+@styled
+def section_bars(means: pd.DataFrame, title: str = "") -> Figure:
+    """Where the days go: one stacked bar per scenario, corridor sections in order, moving/handling/waiting shaded.
+    `means` has columns scenario, section, state, days (already restricted to one destination)."""
+    n = means["scenario"].nunique()
+    fig = new_figure((12, 3.2 + 0.75 * n))
+    ax = fig.subplots()
+    if len(means):
+        _stacked_sections(ax, means, "scenario", None)
+    else:
+        empty(ax, "no section records")
+    ax.grid(axis="y", visible=False)
+    ax.set_title(title or "Where the days go: mean days per corridor section")
+    return fig
+
+
+@styled
+def section_breakdown(sections: pd.DataFrame, routes: pd.DataFrame | None, title: str, replications: int) -> Figure:
+    """One run's days per section, one bar per destination (means over the run's `replications`)."""
+    means = (
+        sections.groupby(["destination", "section", "state"], as_index=False, observed=True)["days"]
+        .sum()
+        .assign(days=lambda d: d["days"] / replications, destination=lambda d: "to " + d["destination"].astype(str))
+    )
+    n = means["destination"].nunique()
+    fig = new_figure((12, 3.2 + 0.75 * max(n, 1)))
+    ax = fig.subplots()
+    if len(means):
+        _stacked_sections(ax, means, "destination", routes)
+    else:
+        empty(ax, "no section records")
+    ax.grid(axis="y", visible=False)
+    ax.set_title(title)
+    return fig

@@ -1,0 +1,207 @@
+"""The one look every figure shares: a scenario keeps its colour in every plot, a corridor section keeps its colour,
+and moving / handling / waiting are always solid / dotted / hatched. Figures are plain `matplotlib.figure.Figure`
+objects (not pyplot's), so nothing accumulates in a global figure manager and no backend has to be chosen."""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Callable, Iterable, Sequence
+from functools import wraps
+from pathlib import Path
+from typing import ParamSpec
+
+import matplotlib as mpl
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from PIL import Image
+
+SECTION_ORDER = (
+    "China",
+    "KZ border",
+    "KZ rail",
+    "Caspian port wait",
+    "Caspian crossing",
+    "Azerbaijan",
+    "Georgia",
+    "Black Sea / Türkiye",
+    "Europe",
+)
+SECTION_PALETTE = (
+    "#c0392b",
+    "#e67e22",
+    "#f1c40f",
+    "#16a085",
+    "#2980b9",
+    "#8e44ad",
+    "#d81b60",
+    "#6d4c41",
+    "#27ae60",
+    "#7f8c8d",
+    "#bc8f8f",
+    "#6b8e23",
+    "#4682b4",
+    "#cd5c5c",
+    "#9acd32",
+    "#708090",
+)
+# Okabe-Ito (colour-blind safe); the bundled scenarios get fixed colours so they match across every report.
+SCENARIO_PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000")
+KNOWN_SCENARIOS = {"baseline_2022": "#D55E00", "current_2023": "#0072B2", "target": "#009E73"}
+STATE_STYLE = {
+    "moving": {"alpha": 1.0, "hatch": ""},
+    "handling": {"alpha": 0.75, "hatch": "...."},
+    "waiting": {"alpha": 0.45, "hatch": "////"},
+}
+STATE_COLOURS = {"moving": "#1f4e79", "handling": "#e69f00", "waiting": "#d62728"}
+RC = {
+    "font.size": 10,
+    "axes.titlesize": 12,
+    "axes.titleweight": "bold",
+    "axes.labelsize": 10,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.color": "0.88",
+    "grid.linewidth": 0.7,
+    "axes.axisbelow": True,
+    "legend.fontsize": 8,
+    "legend.frameon": False,
+    "figure.facecolor": "white",
+    "savefig.facecolor": "white",
+    "font.family": "DejaVu Sans",
+}
+DPI = 120
+TIGHT = {"bbox_inches": "tight", "pad_inches": 0.15}
+
+P = ParamSpec("P")
+
+
+def styled(func: Callable[P, Figure]) -> Callable[P, Figure]:
+    """Build the figure inside the shared style (rc parameters are read as artists are created)."""
+
+    @wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> Figure:
+        with mpl.rc_context(RC):
+            return func(*args, **kwargs)
+
+    return wrapper
+
+
+def new_figure(figsize: tuple[float, float], layout: str | None = "constrained") -> Figure:
+    """A figure on its own Agg canvas (it can measure text before saving, as the map's label placement does)."""
+    fig = Figure(figsize=figsize, layout=layout)
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def save(fig: Figure, path: Path, tight: bool = False) -> Path:
+    """Write the PNG, complete or not at all; `tight` crops the margins a fixed-aspect axes (the map) leaves.
+
+    The image is reduced to a palette of 256 colours (PIL's fast octree): a third of the bytes of full colour, which
+    keeps the report's embedded figures small, and no difference a reader can see on flat-coloured charts.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    buffer = io.BytesIO()
+    with mpl.rc_context(RC):
+        fig.savefig(buffer, dpi=DPI, pil_kwargs={"compress_level": 1}, **(TIGHT if tight else {}))
+    image = Image.open(buffer).convert("RGB").quantize(256, method=Image.Quantize.FASTOCTREE)
+    partial = path.with_name(f".{path.name}.partial")
+    image.save(partial, format="png", optimize=False)
+    os.replace(partial, path)
+    return path
+
+
+def scenario_colours(names: Iterable[str]) -> dict[str, str]:
+    """The bundled scenarios keep fixed colours; any others take the first palette colours not already in use."""
+    names = list(dict.fromkeys(names))
+    out = {n: KNOWN_SCENARIOS[n] for n in names if n in KNOWN_SCENARIOS}
+    free = [c for c in SCENARIO_PALETTE if c not in out.values()]
+    for i, name in enumerate(n for n in names if n not in out):
+        out[name] = free[i % len(free)]
+    return {n: out[n] for n in names}
+
+
+def section_order(sections: Iterable[str], routes: pd.DataFrame | None = None) -> list[str]:
+    """Corridor order: the canonical sections first, then any others in route order (or first appearance)."""
+    present = list(dict.fromkeys(str(s) for s in sections))
+    known = [s for s in SECTION_ORDER if s in present]
+    route_seq: list[str] = []
+    if routes is not None and len(routes):
+        route_seq = list(dict.fromkeys(routes.sort_values(["flow", "seq"])["section"].astype(str)))
+    rest = [s for s in present if s not in SECTION_ORDER]
+    rest.sort(key=lambda s: route_seq.index(s) if s in route_seq else len(route_seq) + present.index(s))
+    return known + rest
+
+
+def section_colours(order: Sequence[str]) -> dict[str, str]:
+    """Canonical sections keep their colour whichever subset is shown; others take the remaining colours."""
+    out = {s: SECTION_PALETTE[SECTION_ORDER.index(s)] for s in order if s in SECTION_ORDER}
+    extra = [s for s in order if s not in SECTION_ORDER]
+    for i, s in enumerate(extra):
+        out[s] = SECTION_PALETTE[(len(SECTION_ORDER) + i) % len(SECTION_PALETTE)]
+    return out
+
+
+def location_colours(locations: Sequence[str]) -> dict[str, tuple]:
+    """Strong, distinct colours (tab10, then Dark2, then Set1) so that no place is drawn in a washed-out tint."""
+    strong = [*mpl.colormaps["tab10"].colors, *mpl.colormaps["Dark2"].colors, *mpl.colormaps["Set1"].colors]
+    return {loc: strong[i % len(strong)] for i, loc in enumerate(locations)}
+
+
+def band_label(band: pd.Series) -> str:
+    return str(band["label"]) if isinstance(band["label"], str) and band["label"] else f"to {band['destination']}"
+
+
+def ecdf(ax: Axes, days: np.ndarray, **kw) -> None:
+    x = np.sort(days)
+    ax.step(np.concatenate([[x[0]], x]), np.concatenate([[0.0], np.arange(1, len(x) + 1) / len(x)]), where="post", **kw)
+
+
+def num(value: float) -> str:
+    """Two significant decimals for small values (a mean queue of 0.04 is not 0.0), one for large ones."""
+    return f"{value:.1f}" if abs(value) >= 10 else f"{value:.2f}"
+
+
+def text(labels: pd.Series) -> pd.Series:
+    """A label column as strings. Tables straight from a run hold labels as categoricals, whose `astype(str)` builds
+    a string per row (a tenth of a second per million rows): only their few categories are converted."""
+    if isinstance(labels.dtype, pd.CategoricalDtype):
+        return labels.cat.rename_categories(labels.cat.categories.astype(str))
+    return labels.astype(str)
+
+
+def empty(ax: Axes, message: str) -> None:
+    ax.text(0.5, 0.5, message, ha="center", va="center", transform=ax.transAxes, color="0.4")
+
+
+def slug(text: str) -> str:
+    return "".join(c if c.isalnum() else "_" for c in text).strip("_") or "all"
+
+
+def calendar_axis(ax: Axes, start: str | None) -> None:
+    """Label an axis of simulated days with calendar dates counted from the scenario's start (call once the limits
+    are final): month starts on long spans, every few days on short ones."""
+    if not start:
+        ax.set_xlabel("simulated day")
+        return
+    origin = np.datetime64(str(start)[:10], "D")
+    lo, hi = ax.get_xlim()
+    if hi - lo > 75:
+        first, last = (origin + int(np.floor(lo))).astype("datetime64[M]"), (origin + int(hi)).astype("datetime64[M]")
+        months = np.arange(first, last + 1)
+        ticks = months[:: max(1, int(np.ceil(len(months) / 12)))].astype("datetime64[D]")
+        fmt = "%b %Y"
+    else:
+        step = max(1, int(np.ceil((hi - lo) / 10)))
+        ticks = origin + np.arange(int(np.ceil(lo)), int(hi) + 1, step)
+        fmt = "%d %b"
+    days = (ticks - origin).astype(float)
+    keep = (days >= lo) & (days <= hi)
+    labels = [pd.Timestamp(t).strftime(fmt) for t in ticks[keep]]
+    ax.set_xticks(days[keep], labels)
+    ax.set_xlabel(f"date (simulated day 0 = {str(start)[:10]})")
