@@ -51,8 +51,8 @@ def two_vessels_one_berth(load_time: str = "10h", yard: dict | None = None) -> d
 def stages_of(m, container: int) -> list[tuple[str, str, float, float]]:
     """(location, state, start, end) of one container's stages, in time order, from the model's records."""
     out = []
-    for ids, loc, state, t0, t1 in m.rec.stages:
-        if container in ids:
+    for number, loc, state, t0, t1 in m.rec.stages:
+        if container in m.rec.loads[number]:
             out.append((m.rec.locations[loc], NAMES[state], t0, t1))
     return sorted(out, key=lambda r: (r[2], r[3]))
 
