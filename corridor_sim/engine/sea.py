@@ -18,6 +18,7 @@ import numpy as np
 import simpy
 
 from corridor_sim.engine.gates import Gate
+from corridor_sim.engine.intake import Intake
 from corridor_sim.engine.piece import Piece, take_front
 from corridor_sim.engine.slots import Slots
 from corridor_sim.engine.storage import Storage
@@ -31,8 +32,8 @@ CLOSED, SAILING, UNLOADING = STATE_CODE["closed"], STATE_CODE["sailing"], STATE_
 class Yard:
     """Containers waiting at a port for a vessel of one sea segment, FIFO."""
 
-    def __init__(self, env: simpy.Environment, storage: Storage | None = None) -> None:
-        self.env, self.storage = env, storage
+    def __init__(self, env: simpy.Environment, storage: Storage | None = None, intake: Intake | None = None) -> None:
+        self.env, self.storage, self.intake = env, storage, intake
         self.pieces: deque[Piece] = deque()
         self.count = 0
         self._waiters: list[tuple[int, int, simpy.Event]] = []  # (ticket, need, event) in ticket order
@@ -282,7 +283,10 @@ class Fleet:
                 yield from port.gate.wait_open()
                 rec.stage(ids, port.loc, CLOSED, t, env.now)
             t = env.now
-            if in_yard is not None and self.yard.storage is not None:
-                self.yard.storage.release(len(ids))  # loading starts: room in the yard for held trains
+            if in_yard is not None:  # loading starts: room in the yard for held trains, a smaller backlog
+                if self.yard.storage is not None:
+                    self.yard.storage.release(len(ids))
+                if self.yard.intake is not None:
+                    self.yard.intake.remove(len(ids))
             yield env.timeout(duration())
             rec.stage(ids, self.loc, state, t, env.now)
