@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 from conftest import load, model
+from test_yard_capacity import TRAIN, blocked
 
 from corridor_sim.errors import ScenarioError
 from corridor_sim.invariants import find_violations
-from test_yard_capacity import TRAIN, blocked
 
 HELD = "held_by_intake"
 
