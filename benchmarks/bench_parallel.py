@@ -12,10 +12,10 @@ alternating (ABBA), and the median of the per-round ratios is printed. The rows:
 
 - a pure-Python loop as long as a replication, per job: the machine's own ceiling;
 - the simulation alone, its tables left in the worker: what the model gains, transport excluded;
-- `run_many`: replications per second of the experiment layer (what every command runs): the parent runs
-  replications itself beside W - 1 worker processes, whose tables come back as files, and concatenates them all; in
-  an `execution(...)` block as a command opens it (worker processes started once, like the warm Dask cluster below;
-  a pool forked afresh per call is a row of its own);
+- `run_many`: replications per second of the experiment layer (what every command runs): a `multiprocessing` pool
+  of W workers fed one job at a time (`imap_unordered`), each handing its tables back through the pool's pipe, the
+  parent concatenating them all; in an `execution(...)` block as a command opens it (worker processes started once,
+  like the warm Dask cluster below; a pool started afresh per call is a row of its own);
 - `corridor-sim run`: the whole command a planner types, start-up, summary, CSV tables and plot included;
 - Dask: cluster start-up with one warm-up replication per worker (what `--dask` costs once per command), then the
   runs on the warm cluster (what a long study pays per replication).

@@ -29,7 +29,7 @@ _REQUIRED: dict[str, tuple[str, ...]] = {
     "exponential": ("mean",),
     "empirical": ("values",),
 }
-_QUANTITY_FIELDS = ("value", "low", "mode", "high", "mean", "sd")
+QUANTITY_FIELDS = ("value", "low", "mode", "high", "mean", "sd")  # the parameters that carry the unit
 MAX_CV = 100.0  # a lognormal's median is mean / sqrt(1 + cv²): at cv 100 a hundredth of its mean
 
 
@@ -58,12 +58,12 @@ class Dist(BaseModel):
         allowed = set(required) | ({"weights"} if self.dist == "empirical" else set())
         extra = [
             n
-            for n in (*_QUANTITY_FIELDS, "cv", "values", "weights")
+            for n in (*QUANTITY_FIELDS, "cv", "values", "weights")
             if n not in allowed and getattr(self, n) is not None
         ]
         if extra:
             raise ValueError(f"{self.dist} distribution does not take {', '.join(extra)}")
-        for name in (*_QUANTITY_FIELDS, "cv"):
+        for name in (*QUANTITY_FIELDS, "cv"):
             v = getattr(self, name)
             if v is not None and (not math.isfinite(v) or v < 0):
                 raise ValueError(f"{name} must be a finite non-negative number, got {v}")
@@ -154,9 +154,7 @@ class Dist(BaseModel):
 
     def scaled(self, factor: float) -> Dist:
         """The same shape with every quantity multiplied (a sensitivity or sweep perturbation)."""
-        update: dict[str, Any] = {
-            n: getattr(self, n) * factor for n in _QUANTITY_FIELDS if getattr(self, n) is not None
-        }
+        update: dict[str, Any] = {n: getattr(self, n) * factor for n in QUANTITY_FIELDS if getattr(self, n) is not None}
         if self.values is not None:
             update["values"] = tuple(v * factor for v in self.values)
         return self.model_copy(update=update)
@@ -168,7 +166,7 @@ def _coerce(parse: Callable[[object], float]) -> Callable[[Any], Any]:
             return raw
         if isinstance(raw, dict):
             out = dict(raw)
-            for name in _QUANTITY_FIELDS:
+            for name in QUANTITY_FIELDS:
                 if name in out and out[name] is not None:
                     out[name] = parse(out[name])
             if isinstance(out.get("values"), list | tuple):
@@ -184,7 +182,7 @@ def _serialise(fmt: Callable[[float], str]) -> Callable[[Dist], Any]:
         if d.dist == "fixed":
             return fmt(d.value)
         out: dict[str, Any] = {"dist": d.dist}
-        for name in _QUANTITY_FIELDS:
+        for name in QUANTITY_FIELDS:
             if getattr(d, name) is not None:
                 out[name] = fmt(getattr(d, name))
         if d.cv is not None:

@@ -17,9 +17,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from corridor_sim.engine.model import vessel_capacity
 from corridor_sim.errors import ScenarioError
-from corridor_sim.schema import Scenario
+from corridor_sim.schema import Scenario, vessel_capacity
 
 MAX_LISTED = 8
 

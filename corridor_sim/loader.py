@@ -23,10 +23,12 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from corridor_sim import schema
+from corridor_sim.distributions import Dist
 from corridor_sim.errors import ScenarioError
+from corridor_sim.provenance import KEYS as _PROVENANCE_KEYS
+from corridor_sim.provenance import is_wrapper
 from corridor_sim.schema import Scenario
 
-_PROVENANCE_KEYS = ("source", "estimate", "note")
 _VERBATIM_SECTIONS = ("sources", "provenance", "published")
 
 
@@ -245,7 +247,7 @@ def extract_provenance(raw: dict[str, Any]) -> tuple[dict[str, Any], dict[str, A
     def walk(value: Any, path: str) -> Any:
         if isinstance(value, dict):
             marks = {k: value[k] for k in _PROVENANCE_KEYS if k in value}
-            if "value" in value and "dist" not in value and set(value) <= {"value", *_PROVENANCE_KEYS}:
+            if is_wrapper(value):
                 if marks:
                     found[path] = marks
                 return walk(value["value"], path)
@@ -276,20 +278,7 @@ def _all_field_names() -> set[str]:
         if isinstance(obj, type) and issubclass(obj, BaseModel):
             for fname, field in obj.model_fields.items():
                 names.add(field.alias or fname)
-    names |= {
-        "dist",
-        "value",
-        "low",
-        "mode",
-        "high",
-        "mean",
-        "sd",
-        "cv",
-        "values",
-        "weights",
-        "extends",
-        *_PROVENANCE_KEYS,
-    }
+    names |= {*Dist.model_fields, "extends", *_PROVENANCE_KEYS}
     return names
 
 

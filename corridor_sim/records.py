@@ -26,6 +26,7 @@ STATES: dict[str, str] = {
     "berth_wait": "waiting",
     "formation_wait": "waiting",
     "held_before_port": "waiting",
+    "held_by_intake": "waiting",
 }
 STATE_CODE = {name: i for i, name in enumerate(STATES)}
 STATUSES = ("delivered", "in_flight")

@@ -7,6 +7,7 @@ resolved scenario written beside each run re-loads to exactly the same model.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, model_validator
@@ -121,6 +122,22 @@ class YardLimit(Strict):
         return self
 
 
+class Intake(Strict):
+    """Intake control at a port (the rule KTZ applies on the approaches to Aktau / Kuryk): trains bound for the port's
+    yard are held at node `hold_at` while the port's backlog — containers let past `hold_at` or into the yard and not
+    yet loading onto a vessel — is above `stop_above`, and let go, in order, once it falls below `resume_below`."""
+
+    stop_above: int = Field(ge=1, le=MAX_YARD)  # containers
+    resume_below: int = Field(ge=1, le=MAX_YARD)  # containers
+    hold_at: str = Field(max_length=MAX_NAME)
+
+    @model_validator(mode="after")
+    def _hysteresis(self) -> Intake:
+        if self.resume_below > self.stop_above:
+            raise ValueError("resume_below must not exceed stop_above")
+        return self
+
+
 class Node(Strict):
     name: str = ""
     role: Literal["terminal", "border", "port", "junction"] = "junction"
@@ -132,11 +149,14 @@ class Node(Strict):
     berths: int | None = Field(None, ge=1, le=MAX_COUNT)
     formation: Formation | None = None
     yard: YardLimit | None = None
+    intake: Intake | None = None
 
     @model_validator(mode="after")
     def _yard_at_port(self) -> Node:
         if self.yard is not None and self.role != "port":
             raise ValueError("only a port stores containers: `yard` needs role: port")
+        if self.intake is not None and self.role != "port":
+            raise ValueError("intake control is a port's: `intake` needs role: port")
         return self
 
 
@@ -278,6 +298,13 @@ class Network(Strict):
     segments: dict[str, Segment] = Field(default_factory=dict)
     rolling_stock: dict[str, RollingStock] = Field(default_factory=dict)
 
+    @model_validator(mode="after")
+    def _intake_holds_at_a_node(self) -> Network:
+        for n, node in self.nodes.items():
+            if node.intake is not None and node.intake.hold_at not in self.nodes:
+                raise ScenarioError(f"no node {node.intake.hold_at!r}", key=f"network.nodes.{n}.intake.hold_at")
+        return self
+
 
 class PublishedBand(Strict):
     """A published transit-time range to draw beside results (a check, never an input to the model)."""
@@ -329,6 +356,26 @@ class Scenario(Strict):
         return self
 
     @model_validator(mode="after")
+    def _intake_can_resume(self) -> Scenario:
+        """A vessel waiting to be full at a port whose intake is stopped must be able to fill from what was let in,
+        or the port would wait for trains its own rule holds back: its need may not exceed `resume_below`."""
+        for seg_id, seg in self.network.segments.items():
+            intake = self.network.nodes[seg.from_].intake if seg.from_ in self.network.nodes else None
+            dep = seg.departure or Departure()
+            if intake is None or not seg.vessels or dep.rule != "when_full" or dep.max_wait is not None:
+                continue
+            need = max(
+                math.ceil(dep.fill * vessel_capacity(v, seg, self.simulation.teu_per_container)) for v in seg.vessels
+            )
+            if need > intake.resume_below:
+                raise ScenarioError(
+                    f"a vessel of {seg_id} waits for {need} containers, more than intake control lets in before it "
+                    f"resumes ({intake.resume_below}): raise resume_below or give the departure a max_wait",
+                    key=f"network.nodes.{seg.from_}.intake.resume_below",
+                )
+        return self
+
+    @model_validator(mode="after")
     def _vessels_hold_a_container(self) -> Scenario:
         """A vessel that cannot hold one container would sail forever empty, or (rounded up) carry more than it can."""
         teu = self.simulation.teu_per_container
@@ -341,3 +388,8 @@ class Scenario(Strict):
                         key=f"network.segments.{seg_id}.vessels.{i}.capacity_teu",
                     )
         return self
+
+
+def vessel_capacity(vessel: Vessel, seg: Segment, teu_per_container: float) -> int:
+    """Containers a vessel carries: its TEU times the segment's load factor, in whole containers (at least one)."""
+    return max(int(vessel.capacity_teu * seg.load_factor // teu_per_container), 1)

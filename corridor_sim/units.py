@@ -10,8 +10,8 @@ from __future__ import annotations
 import math
 import re
 
-_NUMBER = r"([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)"
-_PATTERN = re.compile(rf"^\s*{_NUMBER}\s*([a-zA-Z/]+)\s*$")
+# a number, then its unit glued on or after spaces (empty for a plain number): the one way a quantity is written
+QUANTITY = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*([a-zA-Z/]*)\s*$")
 
 DURATION_UNITS = {"s": 1 / 3600, "min": 1 / 60, "h": 1.0, "d": 24.0, "w": 168.0}
 DISTANCE_UNITS = {"m": 0.001, "km": 1.0}
@@ -30,8 +30,8 @@ def _parse(text: object, units: dict[str, float], kind: str, example: str) -> fl
         raise ValueError(f"{kind} needs a unit, e.g. {example} (got bare number {text!r})")
     if not isinstance(text, str):
         raise ValueError(f"expected a {kind} such as {example}, got {type(text).__name__}")
-    match = _PATTERN.match(text)
-    if not match:
+    match = QUANTITY.match(text)
+    if not match or not match.group(2):
         raise ValueError(f"cannot read {text!r} as a {kind}; write a number and a unit, e.g. {example}")
     number, unit = float(match.group(1)), match.group(2)
     if unit not in units:

@@ -504,3 +504,61 @@ def test_calendar_follows_the_start_date() -> None:
     start = run(raw)["containers"].start_day.to_numpy()
     assert np.allclose(start, np.arange(18, 18 + len(start)))
     assert len(start) == 40 - 18
+
+
+def test_a_storm_holds_a_vessel_in_the_far_port_before_its_return_leg() -> None:
+    """A 20-container vessel (cycle 2 + 20 + 2 + 19 h) takes trains 1-2 at 58, departs 60, reaches q at 80 and has
+    unloaded at 82. The sea leg is closed over [81, 90] (open 81 h from the start, then closed 9 h): the vessel waits
+    in q until 90 and is back in p at 109, after train 4 (106), so it takes trains 3-4 and departs at 111 (had it
+    sailed back through the storm it would have been back at 101 and departed at 108). The next closure, [171, 180],
+    ends before it would matter again."""
+    raw = ferry_only({"rule": "when_full"}, 40, "19h")
+    raw["disruptions"] = {"storm": {"target": "pq", "every": "81h", "duration": "9h"}}
+    s = run(raw)["sailings"]
+    assert np.allclose(s.depart_day[:2] * 24, [60, 111])
+
+
+def test_a_formation_timer_of_a_train_already_formed_does_not_fire() -> None:
+    """Onward trains of 15 at q, or after 30 h. Ferry slots every 24 h from hour 11 carry each 10-container train on
+    its own (two vessels take turns): train k is unloaded at q at 24k + 35. Train 1 (59) arms a timer for 89; train 2
+    (83) completes a train of 15 at 83, and its other 5 arm a timer for 113; train 3 (107) completes the next train
+    at 107. So every three trains (from T = 24(3c + 1) + 35) two onward trains leave, at T + 24 and T + 48, and reach
+    z 8 h later. The timer for 89 belongs to a train that left at 83: had it fired, it would have sent train 2's last
+    5 off alone at 89."""
+    nodes = {
+        "o": {"role": "terminal"},
+        "p": {"role": "port"},
+        "q": {"role": "port", "formation": {"train_size": 15, "max_wait": "30h"}},
+        "z": {"role": "terminal"},
+    }
+    segments = {
+        "op": {"from": "o", "to": "p", "travel_time": "10h"},
+        "pq": {
+            "from": "p",
+            "to": "q",
+            "mode": "ferry",
+            "vessels": [{"capacity_teu": 20, "count": 2}],
+            "crossing_time": "20h",
+            "return_time": "19h",
+            "load_time": "2h",
+            "unload_time": "2h",
+            "departure": {"rule": "timetable", "every": "24h", "offset": "11h"},
+        },
+        "qz": {"from": "q", "to": "z", "travel_time": "8h"},
+    }
+    flows = {
+        "f": {
+            "origin": "o",
+            "destination": "z",
+            "trains_per_week": 7,
+            "arrivals": "timetable",
+            "containers_per_train": TRAIN,
+        }
+    }
+    c = run(scenario_dict(nodes, segments, flows, duration="20d", warmup="0h", cooldown="5d"))["containers"]
+    d = c[c.status.eq("delivered")]
+    i = d.container_id.to_numpy()
+    cycle, within = i // 30, i % 30  # containers 0-14 of a cycle leave at T + 24, 15-29 at T + 48
+    t = 24 * (3 * cycle + 1) + 35
+    assert len(d) >= 120
+    assert np.allclose(d.end_day * 24, np.where(within < 15, t + 24, t + 48) + 8)

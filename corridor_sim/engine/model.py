@@ -21,6 +21,7 @@ from corridor_sim.engine.changes import apply_change
 from corridor_sim.engine.demand import Rate, train_arrivals
 from corridor_sim.engine.formation import FormationQueue
 from corridor_sim.engine.gates import Gate, outages
+from corridor_sim.engine.intake import Intake
 from corridor_sim.engine.land import Handler, Line, StockPool
 from corridor_sim.engine.piece import Piece
 from corridor_sim.engine.sea import Fleet, Port, VesselSpec, Yard
@@ -29,7 +30,7 @@ from corridor_sim.engine.storage import Storage, yard_containers
 from corridor_sim.network import CorridorNetwork
 from corridor_sim.records import STATE_CODE, Recorder
 from corridor_sim.rng import stream
-from corridor_sim.schema import MIN_CLOCK_STEP_H, Departure, Scenario, Segment, Vessel
+from corridor_sim.schema import MIN_CLOCK_STEP_H, Departure, Scenario, Segment, Vessel, vessel_capacity
 
 CLOSED = STATE_CODE["closed"]
 ZERO = Dist(dist="fixed", value=0.0)
@@ -121,12 +122,36 @@ class CorridorModel:
             for n, node in net.nodes.items()
             if node.yard is not None
         }
+        self.intake = {
+            n: Intake(env, node.intake.stop_above, node.intake.resume_below, self.rec)
+            for n, node in net.nodes.items()
+            if node.intake is not None
+        }
+        self._intake_points()
         self.yards: dict[str, Yard] = {}
         self.fleets: dict[str, Fleet] = {}
         for s, seg in net.segments.items():
             if seg.is_sea:
-                self.yards[s] = Yard(env, self.storage.get(seg.from_))
+                self.yards[s] = Yard(env, self.storage.get(seg.from_), self.intake.get(seg.from_))
                 self.fleets[s] = self._fleet(s, seg)
+
+    def _intake_points(self) -> None:
+        """Where on each route intake control acts: `_hold[(route, pos)]` is the port's control at its hold point;
+        `_count_at_yard[(route, pos)]` the control of a port whose yard a route enters without passing the hold point
+        (its containers join the backlog as they enter the yard)."""
+        self._hold: dict[tuple[int, int], Intake] = {}
+        self._count_at_yard: dict[tuple[int, int], Intake] = {}
+        net = self.scenario.network
+        for r, route in enumerate(self.routes):
+            for q, port in enumerate(route.nodes[:-1]):
+                if port not in self.intake or not net.segments[route.segments[q]].is_sea:
+                    continue
+                hold_at = net.nodes[port].intake.hold_at
+                before = [pos for pos in range(q + 1) if route.nodes[pos] == hold_at]
+                if before:
+                    self._hold[(r, before[-1])] = self.intake[port]
+                else:
+                    self._count_at_yard[(r, q)] = self.intake[port]
 
     def _start_demand(self, timeline: list[tuple[float, Scenario]]) -> None:
         for i, flow_id in enumerate(self.flow_ids):
@@ -239,6 +264,8 @@ class CorridorModel:
         segments, held = route.segments, None
         while True:
             node = route.nodes[pos]
+            if (r, pos) in self._hold:  # intake control: held here while the port's backlog is high
+                yield from self._hold[r, pos].dispatch(ids, self.rec.loc(node))
             if node in self.storage and pos < len(segments) and segments[pos] in self.yards:
                 yield from self.storage[node].admit(ids)  # held before the port while its yard is full
             if node in self.handlers:
@@ -255,6 +282,8 @@ class CorridorModel:
                 return
             seg = segments[pos]
             if seg in self.yards:
+                if (r, pos) in self._count_at_yard:
+                    self._count_at_yard[r, pos].add(len(ids))
                 self.yards[seg].put(Piece(ids, r, pos, self.env.now))
                 return
             pool = self.pool_of.get(seg)
@@ -276,6 +305,8 @@ class CorridorModel:
             if nxt in self.yards:
                 if node in self.storage:
                     self.storage[node].add(len(p.ids))
+                if node in self.intake:
+                    self.intake[node].add(len(p.ids))
                 self.yards[nxt].put(p)
                 continue
             key = (node, route.segments[p.pos :])
@@ -352,11 +383,6 @@ class CorridorModel:
         self.env.run(until=self.horizon)
         sim = self.scenario.simulation
         return tables.build(self.rec, self.replication, sim.warmup, sim.duration)
-
-
-def vessel_capacity(vessel: Vessel, seg: Segment, teu_per_container: float) -> int:
-    """Containers a vessel carries: its TEU times the segment's load factor, in whole containers (at least one)."""
-    return max(int(vessel.capacity_teu * seg.load_factor // teu_per_container), 1)
 
 
 def _floored(draw: Callable[[], float], floor: float) -> Callable[[], float]:

@@ -18,6 +18,7 @@ import numpy as np
 import simpy
 
 from corridor_sim.engine.gates import Gate
+from corridor_sim.engine.intake import Intake
 from corridor_sim.engine.piece import Piece, take_front
 from corridor_sim.engine.slots import Slots
 from corridor_sim.engine.storage import Storage
@@ -31,8 +32,8 @@ CLOSED, SAILING, UNLOADING = STATE_CODE["closed"], STATE_CODE["sailing"], STATE_
 class Yard:
     """Containers waiting at a port for a vessel of one sea segment, FIFO."""
 
-    def __init__(self, env: simpy.Environment, storage: Storage | None = None) -> None:
-        self.env, self.storage = env, storage
+    def __init__(self, env: simpy.Environment, storage: Storage | None = None, intake: Intake | None = None) -> None:
+        self.env, self.storage, self.intake = env, storage, intake
         self.pieces: deque[Piece] = deque()
         self.count = 0
         self._waiters: list[tuple[int, int, simpy.Event]] = []  # (ticket, need, event) in ticket order
@@ -83,8 +84,6 @@ class Yard:
         """Up to `limit` containers from the front, splitting the last piece if needed."""
         out, taken = take_front(self.pieces, limit)
         self.count -= taken
-        if self.storage is not None:
-            self.storage.release(taken)  # room for trains held before the port
         self._wake()  # what is left may be enough for the next vessel in line
         return out
 
@@ -230,13 +229,12 @@ class Fleet:
             self.at_origin -= 1
             if not loaded:
                 break
-            pieces = self.yard.take(v.capacity)
-            now = env.now
-            for p in pieces:
-                rec.stage(p.ids, self.origin.loc, YARD_WAIT, p.t_in, now)
+            pieces = self.yard.take(v.capacity)  # its cargo, which stays in the yard until loading starts
             ids = np.concatenate([p.ids for p in pieces]) if pieces else np.empty(0, np.int64)
             teu = len(ids) * self.teu
-            yield from self._berth_work(self.origin, ids, lambda n=teu: v.load() + n * v.load_per_teu(), LOADING)
+            yield from self._berth_work(
+                self.origin, ids, lambda n=teu: v.load() + n * v.load_per_teu(), LOADING, pieces
+            )
             if not self.gate.is_open:
                 t = env.now
                 yield from self.gate.wait_open()
@@ -257,19 +255,38 @@ class Fleet:
         self.vessels.remove(v)
 
     def _berth_work(
-        self, port: Port, ids: np.ndarray, duration: Callable[[], float], state: int
+        self,
+        port: Port,
+        ids: np.ndarray,
+        duration: Callable[[], float],
+        state: int,
+        in_yard: list[Piece] | None = None,
     ) -> Generator[simpy.Event, None, None]:
-        """Take a berth, wait out a port closure, then load or unload."""
+        """Take a berth, wait out a port closure, then load or unload.
+
+        All waiting is booked at the port where it happens: cargo to be loaded (`in_yard`) is in the yard until the
+        vessel has a berth (yard wait) and holds its room in the yard until loading starts; cargo aboard waits for a
+        berth (berth wait at the port).
+        """
         env, rec = self.env, self.rec
         t = env.now
         with port.berths.hold() as turn:
             if turn is not None:
                 yield turn
-            rec.stage(ids, self.loc, BERTH_WAIT, t, env.now)
+            if in_yard is None:
+                rec.stage(ids, port.loc, BERTH_WAIT, t, env.now)
+            else:
+                for p in in_yard:
+                    rec.stage(p.ids, port.loc, YARD_WAIT, p.t_in, env.now)
             if not port.gate.is_open:
                 t = env.now
                 yield from port.gate.wait_open()
                 rec.stage(ids, port.loc, CLOSED, t, env.now)
             t = env.now
+            if in_yard is not None:  # loading starts: room in the yard for held trains, a smaller backlog
+                if self.yard.storage is not None:
+                    self.yard.storage.release(len(ids))
+                if self.yard.intake is not None:
+                    self.yard.intake.remove(len(ids))
             yield env.timeout(duration())
             rec.stage(ids, self.loc, state, t, env.now)

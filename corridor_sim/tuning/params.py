@@ -10,29 +10,27 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import yaml
 
-from corridor_sim.distributions import Dist
+from corridor_sim import provenance
+from corridor_sim.distributions import QUANTITY_FIELDS, Dist
 from corridor_sim.errors import ScenarioError
 from corridor_sim.loader import apply_sets
-from corridor_sim.units import DISTANCE_UNITS, DURATION_UNITS, SPEED_UNITS
+from corridor_sim.provenance import unwrap
+from corridor_sim.units import DISTANCE_UNITS, DURATION_UNITS, QUANTITY, SPEED_UNITS
 
-_NUMBER = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*([a-zA-Z/]*)\s*$")
 _KIND = {
     **{u: "duration" for u in DURATION_UNITS},
     **{u: "distance" for u in DISTANCE_UNITS},
     **{u: "speed" for u in SPEED_UNITS},
 }
 _FACTOR = {**DURATION_UNITS, **DISTANCE_UNITS, **SPEED_UNITS}
-_DIST_QUANTITIES = ("value", "low", "mode", "high", "mean", "sd")
 # Numeric network fields that are geography or phase rather than a lever: left out of the default sensitivity set.
 _NOT_LEVERS = {"lat", "lon", "distance", "offset"}
-_PROVENANCE = ("source", "estimate", "note")
 
 
 @dataclass(frozen=True)
@@ -68,7 +66,7 @@ def parse_quantity(value: Any) -> Quantity | None:
     if isinstance(value, int | float):
         return Quantity(float(value)) if math.isfinite(value) else None
     if isinstance(value, str):
-        m = _NUMBER.match(value)
+        m = QUANTITY.match(value)
         if m and (m.group(2) == "" or m.group(2) in _FACTOR):
             return Quantity(float(m.group(1)), m.group(2))
     return None
@@ -76,13 +74,6 @@ def parse_quantity(value: Any) -> Quantity | None:
 
 def is_dist(value: Any) -> bool:
     return isinstance(value, dict) and "dist" in value
-
-
-def unwrap(value: Any) -> Any:
-    """The value inside a provenance wrapper (`{value: 836km, source: S40}`), else the value itself."""
-    if isinstance(value, dict) and "value" in value and "dist" not in value:
-        return value["value"]
-    return value
 
 
 def get_value(raw: Mapping[str, Any], key: str, origin: str | None = None) -> Any:
@@ -113,7 +104,7 @@ def expected(dist: Mapping[str, Any]) -> Quantity:
     parsed: dict[str, Any] = {}
     kinds = set()
     for name, v in dist.items():
-        if name in _DIST_QUANTITIES:
+        if name in QUANTITY_FIELDS:
             q = parse_quantity(v)
             if q is None:
                 raise ScenarioError(f"cannot read {v!r} as a quantity", key=name)
@@ -123,7 +114,7 @@ def expected(dist: Mapping[str, Any]) -> Quantity:
             qs = [parse_quantity(x) for x in v]
             parsed[name] = tuple(q.canonical for q in qs if q is not None)
             kinds |= {q.kind for q in qs if q is not None}
-        elif name not in _PROVENANCE:
+        elif name not in provenance.KEYS:
             parsed[name] = v
     unit = {"duration": "h", "distance": "km", "speed": "km/h"}.get(next(iter(kinds - {"number"}), ""), "")
     return Quantity(Dist(**parsed).expected, unit)
@@ -133,8 +124,8 @@ def scale(value: Any, factor: float) -> Any:
     """`value` times `factor`, written as the file wrote it (units kept, distribution shape kept, integers whole)."""
     value = unwrap(value)
     if is_dist(value):  # its provenance stays behind: the source gave the old figure, not this one
-        out = {k: v for k, v in value.items() if k not in _PROVENANCE}
-        for name in _DIST_QUANTITIES:
+        out = provenance.without(value)
+        for name in QUANTITY_FIELDS:
             if name in out:
                 out[name] = parse_quantity(out[name]).times(factor).raw()
         if "values" in out:
@@ -266,7 +257,7 @@ def describe(value: Any) -> str:
     """Short text of a raw value for tables and plot labels."""
     value = unwrap(value)
     if is_dist(value):
-        inner = ", ".join(f"{k} {v}" for k, v in value.items() if k not in ("dist", *_PROVENANCE))
+        inner = ", ".join(f"{k} {v}" for k, v in value.items() if k not in ("dist", *provenance.KEYS))
         return f"{value['dist']}({inner})"
     if isinstance(value, float):
         return f"{value:.6g}"
