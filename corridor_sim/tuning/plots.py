@@ -136,7 +136,7 @@ def intervention_bars(table: pd.DataFrame, title: str, path: Path) -> Path:
             height=0.38,
             color=color,
             label=f"days saved at {q}",
-            xerr=np.nan_to_num(err),
+            xerr=np.clip(np.nan_to_num(err), 0, None),  # a percentile CI of a median may leave out the point
             capsize=2,
         )
     labels = [
