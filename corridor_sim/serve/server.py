@@ -25,13 +25,9 @@ def serve(
     max_events: float | None = None,
     save_dir: Path | None = None,
 ) -> int:
-    """Serve the live tuning page of `path`; returns when the server stops (Ctrl-C or SIGTERM)."""
-    try:
-        from werkzeug.serving import make_server
+    """Serve the live tuning page of `path`; returns when the server stops (Ctrl-C or SIGTERM).
 
-        from corridor_sim.serve.app import build_app
-    except ImportError as exc:
-        raise ScenarioError(f'needs the ui extra (pip install -e ".[ui]"): {exc}', file="corridor-sim serve") from None
+    The scenario and options are checked first (they need no extra), so bad input is named as such either way."""
     from corridor_sim.serve.figures import draw
     from corridor_sim.serve.runner import Runner
     from corridor_sim.serve.session import Session
@@ -44,6 +40,12 @@ def serve(
     if workers < 1:
         raise ScenarioError("must be at least 1", key="--workers")
     session = Session.load(path, list(sets))
+    try:
+        from werkzeug.serving import make_server
+
+        from corridor_sim.serve.app import build_app
+    except ImportError as exc:
+        raise ScenarioError(f'needs the ui extra (pip install -e ".[ui]"): {exc}', file="corridor-sim serve") from None
     session.budget = (replications, DEFAULT_MAX_EVENTS if max_events is None else max_events)
     base = session.study.base
     session.check_work(base)
