@@ -479,6 +479,9 @@ def _study(args: argparse.Namespace, bar):
 
     study = Study.load(args.scenario, _overrides(args), args.destination, args.workers, bar.update, expect)
     _check_work(args, [study.base], max(_demand_multipliers(args), default=1.0))  # per evaluation
+    from corridor_sim.workload import DEFAULT_MAX_EVENTS
+
+    study.max_events = DEFAULT_MAX_EVENTS if args.max_events is None else args.max_events
     return study
 
 

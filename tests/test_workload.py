@@ -97,3 +97,16 @@ def test_validate_prints_the_estimate(write_yaml, capsys: pytest.CaptureFixture[
     out = capsys.readouterr().out
     assert "work estimate per replication: 41 trains, 1,643 containers, 69 sailings, 0 outages, 400 monitor" in out
     assert "x 3 replications" in out
+
+
+def test_a_sweep_point_asking_too_much_is_refused_before_any_run(write_yaml, tmp_path, capsys) -> None:
+    """The base is light; one sweep point multiplies demand 80,000-fold: refused in one line naming that point, with
+    nothing simulated and no results directory left (the variant's estimate is checked, not only the base's)."""
+    from corridor_sim.cli import main
+
+    out = tmp_path / "sweep"
+    args = ["sweep", str(write_yaml(RAW)), "--param", "demand.flows.f1.teu_per_year=12000,1e9", "--out", str(out)]
+    assert main([*args, "--max-events", "1e8", "--quiet", "--no-cache"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--param" in err and "work estimate" in err and "--max-events" in err
+    assert not out.exists()

@@ -20,6 +20,7 @@ from corridor_sim.experiment import Tables, run_many
 from corridor_sim.loader import load_raw_with_sets, validate
 from corridor_sim.schema import Scenario
 from corridor_sim.tuning.params import apply_changes, get_value, set_to
+from corridor_sim.workload import check, estimate
 from corridor_sim.workspace import staged, write_json, write_resolved, write_tables
 
 CHUNK_REPLICATIONS = 64
@@ -49,6 +50,7 @@ class Study:
     workers: int = 1
     progress: Callable[[int], None] | None = None
     expect: Callable[[int], None] | None = None
+    max_events: float | None = None  # each variant's work estimate is held to it before it runs (None: not checked)
 
     @classmethod
     def load(
@@ -103,7 +105,13 @@ class Study:
         if not changes:
             return self.base
         raw = self.variant_raw(changes, origin, exact)
-        return validate(raw, f"{self.path} ({origin})", name=self.base.name)
+        scenario = validate(raw, f"{self.path} ({origin})", name=self.base.name)
+        if self.max_events is not None:  # a variant may ask far more work than the base (demand x 1e3, ...)
+            try:
+                check(estimate(scenario), self.max_events)
+            except ScenarioError as exc:
+                raise ScenarioError(exc.message, exc.key, f"{self.path} ({origin})") from None
+        return scenario
 
     def evaluate(self, scenarios: Sequence[Scenario], reduce: Callable[[Scenario, Tables], T]) -> list[T]:
         """`reduce(scenario, tables)` of every scenario, all run with the base seed (common random numbers).
