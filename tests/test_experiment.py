@@ -13,6 +13,7 @@ import sys
 import textwrap
 import threading
 import time
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -200,10 +201,13 @@ def test_a_replication_leaves_no_model_behind(tasks: list) -> None:
     """Nothing keeps a finished replication's model (its SimPy processes and events) reachable: once collected, no
     model or environment is left, however many replications ran (a kept model grew memory ~3 MB per replication)."""
     scenario, seed = tasks[0]
+    gc.collect()
+    # what an earlier test keeps (a fixture, a kept traceback) is not this test's: only new objects count
+    before = weakref.WeakSet(o for o in gc.get_objects() if isinstance(o, (CorridorModel, simpy.Environment)))
     for r in range(3):
         experiment.run_one(scenario, r, seed)
     gc.collect()
-    alive = [o for o in gc.get_objects() if isinstance(o, (CorridorModel, simpy.Environment))]
+    alive = [o for o in gc.get_objects() if isinstance(o, (CorridorModel, simpy.Environment)) and o not in before]
     assert alive == []
 
 
