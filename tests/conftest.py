@@ -6,6 +6,7 @@ Kept generic on purpose: a test states its own network and demand, these helpers
 from __future__ import annotations
 
 import copy
+import signal
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -68,3 +69,10 @@ def write_yaml(tmp_path: Path) -> Callable[..., Path]:
 def _private_replication_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     """Commands run by tests keep replications in a directory of the test session, never the user's cache."""
     monkeypatch.setenv("CORRIDOR_SIM_CACHE", str(tmp_path_factory.getbasetemp() / "replication-cache"))
+
+
+def sigint_as_from_a_terminal() -> None:
+    """`preexec_fn` for a child that a test interrupts: Ctrl-C as from a terminal. A test run started in the
+    background (`cmd &` in a script, as a CI runner may) passes on an ignored SIGINT, which Python keeps, so the child
+    ran on to its end (seen in CI as a Ctrl-C test that "hung")."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

@@ -24,6 +24,7 @@ import pytest
 pytest.importorskip("dash", reason="the ui extra is not installed (pip install -e '.[ui]')")
 pytest.importorskip("selenium", reason="selenium is not installed (pip install -e '.[test]')")
 
+from conftest import sigint_as_from_a_terminal  # noqa: E402
 from selenium import webdriver  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
@@ -49,7 +50,15 @@ def server(tmp_path):
     """`corridor-sim serve` as a planner starts it: the address is read from what it prints."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     cmd = [sys.executable, "-m", "corridor_sim.cli", "serve", str(SCENARIO), "--replications", "3", "--workers", "2"]
-    proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        cmd,
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=sigint_as_from_a_terminal,
+    )
     address = None
     end = time.monotonic() + TIMEOUT
     while address is None and time.monotonic() < end and proc.poll() is None:
