@@ -59,7 +59,8 @@ def test_a_refused_edit_gets_the_files_message_and_changes_nothing():
 
 def test_an_edit_asking_for_too_much_work_is_refused_before_it_runs():
     session = Session.load(SMALL)
-    session.budget = (10, 20 * 10 * estimate(session.study.base, 1).events)  # 20 times the file's work
+    session.replications = 10
+    session.study.max_events = 20 * 10 * estimate(session.study.base, 1).events  # 20 times the file's work
     session.edit("demand.flows.to_poti.teu_per_year", 90_000)  # 10 times the demand: within the budget
     with pytest.raises(ScenarioError, match="work estimate"):
         session.edit("demand.flows.to_poti.teu_per_year", 900_000)

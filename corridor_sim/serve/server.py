@@ -46,7 +46,8 @@ def serve(
         from corridor_sim.serve.app import build_app
     except ImportError as exc:
         raise ScenarioError(f'needs the ui extra (pip install -e ".[ui]"): {exc}', file="corridor-sim serve") from None
-    session.budget = (replications, DEFAULT_MAX_EVENTS if max_events is None else max_events)
+    session.replications = replications
+    session.study.max_events = DEFAULT_MAX_EVENTS if max_events is None else max_events
     base = session.study.base
     session.check_work(base)
     destinations = sorted({f.destination for f in base.demand.flows.values()})

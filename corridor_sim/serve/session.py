@@ -18,7 +18,6 @@ from corridor_sim.loader import load_scenario, validate
 from corridor_sim.schema import Scenario
 from corridor_sim.serve.controls import Control, controls
 from corridor_sim.tuning.evaluate import Study
-from corridor_sim.workload import check, estimate
 
 
 @dataclass(frozen=True)
@@ -37,7 +36,7 @@ class Session:
     controls: dict[str, Control]
     sets: list[str] = field(default_factory=list)  # `--set` overrides the page started with, saved with the edits
     edits: list[Edit] = field(default_factory=list)
-    budget: tuple[int, float] | None = None  # (replications per edit, most events and records they may take)
+    replications: int | None = None  # per edit, for the work check (`study.max_events`); None: the file's count
 
     @classmethod
     def load(cls, path: Path, sets: list[str] | None = None) -> Session:
@@ -89,9 +88,7 @@ class Session:
 
     def check_work(self, scenario: Scenario) -> None:
         """Refuse, before it runs, a scenario whose estimated work is above the budget (as every command does)."""
-        if self.budget is not None:
-            replications, limit = self.budget
-            check(estimate(scenario, replications), limit)
+        self.study.check_work(scenario, "serve", self.replications)
 
     def undo(self) -> Edit | None:
         return self.edits.pop() if self.edits else None

@@ -106,12 +106,18 @@ class Study:
             return self.base
         raw = self.variant_raw(changes, origin, exact)
         scenario = validate(raw, f"{self.path} ({origin})", name=self.base.name)
-        if self.max_events is not None:  # a variant may ask far more work than the base (demand x 1e3, ...)
-            try:
-                check(estimate(scenario), self.max_events)
-            except ScenarioError as exc:
-                raise ScenarioError(exc.message, exc.key, f"{self.path} ({origin})") from None
+        self.check_work(scenario, origin)
         return scenario
+
+    def check_work(self, scenario: Scenario, origin: str, replications: int | None = None) -> None:
+        """Refuse, before it runs, a variant whose work estimate is above `max_events` (None: not checked): a variant
+        may ask far more work than the base (demand x 1e3, ...), which passed the command's own check."""
+        if self.max_events is None:
+            return
+        try:
+            check(estimate(scenario, replications), self.max_events)
+        except ScenarioError as exc:
+            raise ScenarioError(exc.message, exc.key, f"{self.path} ({origin})") from None
 
     def evaluate(self, scenarios: Sequence[Scenario], reduce: Callable[[Scenario, Tables], T]) -> list[T]:
         """`reduce(scenario, tables)` of every scenario, all run with the base seed (common random numbers).
