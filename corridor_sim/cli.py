@@ -144,6 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="paired differences of every scenario against this one (default: every pair, later minus earlier)",
     )
     _tuning_parsers(sub)
+    _choice_parser(sub)
     p = _sub(sub, "validate", "check a scenario file and print every section of it, its routes and provenance")
     p.add_argument("scenario", type=Path)
     _scenario_args(p)
@@ -654,6 +655,60 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _choice_parser(sub: argparse._SubParsersAction) -> None:
+    p = _sub(sub, "choice", "split a contested market between corridors by a logit on generalised cost, at equilibrium")
+    p.add_argument("market", type=Path, metavar="MARKET", help="a market file (scenarios/markets/*.yaml)")
+    _run_args(p, "results/choice/<market>/<UTC timestamp>")
+    p.add_argument(
+        "--scale",
+        metavar="S[,S...]",
+        help="logit scale(s) per USD per TEU, each solved in turn (default: the market file's, an estimate)",
+    )
+    p.add_argument(
+        "--use",
+        action="append",
+        default=[],
+        metavar="NAME=FILE",
+        help="replace alternative NAME's scenario by FILE (repeatable), e.g. middle_corridor=scenarios/target.yaml",
+    )
+
+
+def cmd_choice(args: argparse.Namespace) -> int:
+    from corridor_sim.loader import load_scenario
+    from corridor_sim.market import final_shares, load_market, parse_scales, solve, volume_sets, write_equilibrium
+    from corridor_sim.workspace import claim, safe_name, staged
+
+    first = load_market(args.market, args.sets, args.use)
+    sim = next(iter(first.scenarios.values())).simulation
+    replications = args.replications or sim.replications
+    seed = sim.seed if args.seed is None else args.seed
+    loaded = load_market(
+        args.market, [*args.sets, f"simulation.seed={seed}", f"simulation.replications={replications}"], args.use
+    )
+    scales = parse_scales(args.scale, loaded.market)
+    # one evaluation at its largest: every alternative offered the whole market (each evaluation is checked so)
+    _check_work(args, [load_scenario(f, [*loaded.sets, *volume_sets(loaded, n, 1.0)]) for n, f in loaded.files.items()])
+    root = Path("results") / "choice" / safe_name(loaded.market.name)
+    out = args.claims.enter_context(claim(args.out, root, "choice"))
+    with _progress(0, args.quiet, "choice") as bar:
+        solutions = [solve(loaded, s, replications, seed, bar.update) for s in scales]
+    with staged(out) as tmp:
+        write_equilibrium(tmp, loaded, solutions, replications, seed)
+    view = final_shares(solutions)[
+        ["scale", "alternative", "offered_share", "mean_days", "p90_days", "price_per_teu", "generalised_cost_per_teu"]
+    ]
+    print(view.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    for s in solutions:
+        state = "converged" if s.converged else "NOT converged"
+        print(f"scale {s.scale:g}: {state} after {len(s.seconds)} iterations, {sum(s.seconds):.1f} s")
+    print(f"route choice ({replications} replications, seed {seed}) written to {out}")
+    failed = [s for s in solutions if not s.converged]
+    if failed:
+        print(f"error: scale {failed[0].scale:g}: {failed[0].message}", file=sys.stderr)
+        return 3
+    return 0
+
+
 COMMANDS = {
     "run": cmd_run,
     "compare": cmd_compare,
@@ -663,6 +718,7 @@ COMMANDS = {
     "calibrate": cmd_calibrate,
     "interventions": cmd_interventions,
     "capacity": cmd_capacity,
+    "choice": cmd_choice,
     "serve": cmd_serve,
     "plot": cmd_plot,
     "report": cmd_report,

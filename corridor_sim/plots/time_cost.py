@@ -1,0 +1,62 @@
+"""Corridors on one time-cost plane: what a shipper trades, days against money, for one year's market.
+
+Each corridor is a point at its mean transit (whiskers p10-p90) and its price per TEU; with a value of time, dashed
+lines of equal generalised cost (price + value of time x days) show which corridor a shipper of that value prefers:
+a corridor below-left of another's line is cheaper all told. Drawn from a table only (`shares.csv` of `choice`, or
+any table with the same columns).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from corridor_sim.plots.style import new_figure, scenario_colours, styled
+
+COLUMNS = ("alternative", "mean_days", "p10_days", "p90_days", "price_per_teu")
+
+
+@styled
+def time_cost_plane(table: pd.DataFrame, title: str, value_of_time: float | None = None) -> Figure:
+    """One point per row (`alternative`, `mean_days`, `p10_days`, `p90_days`, `price_per_teu`; optional
+    `offered_share`, shown in the label); iso-generalised-cost lines through each point when `value_of_time` > 0."""
+    missing = [c for c in COLUMNS if c not in table.columns]
+    if missing:
+        raise ValueError(f"time-cost table lacks {', '.join(missing)}")
+    fig = new_figure((9, 6))
+    ax = fig.subplots()
+    colours = scenario_colours(table["alternative"].astype(str))
+    days = table["mean_days"].to_numpy(float)
+    span = np.linspace(0, np.nanmax(table["p90_days"].to_numpy(float)) * 1.1, 50)
+    for _, row in table.iterrows():
+        name = str(row["alternative"])
+        colour = colours[name]
+        low, high = row["mean_days"] - row["p10_days"], row["p90_days"] - row["mean_days"]
+        ax.errorbar(
+            row["mean_days"],
+            row["price_per_teu"],
+            xerr=[[max(low, 0)], [max(high, 0)]],
+            fmt="o",
+            color=colour,
+            markersize=9,
+            capsize=4,
+        )
+        share = f", share {row['offered_share']:.0%}" if "offered_share" in row else ""
+        label = (
+            f"{name} ({row.get('scenario', name)}): {row['mean_days']:.1f} d, {row['price_per_teu']:,.0f}/TEU{share}"
+        )
+        ax.annotate(label, (row["mean_days"], row["price_per_teu"]), textcoords="offset points", xytext=(8, 8))
+        if value_of_time:
+            level = row["price_per_teu"] + value_of_time * row["mean_days"]
+            ax.plot(span, level - value_of_time * span, color=colour, linestyle="--", linewidth=0.9, alpha=0.6)
+    prices = table["price_per_teu"].to_numpy(float)
+    ax.set_xlim(0, span[-1])
+    ax.set_ylim(0, max(np.nanmax(prices) * 1.35, 1.0) if len(prices) else 1.0)
+    ax.set_xlabel("transit, days (mean; whiskers p10–p90)")
+    ax.set_ylabel("price per TEU (USD)")
+    note = f"; dashed: equal generalised cost at {value_of_time:,.0f} USD per TEU-day" if value_of_time else ""
+    ax.set_title(f"{title}\nlower left is better{note}", loc="left", fontsize=10)
+    if not len(days):
+        ax.text(0.5, 0.5, "no corridor to draw", transform=ax.transAxes, ha="center")
+    return fig
