@@ -671,6 +671,12 @@ def _choice_parser(sub: argparse._SubParsersAction) -> None:
         metavar="NAME=FILE",
         help="replace alternative NAME's scenario by FILE (repeatable), e.g. middle_corridor=scenarios/target.yaml",
     )
+    p.add_argument(
+        "--calibrate-constants",
+        action="store_true",
+        help="instead of solving: simulate once at the observed shares and write the alternative-specific constants "
+        "that make the logit reproduce them (constants.csv), to put in the market file",
+    )
 
 
 def cmd_choice(args: argparse.Namespace) -> int:
@@ -690,6 +696,17 @@ def cmd_choice(args: argparse.Namespace) -> int:
     _check_work(args, [load_scenario(f, [*loaded.sets, *volume_sets(loaded, n, 1.0)]) for n, f in loaded.files.items()])
     root = Path("results") / "choice" / safe_name(loaded.market.name)
     out = args.claims.enter_context(claim(args.out, root, "choice"))
+    if args.calibrate_constants:
+        from corridor_sim.market import calibrate_constants
+        from corridor_sim.workspace import write_tables
+
+        with _progress(0, args.quiet, "choice") as bar:
+            table = calibrate_constants(loaded, scales[0], replications, seed, bar.update)
+        with staged(out) as tmp:
+            write_tables(tmp, {"constants": table})
+        print(table[["alternative", "offered_share", "mean_days", "generalised_cost_per_teu", "constant_per_teu"]])
+        print(f"constants (scale {scales[0]:g}, {replications} replications, seed {seed}) written to {out}")
+        return 0
     with _progress(0, args.quiet, "choice") as bar:
         solutions = [solve(loaded, s, replications, seed, bar.update) for s in scales]
     with staged(out) as tmp:

@@ -37,6 +37,10 @@ class Alternative(Strict):
     flows: list[str] = Field(min_length=1)
     price_per_teu: Figure = Field(ge=0)  # USD per TEU, door to door as far as the scenario reaches
     constant: Figure = 0.0  # alternative-specific cost per TEU the model does not explain (a logit ASC)
+    observed_share: Figure | None = Field(None, gt=0, lt=1)  # the split seen in the data: where the loop starts
+    # simulate at most this volume: the scenario is a sample of a lane whose days do not depend on it (ships far
+    # from full), so a larger share changes no time and would only cost simulation
+    sample_teu_per_year: Figure | None = Field(None, gt=0, le=1e9)
 
 
 class Market(Strict):
@@ -97,16 +101,26 @@ def flow_teu(scenario: Scenario, flow: str) -> float:
 
 
 def starting_shares(loaded: Loaded) -> dict[str, float]:
-    """The split the scenarios are written with: each alternative's contested flows' own volume."""
+    """The observed split if the market file gives one, else the scenarios' own volumes of the contested flows."""
+    alts = loaded.market.alternatives
+    if all(a.observed_share is not None for a in alts.values()):
+        return {n: a.observed_share for n, a in alts.items()}
     return {
         n: sum(flow_teu(loaded.scenarios[n], f) for f in alt.flows) for n, alt in loaded.market.alternatives.items()
     }
 
 
+def simulated_teu(market: Market, name: str, share: float) -> float:
+    """The volume an alternative is simulated with: its share (at least `MIN_SIMULATED_SHARE`), capped at its sample."""
+    teu = max(share, MIN_SIMULATED_SHARE) * market.teu_per_year
+    cap = market.alternatives[name].sample_teu_per_year
+    return min(teu, cap) if cap is not None else teu
+
+
 def volume_sets(loaded: Loaded, name: str, share: float) -> list[str]:
     """`--set` overrides giving alternative `name` its share of the market, split between its flows as written."""
     alt, scenario = loaded.market.alternatives[name], loaded.scenarios[name]
-    teu = max(share, MIN_SIMULATED_SHARE) * loaded.market.teu_per_year
+    teu = simulated_teu(loaded.market, name, share)
     weights = np.array([flow_teu(scenario, f) for f in alt.flows], float)
     weights = weights / weights.sum() if weights.sum() > 0 else np.full(len(weights), 1 / len(weights))
     out = []
@@ -132,8 +146,9 @@ def price_per_teu(containers: pd.DataFrame, scenario: Scenario, flows: Sequence[
     for column in PRICE_COLUMNS:
         if column in containers.columns:
             m = containers[containers["measured"] & containers["flow"].astype(str).isin(list(flows))]
-            if len(m):
-                return float(m[column].mean()) / scenario.simulation.teu_per_container, column
+            values = m[column].dropna()  # in flight, or a scenario without charges: no price
+            if len(values):
+                return float(values.mean()) / scenario.simulation.teu_per_container, "scenario charges"
     return fallback, "market file"
 
 
@@ -146,6 +161,67 @@ class Solution:
     seconds: list[float]  # per iteration (one simulation of every alternative: one `compare`)
 
 
+class Evaluator:
+    """One evaluation of the loop: every alternative simulated at its share on common random numbers, and its
+    generalised cost read off the contested flows' containers; each evaluation leaves its rows and its time."""
+
+    def __init__(self, loaded: Loaded, scale: float, replications: int, seed: int, progress=None) -> None:
+        self.loaded, self.scale, self.replications, self.seed, self.progress = (
+            loaded,
+            scale,
+            replications,
+            seed,
+            progress,
+        )
+        self.weights = choice.CostWeights(loaded.market.value_of_time, loaded.market.reliability)
+        self.rows: list[dict[str, Any]] = []
+        self.seconds: list[float] = []
+
+    def __call__(self, shares: dict[str, float]) -> dict[str, float]:
+        t0, loaded = time.perf_counter(), self.loaded
+        scenarios = {
+            n: load_scenario(loaded.files[n], [*loaded.sets, *volume_sets(loaded, n, shares[n])]) for n in shares
+        }
+        runs = run_many(
+            [(s, self.seed) for s in scenarios.values()], replications=self.replications, progress=self.progress
+        )
+        costs = {}
+        for (name, s), tables in zip(scenarios.items(), runs, strict=True):
+            costs[name] = self._row(name, s, tables["containers"], shares[name])
+        self.seconds.append(time.perf_counter() - t0)
+        return costs
+
+    def _row(self, name: str, scenario: Scenario, containers: pd.DataFrame, share: float) -> float:
+        market, alt = self.loaded.market, self.loaded.market.alternatives[name]
+        days, in_flight = contested_days(containers, scenario, alt.flows)
+        price, price_from = price_per_teu(containers, scenario, alt.flows, alt.price_per_teu)
+        cost = choice.generalised_cost(days, price, self.weights)
+        p10, p50, p90 = np.percentile(days, [10, 50, 90]) if len(days) else (np.nan,) * 3
+        self.rows.append(
+            {
+                "scale": self.scale,
+                "iteration": len(self.seconds) + 1,
+                "alternative": name,
+                "scenario": scenario.name,
+                "offered_share": share,
+                "offered_teu_per_year": share * market.teu_per_year,
+                "simulated_teu_per_year": simulated_teu(market, name, share),
+                "containers": len(days),
+                "in_flight": in_flight,
+                "mean_days": float(np.mean(days)) if len(days) else np.nan,
+                "p10_days": p10,
+                "p50_days": p50,
+                "p90_days": p90,
+                "price_per_teu": price,
+                "price_from": price_from,
+                "value_of_time": market.value_of_time,
+                "generalised_cost_per_teu": cost,
+                "constant_per_teu": alt.constant,
+            }
+        )
+        return cost
+
+
 def solve(
     loaded: Loaded,
     scale: float,
@@ -155,48 +231,7 @@ def solve(
 ) -> Solution:
     """The equilibrium at one logit scale; a loop that does not converge is returned marked, not raised."""
     market = loaded.market
-    weights = choice.CostWeights(market.value_of_time, market.reliability)
-    rows: list[dict[str, Any]] = []
-    seconds: list[float] = []
-
-    def evaluate(shares: dict[str, float]) -> dict[str, float]:
-        t0 = time.perf_counter()
-        scenarios = {
-            n: load_scenario(loaded.files[n], [*loaded.sets, *volume_sets(loaded, n, shares[n])]) for n in shares
-        }
-        runs = run_many([(s, seed) for s in scenarios.values()], replications=replications, progress=progress)
-        costs = {}
-        for (name, s), tables in zip(scenarios.items(), runs, strict=True):
-            alt = market.alternatives[name]
-            days, in_flight = contested_days(tables["containers"], s, alt.flows)
-            price, price_from = price_per_teu(tables["containers"], s, alt.flows, alt.price_per_teu)
-            costs[name] = choice.generalised_cost(days, price, weights)
-            p10, p50, p90 = np.percentile(days, [10, 50, 90]) if len(days) else (np.nan,) * 3
-            rows.append(
-                {
-                    "scale": scale,
-                    "iteration": len(seconds) + 1,
-                    "alternative": name,
-                    "scenario": s.name,
-                    "offered_share": shares[name],
-                    "offered_teu_per_year": shares[name] * market.teu_per_year,
-                    "simulated_teu_per_year": max(shares[name], MIN_SIMULATED_SHARE) * market.teu_per_year,
-                    "containers": len(days),
-                    "in_flight": in_flight,
-                    "mean_days": float(np.mean(days)) if len(days) else np.nan,
-                    "p10_days": p10,
-                    "p50_days": p50,
-                    "p90_days": p90,
-                    "price_per_teu": price,
-                    "price_from": price_from,
-                    "value_of_time": market.value_of_time,
-                    "generalised_cost_per_teu": costs[name],
-                    "constant_per_teu": alt.constant,
-                }
-            )
-        seconds.append(time.perf_counter() - t0)
-        return costs
-
+    evaluate = Evaluator(loaded, scale, replications, seed, progress)
     constants = {n: a.constant for n, a in market.alternatives.items()}
     options = {"tolerance": market.tolerance, "max_iterations": market.max_iterations, "damping": market.damping}
     try:
@@ -204,10 +239,32 @@ def solve(
         converged, message = True, ""
     except choice.NotConverged as exc:
         history, converged, message = exc.history, False, str(exc)
-    table = pd.DataFrame(rows)
+    table = pd.DataFrame(evaluate.rows)
     table["logit_share"] = [it.target[r] for it in history for r in it.shares]
     table["residual"] = [it.residual for it in history for _ in it.shares]
-    return Solution(scale, table, converged, message, seconds)
+    return Solution(scale, table, converged, message, evaluate.seconds)
+
+
+def calibrate_constants(
+    loaded: Loaded, scale: float, replications: int, seed: int, progress: Callable[[int], None] | None = None
+) -> pd.DataFrame:
+    """Alternative-specific constants that make the logit return the observed split when every alternative carries
+    its observed share: k_i = -ln(s_i) / scale - c_i (the first alternative's set to 0; only differences matter).
+
+    What the model does not explain (service, habit, sanctions risk) is then held fixed while a project changes a
+    corridor's times: the usual way to ask a calibrated logit "what would this attract?"."""
+    alts = loaded.market.alternatives
+    if scale <= 0 or any(a.observed_share is None for a in alts.values()):
+        raise ScenarioError("needs a positive scale and an observed_share for every alternative", key="alternatives")
+    observed = starting_shares(loaded)
+    total = sum(observed.values())
+    evaluate = Evaluator(loaded, scale, replications, seed, progress)
+    costs = evaluate({n: v / total for n, v in observed.items()})
+    raw = {n: -np.log(observed[n] / total) / scale - costs[n] for n in alts}
+    first = raw[next(iter(alts))]
+    table = pd.DataFrame(evaluate.rows)
+    table["constant_per_teu"] = [raw[n] - first for n in table["alternative"]]
+    return table
 
 
 def parse_scales(text: str | None, market: Market) -> list[float]:
