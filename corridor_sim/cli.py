@@ -106,7 +106,8 @@ examples:
   corridor-sim <command> --help     (the options of one command)
 
 exit codes: 0 success; 2 bad input (one line naming the file, key path and problem); 3 calibrate could not reach
-its targets; 1 internal error (one line and the path of the traceback); 130 interrupted (nothing half-written)."""
+its targets, or choice found no equilibrium; 1 internal error (one line and the path of the traceback); 130
+interrupted (nothing half-written)."""
 
 
 def _sub(sub: argparse._SubParsersAction, name: str, text: str) -> argparse.ArgumentParser:

@@ -1,7 +1,7 @@
 """Corridors on one time-cost plane: what a shipper trades, days against money, for one year's market.
 
 Each corridor is a point at its mean transit (whiskers p10-p90) and its price per TEU; with a value of time, dashed
-lines of equal generalised cost (price + value of time x days) show which corridor a shipper of that value prefers:
+lines of equal price + time cost (price + value of time x days) show which corridor a shipper of that value prefers:
 a corridor below-left of another's line is cheaper all told. Drawn from a table only (`shares.csv` of `choice`, or
 any table with the same columns).
 """
@@ -28,7 +28,7 @@ def time_cost_plane(table: pd.DataFrame, title: str, value_of_time: float | None
     ax = fig.subplots()
     colours = scenario_colours(table["alternative"].astype(str))
     days = table["mean_days"].to_numpy(float)
-    span = np.linspace(0, np.nanmax(table["p90_days"].to_numpy(float)) * 1.1, 50)
+    span = np.linspace(0, np.nanmax(table["p90_days"].to_numpy(float)) * 1.35, 50)  # room for the labels
     for _, row in table.iterrows():
         name = str(row["alternative"])
         colour = colours[name]
@@ -55,7 +55,7 @@ def time_cost_plane(table: pd.DataFrame, title: str, value_of_time: float | None
     ax.set_ylim(0, max(np.nanmax(prices) * 1.35, 1.0) if len(prices) else 1.0)
     ax.set_xlabel("transit, days (mean; whiskers p10–p90)")
     ax.set_ylabel("price per TEU (USD)")
-    note = f"; dashed: equal generalised cost at {value_of_time:,.0f} USD per TEU-day" if value_of_time else ""
+    note = f"; dashed: equal price + time cost at {value_of_time:,.0f} USD per TEU-day" if value_of_time else ""
     ax.set_title(f"{title}\nlower left is better{note}", loc="left", fontsize=10)
     if not len(days):
         ax.text(0.5, 0.5, "no corridor to draw", transform=ax.transAxes, ha="center")
