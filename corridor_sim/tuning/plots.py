@@ -60,8 +60,15 @@ def sweep_plot(table: pd.DataFrame, keys: Sequence[str], title: str, path: Path)
         labels = [", ".join(str(r[k]) for k in keys) for _, r in table.iterrows()]
         ax2.set_xticks(x, labels, rotation=60, fontsize=7)
         ax2.set_xlabel(" / ".join(keys))
-    for col, style in (("p50_days", "o-"), ("p90_days", "s--"), ("mean_days", "^:")):
-        ax.plot(x, table[col], style, label=col.replace("_days", ""))
+    for k, (col, style) in enumerate((("p50_days", "o-"), ("p90_days", "s--"), ("mean_days", "^:"))):
+        ax.plot(x, table[col], style, color=f"C{k}", label=col.replace("_days", ""))
+        q = col.removesuffix("_days")
+        if {f"{q}_ci_low", f"{q}_ci_high"} <= set(table.columns):  # replication noise at each point, 95 %
+            low, high = table[f"{q}_ci_low"].to_numpy(float), table[f"{q}_ci_high"].to_numpy(float)
+            if len(keys) == 1:
+                ax.fill_between(x, low, high, color=f"C{k}", alpha=0.18, linewidth=0, label=f"{q} 95% CI")
+            else:  # points in order: no band between unrelated points
+                ax.vlines(x, low, high, color=f"C{k}", alpha=0.5, linewidth=3, label=f"{q} 95% CI")
     ax.set_ylabel("transit time (days)")
     ax.legend(fontsize=8)
     ax.set_title(title, fontsize=9)
@@ -83,8 +90,13 @@ def tornado(table: pd.DataFrame, title: str, path: Path, top: int = 25) -> Path:
         for yy, lo, hi in zip(y, t[f"d{q}_low"], t[f"d{q}_high"], strict=True):
             if pd.isna(lo) or pd.isna(hi):  # a value that cannot move is said, not drawn as a zero
                 ax.text(0, yy, "  not moved: see its values", va="center", fontsize=7, color="0.4")
+        base = t[f"{q}_base"].iloc[0]
+        if {f"{q}_base_ci_low", f"{q}_base_ci_high"} <= set(t.columns):  # an effect inside it reads as noise
+            low, high = t[f"{q}_base_ci_low"].iloc[0] - base, t[f"{q}_base_ci_high"].iloc[0] - base
+            if np.isfinite([low, high]).all():
+                ax.axvspan(low, high, color="0.6", alpha=0.25, zorder=0, label="base's 95% CI (replication noise)")
         ax.axvline(0, color="k", lw=0.8)
-        ax.set_xlabel(f"change of {q} transit from base {t[f'{q}_base'].iloc[0]:.1f} d (days)")
+        ax.set_xlabel(f"change of {q} transit from base {base:.1f} d (days)")
     axes[0].set_yticks(y, [_tornado_label(r) for r in t.itertuples(index=False)], fontsize=7.5)
     axes[1].legend(fontsize=8)
     fig.suptitle(title, fontsize=9)
