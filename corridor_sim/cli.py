@@ -116,6 +116,7 @@ def _sub(sub: argparse._SubParsersAction, name: str, text: str) -> argparse.Argu
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """Every command and option (long because it is a flat list of declarations, not logic)."""
     from corridor_sim import __version__
 
     parser = _Parser(
@@ -223,6 +224,8 @@ def _serve_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _tuning_parsers(sub: argparse._SubParsersAction) -> None:
+    """The tuning commands' options (long because it is a flat list of declarations, not logic)."""
+
     def tuning(name: str, text: str) -> argparse.ArgumentParser:
         p = _sub(sub, name, text)
         p.add_argument("scenario", type=Path)

@@ -151,13 +151,8 @@ def run_many(
     if cache is not None and cache is not block.cache:
         cache = cache.ready()  # the block's cache was checked when the command began
 
-    results: dict[Job, Tables] = {}
     keys = [cache.scenario_key(scenario) for scenario, _ in tasks] if cache else []
-    for t, (_, seed) in enumerate(tasks):
-        for r in range(replications):
-            hit = cache.get(keys[t], seed, r) if cache else None
-            if hit is not None:
-                results[(t, r)] = hit
+    results = _cached(tasks, replications, cache, keys)
     todo = [(t, r) for t in range(len(tasks)) for r in range(replications) if (t, r) not in results]
     if progress and results:
         progress(len(results))
@@ -176,25 +171,54 @@ def run_many(
             progress(1)
 
     if todo:
-        if executor == "dask":
-            if scheduler is None and block.dask is not None:
-                _run_dask(block.dask(), tasks, todo, done)
-            else:
-                with dask_client(workers, scheduler) as own:
-                    _run_dask(own, tasks, todo, done)
-        elif executor == "processes" and workers > 1 and len(todo) > 1:
-            if block.pool is not None and workers == block.workers and start_method is None:
-                _run_pool(block.pool(), tasks, todo, done, cache, keys)
-            else:
-                with worker_pool(min(workers, len(todo)), start_method) as pool:
-                    _run_pool(pool, tasks, todo, done, cache, keys)
-        else:
-            for t, r in todo:
-                tables = run_one(tasks[t][0], r, tasks[t][1])
-                done((t, r), tables, cache.put(keys[t], tasks[t][1], r, tables) if cache else None)
+        _dispatch(block, executor, workers, scheduler, start_method, tasks, todo, done, cache, keys)
     if cache and todo and cache.writable:
         cache.prune()  # workers hand their tables back, so no entry is read after this
     return [concat([results[(t, r)] for r in range(replications)]) for t in range(len(tasks))]
+
+
+def _cached(
+    tasks: Sequence[tuple[Scenario, int]], replications: int, cache: ReplicationCache | None, keys: list[str]
+) -> dict[Job, Tables]:
+    """The replications already in the cache, by job."""
+    found: dict[Job, Tables] = {}
+    for t, (_, seed) in enumerate(tasks):
+        for r in range(replications):
+            hit = cache.get(keys[t], seed, r) if cache else None
+            if hit is not None:
+                found[(t, r)] = hit
+    return found
+
+
+def _dispatch(
+    block: _Block,
+    executor: Executor,
+    workers: int,
+    scheduler: str | None,
+    start_method: str | None,
+    tasks: Sequence[tuple[Scenario, int]],
+    todo: list[Job],
+    done: Callable[..., None],
+    cache: ReplicationCache | None,
+    keys: list[str],
+) -> None:
+    """Run `todo` on the executor (the block's pool or Dask client when they fit, else one for this call)."""
+    if executor == "dask":
+        if scheduler is None and block.dask is not None:
+            _run_dask(block.dask(), tasks, todo, done)
+        else:
+            with dask_client(workers, scheduler) as own:
+                _run_dask(own, tasks, todo, done)
+    elif executor == "processes" and workers > 1 and len(todo) > 1:
+        if block.pool is not None and workers == block.workers and start_method is None:
+            _run_pool(block.pool(), tasks, todo, done, cache, keys)
+        else:
+            with worker_pool(min(workers, len(todo)), start_method) as pool:
+                _run_pool(pool, tasks, todo, done, cache, keys)
+    else:
+        for t, r in todo:
+            tables = run_one(tasks[t][0], r, tasks[t][1])
+            done((t, r), tables, cache.put(keys[t], tasks[t][1], r, tables) if cache else None)
 
 
 def run_replications(

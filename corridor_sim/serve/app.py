@@ -19,6 +19,7 @@ from corridor_sim.serve.session import Session
 
 
 def build_app(session: Session, runner: Runner, destinations: list[str], destination: str, save_dir: Path) -> Dash:
+    """The page and its callbacks (long because Dash callbacks are closures registered on the app they serve)."""
     app = Dash(__name__, title=f"corridor-sim · {session.study.base.name}", serve_locally=True, update_title=None)
     app.index_string = app.index_string.replace("{%css%}", "{%css%}<style>" + layout.STYLE + "</style>")
     app.layout = layout.page(session, destinations, destination, runner.replications, runner.seed)

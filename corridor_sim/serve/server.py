@@ -27,7 +27,8 @@ def serve(
 ) -> int:
     """Serve the live tuning page of `path`; returns when the server stops (Ctrl-C or SIGTERM).
 
-    The scenario and options are checked first (they need no extra), so bad input is named as such either way."""
+    The scenario and options are checked first (they need no extra), so bad input is named as such either way.
+    Long because it is the page's whole life in order: checks, start-up, serving, and shutdown on a signal."""
     from corridor_sim.serve.figures import draw
     from corridor_sim.serve.runner import Runner
     from corridor_sim.serve.session import Session

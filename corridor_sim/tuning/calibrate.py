@@ -163,7 +163,8 @@ def calibrate(
     """Grid, then bounded refinement; every evaluation is kept (the table shows how the fit was found).
 
     `max_evals` is a hard cap on simulated points, grid included: a grid larger than it is refused up front, and
-    the refinement stops when the budget is spent (the best point so far stands).
+    the refinement stops when the budget is spent (the best point so far stands). Long because the grid and the
+    refinement share one evaluation log and one budget, kept in this scope rather than in an object.
     """
     check_search(grid_points, max_evals, tolerance)
     if not targets:
