@@ -84,10 +84,13 @@ def test_calibrated_scenario_lands_in_its_band_at_a_fixed_seed(name: str) -> Non
 
 def test_2022_backlog_sits_on_the_caspian_not_in_georgia() -> None:
     """The record puts the 2022 loss on the Caspian (S27, S12, S28, S57): the Aktau yard wait is the largest section
-    of China -> Poti and Georgia holds no weeks-long locomotive queue."""
+    of China -> Poti, the rest of the backlog stands on the approaches to Aktau (S94, S95), so the Kazakh section
+    (border -> port arrival) is near the official 12 days (S16), and Georgia holds no weeks-long locomotive queue."""
     _, sections = _china_poti("baseline_2022.yaml", 4, 3)
     assert sections.idxmax() == "Caspian port wait", sections
     assert sections["Caspian port wait"] > 20 and sections["Georgia"] < 7, sections
+    kazakh = sections[["KZ border", "KZ rail", "KZ approaches"]].sum()
+    assert 10 <= kazakh <= 14, sections
 
 
 def test_2025_prediction_keeps_the_2023_behaviour_knobs() -> None:

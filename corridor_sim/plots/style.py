@@ -23,6 +23,7 @@ SECTION_ORDER = (
     "China",
     "KZ border",
     "KZ rail",
+    "KZ approaches",  # trains held before a full port yard (a `yard:` limit)
     "Caspian port wait",
     "Caspian crossing",
     "Azerbaijan",
@@ -34,6 +35,7 @@ SECTION_PALETTE = (
     "#c0392b",
     "#e67e22",
     "#f1c40f",
+    "#b7950b",
     "#16a085",
     "#2980b9",
     "#8e44ad",
