@@ -272,7 +272,7 @@ def write_comparison(
 ) -> None:
     """The comparison files (floats to 6 decimals) plus one ordinary run directory per scenario."""
     from corridor_sim import plots
-    from corridor_sim.runner import bands_table, write_run
+    from corridor_sim.runner import bands_table, section_bands_table, write_run
     from corridor_sim.workspace import safe_name
 
     names = unique_names(scenarios)
@@ -303,7 +303,14 @@ def write_comparison(
     plots.save(plots.compare_distributions(containers, bands, dest), directory / "transit_compare.png")
     means = result.section_means[result.section_means["destination"].eq(dest)]
     table = means.groupby(["scenario", "section", "state"], as_index=False, sort=False, observed=True)["days"].sum()
+    published = pd.concat(
+        [section_bands_table(s).assign(scenario=n) for n, s in zip(names, scenarios, strict=True)], ignore_index=True
+    )
     plots.save(
-        plots.section_bars(table, title=f"Where the days go (to {dest}; mean days per container)"),
+        plots.section_bars(
+            table,
+            title=f"Where the days go (to {dest}; mean days per container)",
+            bands=published[published["destination"].eq(dest)],
+        ),
         directory / "sections_compare.png",
     )

@@ -24,6 +24,7 @@ SECTIONS = (
     ("disruptions", "disruptions"),
     ("published", "published bands"),
     ("section_groups", "section groups"),
+    ("published_sections", "published section durations"),
     ("interventions", "interventions"),
 )
 _NOT_LISTED = {"name", "description", "extends", "sources", "provenance", "simulation", "network", "demand"}

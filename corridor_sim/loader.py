@@ -29,7 +29,7 @@ from corridor_sim.provenance import KEYS as _PROVENANCE_KEYS
 from corridor_sim.provenance import is_wrapper
 from corridor_sim.schema import Scenario
 
-_VERBATIM_SECTIONS = ("sources", "provenance", "published")
+_VERBATIM_SECTIONS = ("sources", "provenance", "published", "published_sections")
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
@@ -362,7 +362,7 @@ def scenario_hash(scenario: Scenario, exclude_runs: bool = False) -> str:
     data = resolved_dict(scenario)
     if exclude_runs:
         data["simulation"].pop("replications", None)
-        for key in ("name", "description", "provenance", "sources", "published", "interventions"):
+        for key in ("name", "description", "provenance", "sources", "published", "published_sections", "interventions"):
             data.pop(key, None)
     text = json.dumps(data, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:16]

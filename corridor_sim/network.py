@@ -91,6 +91,13 @@ def build_network(scenario: Scenario) -> CorridorNetwork:
             raise ScenarioError(f"unknown node {band.destination!r}", key=f"published.{i}.destination")
         if band.low > band.high:
             raise ScenarioError("low must not exceed high", key=f"published.{i}")
+    for i, sec in enumerate(scenario.published_sections):
+        if sec.group not in scenario.section_groups:
+            raise ScenarioError(f"unknown section group {sec.group!r}", key=f"published_sections.{i}.group")
+        if sec.destination not in net.nodes:
+            raise ScenarioError(f"unknown node {sec.destination!r}", key=f"published_sections.{i}.destination")
+        if sec.low > sec.high:
+            raise ScenarioError("low must not exceed high", key=f"published_sections.{i}")
 
     routes = {flow_id: _route(graph, scenario, flow_id) for flow_id in scenario.demand.flows}
     return CorridorNetwork(graph=graph, routes=routes)

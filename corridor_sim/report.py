@@ -44,7 +44,7 @@ CAPTIONS = {
     "map": "Where on the map is the delay: legs coloured by waiting, nodes sized by queue.",
 }
 # not parameters of the run: names, citations, and intervention packages (definitions, not in effect in a run)
-SKIP_PARAMS = ("name", "description", "sources", "provenance", "published", "interventions")
+SKIP_PARAMS = ("name", "description", "sources", "provenance", "published", "published_sections", "interventions")
 
 CSS = """
 body { font-family: -apple-system, 'Segoe UI', 'DejaVu Sans', sans-serif; margin: 0 auto; max-width: 1280px;

@@ -64,10 +64,18 @@ COLUMNS: dict[str, dict[str, bool]] = {
         "mode": False,
     },
     "published": {"destination": False, "label": False, "low_days": True, "high_days": True},
+    "published_sections": {
+        "group": False,
+        "destination": False,
+        "sections": False,
+        "label": False,
+        "low_days": True,
+        "high_days": True,
+    },
     "comparison": {"scenario": False, "destination": False},
     "differences": {},
 }
-RUN_TABLES = ("containers", "sections", "tracks", "occupancy", "sailings", "routes", "published")
+RUN_TABLES = ("containers", "sections", "tracks", "occupancy", "sailings", "routes", "published", "published_sections")
 
 
 def _damaged(path: Path, what: str) -> ScenarioError:

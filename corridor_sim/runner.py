@@ -32,6 +32,25 @@ def bands_table(scenario: Scenario) -> pd.DataFrame:
     )
 
 
+def section_bands_table(scenario: Scenario) -> pd.DataFrame:
+    """The published durations of section groups, with the group's sections (";"-joined) so a plot needs no scenario."""
+    return pd.DataFrame(
+        [
+            {
+                "scenario": scenario.name,
+                "group": b.group,
+                "destination": b.destination,
+                "sections": ";".join(scenario.section_groups[b.group]),
+                "label": b.label,
+                "low_days": b.low / 24,
+                "high_days": b.high / 24,
+            }
+            for b in scenario.published_sections
+        ],
+        columns=["scenario", "group", "destination", "sections", "label", "low_days", "high_days"],
+    )
+
+
 def promises(scenario: Scenario, days: float | None = None) -> dict[str, float]:
     """The promise each destination is held to: `days` (`--promise`: the same for every destination and every
     scenario of a comparison, so their shares compare directly), else the upper end of the scenario's own published
@@ -87,6 +106,7 @@ def write_run(
         **tables,
         "routes": routes_table(scenario, network),
         "published": bands_table(scenario),
+        "published_sections": section_bands_table(scenario),
         "monthly": analysis.monthly(tables["containers"], scenario.simulation.start, promise),
     }
     # The CSV writer releases the GIL: the tables are written while the summary and plot are computed (a second

@@ -315,6 +315,17 @@ class PublishedBand(Strict):
     label: str = ""
 
 
+class PublishedSection(Strict):
+    """A published duration of a group of sections (e.g. "the Kazakh section"), drawn on the section charts beside
+    the model's own for `destination`: a check, never an input. `group` names a key of `section_groups`."""
+
+    group: str
+    destination: str
+    low: Duration = Field(ge=0)
+    high: Duration = Field(ge=0)
+    label: str = ""
+
+
 class Intervention(Strict):
     """A named package of changes: `set` maps key paths to values, as `--set` would."""
 
@@ -343,6 +354,7 @@ class Scenario(Strict):
     disruptions: dict[str, Disruption] = Field(default_factory=dict)
     published: list[PublishedBand] = Field(default_factory=list)
     section_groups: dict[str, list[str]] = Field(default_factory=dict)
+    published_sections: list[PublishedSection] = Field(default_factory=list)
     interventions: dict[str, Intervention] = Field(default_factory=dict)
     changes: list[Change] = Field(default_factory=list)
 

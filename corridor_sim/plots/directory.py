@@ -43,7 +43,9 @@ def run_jobs(run: Run, out_dir: Path) -> list[Job]:
         jobs.append(
             Job(
                 out_dir / "sections.png",
-                lambda: section_breakdown(t["sections"], t["routes"], title_s, run.replications),
+                lambda: section_breakdown(
+                    t["sections"], t["routes"], title_s, run.replications, t["published_sections"]
+                ),
             )
         )
     title_t = f"{name}: time–distance chart of sampled containers"
@@ -103,9 +105,17 @@ def comparison_inputs(runs: Sequence[tuple[str, Run]]) -> tuple[dict[str, pd.Dat
     )
 
 
+def section_bands(runs: Sequence[tuple[str, Run]]) -> pd.DataFrame:
+    """Every run's published section-group durations, by scenario (runs written before they existed have none)."""
+    parts = [run.table("published_sections").assign(scenario=name) for name, run in runs]
+    parts = [p for p in parts if len(p)]
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["scenario", "destination"])
+
+
 def side_by_side_jobs(runs: Sequence[tuple[str, Run]], out_dir: Path) -> list[Job]:
     """Transit distributions and section bars of several runs, one pair per destination they all deliver to."""
     containers, bands, means = comparison_inputs(runs)
+    section_published = section_bands(runs)
     dests = [set(measured(c)["destination"].astype(str)) if len(c) else set() for c in containers.values()]
     jobs = []
     for dest in sorted(set.intersection(*dests)) if dests else []:
@@ -119,8 +129,12 @@ def side_by_side_jobs(runs: Sequence[tuple[str, Run]], out_dir: Path) -> list[Jo
         if len(sel):
             title = f"Where the days go, to {dest}: mean days per corridor section"
             table = sel[["scenario", "section", "state", "days"]]
+            published = section_published[section_published["destination"].astype(str).eq(dest)]
             jobs.append(
-                Job(out_dir / f"sections_compare_{slug(dest)}.png", lambda m=table, t=title: section_bars(m, t))
+                Job(
+                    out_dir / f"sections_compare_{slug(dest)}.png",
+                    lambda m=table, t=title, b=published: section_bars(m, t, b),
+                )
             )
     return jobs
 

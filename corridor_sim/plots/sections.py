@@ -6,13 +6,17 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from corridor_sim.plots.style import STATE_STYLE, empty, new_figure, section_colours, section_order, styled
 
 
-def _stacked_sections(ax: Axes, means: pd.DataFrame, bar: str, routes: pd.DataFrame | None) -> None:
-    """Horizontal bars (one per value of `bar`), sections left to right in corridor order, states shaded."""
+def _stacked_sections(
+    ax: Axes, means: pd.DataFrame, bar: str, routes: pd.DataFrame | None, bands: pd.DataFrame | None = None
+) -> None:
+    """Horizontal bars (one per value of `bar`), sections left to right in corridor order, states shaded; a published
+    duration of a section group (`bands`: a row per bar, by `bar`) drawn as a bracket above its bar."""
     totals = means.groupby([bar, "section", "state"], as_index=False, sort=False, observed=True)["days"].sum()
     order = section_order(totals["section"], routes)
     colours = section_colours(order)
@@ -23,6 +27,9 @@ def _stacked_sections(ax: Axes, means: pd.DataFrame, bar: str, routes: pd.DataFr
     for i, name in enumerate(bars):
         mine = totals[totals[bar].astype(str).eq(name)].set_index(["section", "state"])["days"]
         _one_bar(ax, len(bars) - 1 - i, mine, order, states, colours, scale)
+        if bands is not None and len(bands):
+            for band in bands[bands[bar].astype(str).eq(name)].itertuples(index=False):
+                _published_bracket(ax, len(bars) - 1 - i, mine.groupby(level="section").sum(), order, band)
     ax.set_yticks(range(len(bars) - 1, -1, -1), bars)
     ax.set_xlim(0, scale * 1.1)
     ax.set_xlabel("mean days per delivered container")
@@ -36,6 +43,8 @@ def _stacked_sections(ax: Axes, means: pd.DataFrame, bar: str, routes: pd.DataFr
         )
         for s in states
     ]
+    if bands is not None and len(bands):
+        handles.append(Line2D([], [], color="black", marker="|", markersize=9, label="published (section group)"))
     ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=min(6, len(handles)), fontsize=8.5)
 
 
@@ -73,15 +82,48 @@ def _one_bar(ax: Axes, y: float, days_by: pd.Series, order: list[str], states: l
     ax.text(left + scale * 0.01, y, f"{left:.1f} d", va="center", fontsize=9, fontweight="bold")
 
 
+def _published_bracket(ax: Axes, y: float, days: pd.Series, order: list[str], band) -> None:
+    """The published span of a section group drawn from where the group's first section starts, with the model's
+    own figure beside it: a group ending inside the bracket agrees with the source."""
+    members = [s for s in str(band.sections).split(";") if s]
+    start = 0.0
+    for section in order:
+        if section in members:
+            break
+        start += float(days.get(section, 0.0))
+    model = float(days.reindex(members).fillna(0.0).sum())
+    low, high = float(band.low_days), float(band.high_days)
+    top = y + 0.40
+    ax.plot([start, start + high], [top, top], color="black", linewidth=0.9)
+    ax.plot(
+        [start + low, start + high] if low < high else [start + high],
+        [top] * (2 if low < high else 1),
+        "|",
+        color="black",
+        markersize=9,
+    )
+    ax.plot([start], [top], "|", color="0.5", markersize=6)
+    span = f"{high:g} d" if low == high else (f"≤ {high:g} d" if low == 0 else f"{low:g}–{high:g} d")
+    ax.text(
+        start + high,
+        top + 0.02,
+        f"  {band.group}: published {span}, model {model:.1f} d",
+        va="bottom",
+        fontsize=7.5,
+        color="black",
+    )
+
+
 @styled
-def section_bars(means: pd.DataFrame, title: str = "") -> Figure:
+def section_bars(means: pd.DataFrame, title: str = "", bands: pd.DataFrame | None = None) -> Figure:
     """Where the days go: one stacked bar per scenario, corridor sections in order, moving/handling/waiting shaded.
-    `means` has columns scenario, section, state, days (already restricted to one destination)."""
+    `means` has columns scenario, section, state, days (already restricted to one destination); `bands`: published
+    section-group durations for that destination, a row per scenario (`published_sections` tables)."""
     n = means["scenario"].nunique()
     fig = new_figure((12, 3.2 + 0.75 * n))
     ax = fig.subplots()
     if len(means):
-        _stacked_sections(ax, means, "scenario", None)
+        _stacked_sections(ax, means, "scenario", None, bands)
     else:
         empty(ax, "no section records")
     ax.grid(axis="y", visible=False)
@@ -90,8 +132,15 @@ def section_bars(means: pd.DataFrame, title: str = "") -> Figure:
 
 
 @styled
-def section_breakdown(sections: pd.DataFrame, routes: pd.DataFrame | None, title: str, replications: int) -> Figure:
-    """One run's days per section, one bar per destination (means over the run's `replications`)."""
+def section_breakdown(
+    sections: pd.DataFrame,
+    routes: pd.DataFrame | None,
+    title: str,
+    replications: int,
+    bands: pd.DataFrame | None = None,
+) -> Figure:
+    """One run's days per section, one bar per destination (means over the run's `replications`), with the run's
+    published section-group durations (`published_sections` table) bracketed on their destination's bar."""
     means = (
         sections.groupby(["destination", "section", "state"], as_index=False, observed=True)["days"]
         .sum()
@@ -101,7 +150,9 @@ def section_breakdown(sections: pd.DataFrame, routes: pd.DataFrame | None, title
     fig = new_figure((12, 3.2 + 0.75 * max(n, 1)))
     ax = fig.subplots()
     if len(means):
-        _stacked_sections(ax, means, "destination", routes)
+        if bands is not None and len(bands):
+            bands = bands.assign(destination="to " + bands["destination"].astype(str))
+        _stacked_sections(ax, means, "destination", routes, bands)
     else:
         empty(ax, "no section records")
     ax.grid(axis="y", visible=False)
