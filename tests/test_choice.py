@@ -155,3 +155,50 @@ def test_a_market_naming_a_flow_its_scenario_lacks_is_refused(tmp_path: Path, ca
     err = capsys.readouterr().err.strip()
     assert "alternatives.fixed.flows.0" in err and "no flow 'g'" in err and "\n" not in err
     assert not (tmp_path / "o").exists()
+
+
+def test_market_volume_goes_to_the_contested_flows_as_written_and_a_sample_is_capped(tmp_path: Path) -> None:
+    from corridor_sim.market import simulated_teu, volume_sets
+
+    market = toy_market(tmp_path)
+    raw = yaml.safe_load(market.read_text())
+    raw["alternatives"]["fixed"]["sample_teu_per_year"] = 500
+    market.write_text(yaml.safe_dump(raw))
+    loaded = load_market(market)
+    # the link's one flow takes its whole share: 0.25 x 3,650 = 912.5 TEU; the fixed route is capped at its sample
+    assert volume_sets(loaded, "link", 0.25) == [
+        "demand.flows.f.teu_per_year=912.5",
+        "demand.flows.f.trains_per_week=null",
+    ]
+    assert simulated_teu(loaded.market, "fixed", 0.75) == 500
+    assert simulated_teu(loaded.market, "link", 0.0) == pytest.approx(0.01 * MARKET * 365)  # never below 1 %
+
+
+def test_time_cost_plane_puts_each_corridor_at_its_days_and_price() -> None:
+    import pandas as pd
+
+    from corridor_sim.plots.time_cost import time_cost_plane
+
+    table = pd.DataFrame(
+        {
+            "alternative": ["rail", "sea"],
+            "mean_days": [14.0, 40.0],
+            "p10_days": [12.0, 36.0],
+            "p90_days": [16.0, 45.0],
+            "price_per_teu": [2800.0, 800.0],
+            "offered_share": [0.4, 0.6],
+        }
+    )
+    fig = time_cost_plane(table, "test", value_of_time=100.0)
+    ax = fig.axes[0]
+    points = {tuple(np.round(line.get_xydata()[0], 6)) for line in ax.lines if line.get_marker() == "o"}
+    assert points == {(14.0, 2800.0), (40.0, 800.0)}
+    labels = [t.get_text() for t in ax.texts]
+    assert any("rail" in t and "14.0 d" in t and "2,800/TEU" in t and "40%" in t for t in labels)
+    # each dashed line is price + 100 x days held constant: through its point with slope -100 per day
+    dashed = [line for line in ax.lines if line.get_linestyle() == "--"]
+    assert len(dashed) == 2
+    for line in dashed:
+        x, y = line.get_xdata(), line.get_ydata()
+        assert np.allclose(np.diff(y) / np.diff(x), -100.0)
+    assert {round(float(line.get_ydata()[0])) for line in dashed} == {2800 + 1400, 800 + 4000}
