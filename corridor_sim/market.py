@@ -68,12 +68,16 @@ class Loaded:
 
 def load_market(path: Path, sets: Sequence[str] = (), use: Sequence[str] = ()) -> Loaded:
     """Read and check a market file and its scenarios; `use` replaces alternatives' scenarios (`NAME=FILE`)."""
+    path = Path(path)
     raw = read_yaml(path)
     try:
         market = Market.model_validate(raw)
+        _sources_listed(raw, set(market.sources))
     except ValidationError as exc:
         err = exc.errors()[0]
         raise ScenarioError(err["msg"], key=".".join(str(p) for p in err["loc"]), file=str(path)) from None
+    except ScenarioError as exc:
+        raise exc.with_file(str(path)) from None
     files = {name: path.parent / alt.scenario for name, alt in market.alternatives.items()}
     for item in use:
         name, _, file = item.partition("=")
@@ -90,6 +94,17 @@ def load_market(path: Path, sets: Sequence[str] = (), use: Sequence[str] = ()) -
             if any(k.startswith(f"demand.flows.{flow}.") for c in s.changes for k in c.set):
                 raise ScenarioError(f"a dated change of {files[name]} sets this flow's volume", key=key, file=str(path))
     return Loaded(market, path, files, scenarios, [*sets])
+
+
+def _sources_listed(data: Any, known: set[str], key: str = "") -> None:
+    """Every `source:` id a figure names is listed under `sources:` (as in a scenario)."""
+    if isinstance(data, dict):
+        source = data.get("source")
+        if isinstance(source, str) and key and source not in known:
+            raise ScenarioError(f"names source {source!r}, not listed in `sources`", key=key)
+        for k, v in data.items():
+            if k != "sources":
+                _sources_listed(v, known, f"{key}.{k}" if key else str(k))
 
 
 def flow_teu(scenario: Scenario, flow: str) -> float:

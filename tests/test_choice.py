@@ -202,3 +202,15 @@ def test_time_cost_plane_puts_each_corridor_at_its_days_and_price() -> None:
         x, y = line.get_xdata(), line.get_ydata()
         assert np.allclose(np.diff(y) / np.diff(x), -100.0)
     assert {round(float(line.get_ydata()[0])) for line in dashed} == {2800 + 1400, 800 + 4000}
+
+
+def test_a_market_figure_citing_an_unlisted_source_is_refused(tmp_path: Path) -> None:
+    from corridor_sim.errors import ScenarioError
+
+    market = toy_market(tmp_path, scale={"value": 0.5, "source": "X1"})
+    with pytest.raises(ScenarioError, match=r"scale: names source 'X1', not listed in `sources`"):
+        load_market(market)
+    raw = yaml.safe_load(market.read_text())
+    raw["sources"] = {"X1": {"title": "a source"}}
+    market.write_text(yaml.safe_dump(raw))
+    assert load_market(market).market.scale == 0.5
