@@ -314,3 +314,10 @@ def write_comparison(
         ),
         directory / "sections_compare.png",
     )
+    from corridor_sim.plots.time_cost import corridor_points, time_cost_plane
+
+    teu = {n: s.simulation.teu_per_container for n, s in zip(names, scenarios, strict=True)}
+    points = corridor_points(containers, teu)
+    if len(points):  # the scenarios carry charges: the corridors on one time-cost plane
+        title = "Corridors on the time-cost plane: mean days and price per TEU"
+        plots.save(time_cost_plane(points, title), directory / "time_cost.png")

@@ -214,3 +214,28 @@ def test_a_market_figure_citing_an_unlisted_source_is_refused(tmp_path: Path) ->
     raw["sources"] = {"X1": {"title": "a source"}}
     market.write_text(yaml.safe_dump(raw))
     assert load_market(market).market.scale == 0.5
+
+
+def test_corridor_points_of_a_comparison_are_per_scenario_and_destination_per_teu() -> None:
+    import pandas as pd
+
+    from corridor_sim.plots.time_cost import corridor_points
+
+    def containers(days: list[float], price: float | None) -> pd.DataFrame:
+        frame = pd.DataFrame(
+            {
+                "destination": ["x"] * len(days),
+                "transit_days": days,
+                "status": "delivered",
+                "measured": True,
+            }
+        )
+        return frame if price is None else frame.assign(price_usd=price)
+
+    # 40-ft boxes (2 TEU): 3,000 USD a container is 1,500 a TEU; a scenario without charges gives no point
+    points = corridor_points(
+        {"a": containers([10.0, 20.0, 30.0], 3000.0), "b": containers([5.0], None)}, {"a": 2.0, "b": 2.0}
+    )
+    assert points.to_dict("records") == [
+        {"alternative": "a → x", "mean_days": 20.0, "p10_days": 12.0, "p90_days": 28.0, "price_per_teu": 1500.0}
+    ]

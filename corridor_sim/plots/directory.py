@@ -18,6 +18,7 @@ from corridor_sim.plots.occupancy import occupancy_over_time
 from corridor_sim.plots.sections import section_bars, section_breakdown
 from corridor_sim.plots.stock import pool_utilisation
 from corridor_sim.plots.style import save, slug
+from corridor_sim.plots.time_cost import corridor_points, time_cost_plane
 from corridor_sim.plots.timeline import time_distance
 from corridor_sim.plots.transit import compare_distributions, transit_distribution
 from corridor_sim.plots.utilisation import utilisation
@@ -118,6 +119,10 @@ def side_by_side_jobs(runs: Sequence[tuple[str, Run]], out_dir: Path) -> list[Jo
     section_published = section_bands(runs)
     dests = [set(measured(c)["destination"].astype(str)) if len(c) else set() for c in containers.values()]
     jobs = []
+    points = corridor_points(containers, {n: run.resolved["simulation"]["teu_per_container"] for n, run in runs})
+    if len(points):  # the scenarios carry charges: every corridor and destination on one time-cost plane
+        title = "Corridors on the time-cost plane: mean days and price per TEU"
+        jobs.append(Job(out_dir / "time_cost.png", lambda: time_cost_plane(points, title)))
     for dest in sorted(set.intersection(*dests)) if dests else []:
         jobs.append(
             Job(

@@ -8,13 +8,41 @@ any table with the same columns).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from corridor_sim.analysis import measured
 from corridor_sim.plots.style import new_figure, scenario_colours, styled
 
 COLUMNS = ("alternative", "mean_days", "p10_days", "p90_days", "price_per_teu")
+
+
+def corridor_points(containers: Mapping[str, pd.DataFrame], teu_per_container: Mapping[str, float]) -> pd.DataFrame:
+    """One point per scenario and destination whose measured delivered containers carry a price (`price_usd`, per
+    container, from the scenario's charges): mean and p10/p90 days, mean price per TEU. Empty when none do."""
+    rows = []
+    for name, frame in containers.items():
+        if "price_usd" not in frame.columns:
+            continue
+        for dest, group in measured(frame).groupby("destination", observed=True):
+            price = group["price_usd"].dropna()
+            if not len(price):
+                continue
+            days = group["transit_days"].to_numpy(float)
+            p10, p90 = np.percentile(days, [10, 90])
+            rows.append(
+                {
+                    "alternative": f"{name} → {dest}",
+                    "mean_days": float(days.mean()),
+                    "p10_days": p10,
+                    "p90_days": p90,
+                    "price_per_teu": float(price.mean()) / teu_per_container[name],
+                }
+            )
+    return pd.DataFrame(rows, columns=list(COLUMNS))
 
 
 @styled
