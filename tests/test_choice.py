@@ -237,5 +237,12 @@ def test_corridor_points_of_a_comparison_are_per_scenario_and_destination_per_te
         {"a": containers([10.0, 20.0, 30.0], 3000.0), "b": containers([5.0], None)}, {"a": 2.0, "b": 2.0}
     )
     assert points.to_dict("records") == [
-        {"alternative": "a → x", "mean_days": 20.0, "p10_days": 12.0, "p90_days": 28.0, "price_per_teu": 1500.0}
+        {
+            "alternative": "x",
+            "mean_days": 20.0,
+            "p10_days": 12.0,
+            "p90_days": 28.0,
+            "price_per_teu": 1500.0,
+            "group": "a",
+        }
     ]

@@ -35,56 +35,54 @@ def corridor_points(containers: Mapping[str, pd.DataFrame], teu_per_container: M
             p10, p90 = np.percentile(days, [10, 90])
             rows.append(
                 {
-                    "alternative": f"{name} → {dest}",
+                    "alternative": str(dest),
+                    "group": name,
                     "mean_days": float(days.mean()),
                     "p10_days": p10,
                     "p90_days": p90,
                     "price_per_teu": float(price.mean()) / teu_per_container[name],
                 }
             )
-    return pd.DataFrame(rows, columns=list(COLUMNS))
+    return pd.DataFrame(rows, columns=[*COLUMNS, "group"])
 
 
 @styled
 def time_cost_plane(table: pd.DataFrame, title: str, value_of_time: float | None = None) -> Figure:
-    """One point per row (`alternative`, `mean_days`, `p10_days`, `p90_days`, `price_per_teu`; optional
-    `offered_share`, shown in the label); iso-generalised-cost lines through each point when `value_of_time` > 0."""
+    """One point per row (`alternative`, `mean_days`, `p10_days`, `p90_days`, `price_per_teu`; optional `group`, the
+    colour and legend entry (a comparison's scenario), `scenario` and `offered_share`, shown in the label); lines of
+    equal price + time cost through each point when `value_of_time` > 0."""
     missing = [c for c in COLUMNS if c not in table.columns]
     if missing:
         raise ValueError(f"time-cost table lacks {', '.join(missing)}")
-    fig = new_figure((9, 6))
+    fig = new_figure((10, 6.5))
     ax = fig.subplots()
-    colours = scenario_colours(table["alternative"].astype(str))
-    days = table["mean_days"].to_numpy(float)
-    span = np.linspace(0, np.nanmax(table["p90_days"].to_numpy(float)) * 1.35, 50)  # room for the labels
-    for _, row in table.iterrows():
-        name = str(row["alternative"])
-        colour = colours[name]
-        low, high = row["mean_days"] - row["p10_days"], row["p90_days"] - row["mean_days"]
-        ax.errorbar(
-            row["mean_days"],
-            row["price_per_teu"],
-            xerr=[[max(low, 0)], [max(high, 0)]],
-            fmt="o",
-            color=colour,
-            markersize=9,
-            capsize=4,
-        )
+    groups = (table["group"] if "group" in table.columns else table["alternative"]).astype(str)
+    colours = scenario_colours(dict.fromkeys(groups))
+    span = np.linspace(0, np.nanmax(table["p90_days"].to_numpy(float), initial=1.0) * 1.35, 50)  # room for labels
+    for i, (group, (_, row)) in enumerate(zip(groups, table.iterrows(), strict=True)):
+        colour, days, price = colours[group], row["mean_days"], row["price_per_teu"]
+        xerr = [[max(days - row["p10_days"], 0)], [max(row["p90_days"] - days, 0)]]
+        first = group not in groups.iloc[:i].to_list()
+        legend = group if first else None
+        ax.errorbar(days, price, xerr=xerr, fmt="o", color=colour, markersize=9, capsize=4, label=legend)
+        scenario = str(row.get("scenario", row["alternative"]))
+        where = str(row["alternative"]) + ("" if scenario == str(row["alternative"]) else f" ({scenario})")
         share = f", share {row['offered_share']:.0%}" if "offered_share" in row else ""
-        label = (
-            f"{name} ({row.get('scenario', name)}): {row['mean_days']:.1f} d, {row['price_per_teu']:,.0f}/TEU{share}"
-        )
-        ax.annotate(label, (row["mean_days"], row["price_per_teu"]), textcoords="offset points", xytext=(8, 8))
+        label = f"{where}: {days:.1f} d, {price:,.0f}/TEU{share}"
+        offset = (8, 8) if i % 2 == 0 else (8, -14)  # alternate above and below: neighbours' labels do not overprint
+        ax.annotate(label, (days, price), textcoords="offset points", xytext=offset, fontsize=8, color=colour)
         if value_of_time:
-            level = row["price_per_teu"] + value_of_time * row["mean_days"]
+            level = price + value_of_time * days
             ax.plot(span, level - value_of_time * span, color=colour, linestyle="--", linewidth=0.9, alpha=0.6)
     prices = table["price_per_teu"].to_numpy(float)
     ax.set_xlim(0, span[-1])
-    ax.set_ylim(0, max(np.nanmax(prices) * 1.35, 1.0) if len(prices) else 1.0)
+    ax.set_ylim(0, max(np.nanmax(prices, initial=0.0) * 1.35, 1.0))
     ax.set_xlabel("transit, days (mean; whiskers p10–p90)")
     ax.set_ylabel("price per TEU (USD)")
+    if "group" in table.columns:
+        ax.legend(loc="upper right", fontsize=8)
     note = f"; dashed: equal price + time cost at {value_of_time:,.0f} USD per TEU-day" if value_of_time else ""
     ax.set_title(f"{title}\nlower left is better{note}", loc="left", fontsize=10)
-    if not len(days):
+    if not len(table):
         ax.text(0.5, 0.5, "no corridor to draw", transform=ax.transAxes, ha="center")
     return fig
