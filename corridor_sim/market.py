@@ -35,7 +35,9 @@ MIN_SIMULATED_SHARE = 0.01  # an alternative offered less is simulated at this s
 class Alternative(Strict):
     scenario: str  # path, relative to the market file
     flows: list[str] = Field(min_length=1)
-    price_per_teu: Figure = Field(ge=0)  # USD per TEU, door to door as far as the scenario reaches
+    # USD per TEU, door to door as far as the scenario reaches; leave it out to take the mean price of the contested
+    # containers from the scenario's own charges (`costs:`), so one source of prices is used, never a silent mix
+    price_per_teu: Figure | None = Field(None, ge=0)
     constant: Figure = 0.0  # alternative-specific cost per TEU the model does not explain (a logit ASC)
     observed_share: Figure | None = Field(None, gt=0, lt=1)  # the split seen in the data: where the loop starts
     # simulate at most this volume: the scenario is a sample of a lane whose days do not depend on it (ships far
@@ -87,6 +89,12 @@ def load_market(path: Path, sets: Sequence[str] = (), use: Sequence[str] = ()) -
     scenarios = {name: load_scenario(file, sets) for name, file in files.items()}
     for name, alt in market.alternatives.items():
         s = scenarios[name]
+        if alt.price_per_teu is None and getattr(s, "costs", None) is None:
+            raise ScenarioError(
+                f"no price_per_teu, and scenario {files[name]} has no charges (costs:) to price its containers",
+                key=f"alternatives.{name}.price_per_teu",
+                file=str(path),
+            )
         for i, flow in enumerate(alt.flows):
             key = f"alternatives.{name}.flows.{i}"
             if flow not in s.demand.flows:
@@ -156,15 +164,20 @@ def contested_days(containers: pd.DataFrame, scenario: Scenario, flows: Sequence
     return days, int((~delivered).sum())
 
 
-def price_per_teu(containers: pd.DataFrame, scenario: Scenario, flows: Sequence[str], fallback: float) -> tuple:
-    """The mean price per TEU from the containers' own charges where the tables carry them, else the file's."""
+def price_per_teu(containers: pd.DataFrame, scenario: Scenario, flows: Sequence[str], given: float | None) -> tuple:
+    """The market file's price per TEU if it gives one, else the mean over the contested containers' own charges."""
+    if given is not None:
+        return given, "market file"
     for column in PRICE_COLUMNS:
         if column in containers.columns:
             m = containers[containers["measured"] & containers["flow"].astype(str).isin(list(flows))]
             values = m[column].dropna()  # in flight, or a scenario without charges: no price
             if len(values):
                 return float(values.mean()) / scenario.simulation.teu_per_container, "scenario charges"
-    return fallback, "market file"
+    raise ScenarioError(
+        f"no price: the market file gives no price_per_teu and scenario {scenario.name!r} no charges (costs:)",
+        key="price_per_teu",
+    )
 
 
 @dataclass

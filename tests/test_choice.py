@@ -246,3 +246,14 @@ def test_corridor_points_of_a_comparison_are_per_scenario_and_destination_per_te
             "group": "a",
         }
     ]
+
+
+def test_an_alternative_without_a_price_is_refused_before_simulating(tmp_path: Path) -> None:
+    from corridor_sim.errors import ScenarioError
+
+    market = toy_market(tmp_path)
+    raw = yaml.safe_load(market.read_text())
+    del raw["alternatives"]["link"]["price_per_teu"]
+    market.write_text(yaml.safe_dump(raw))
+    with pytest.raises(ScenarioError, match=r"alternatives\.link\.price_per_teu: no price_per_teu"):
+        load_market(market)
