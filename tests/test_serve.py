@@ -40,6 +40,11 @@ def test_controls_cover_every_group_with_units_integers_and_provenance():
     assert found["demand.flows.china_poti_dostyk.teu_per_year"].integer
     assert found["disruptions.caspian_winter_storms.every.mean"].unit == "d"
     assert not any(k.endswith((".lat", ".lon", ".distance")) for k in found)  # geography is not a lever
+    shown = {k: found[k].shown_unit for k in found}  # beside the box: what the number counts
+    assert shown["network.segments.aktau_alat.vessels.2.count"] == "count"
+    assert shown["network.segments.aktau_alat.vessels.2.capacity_teu"] == "TEU"  # was "count"
+    assert shown["demand.flows.china_poti_dostyk.teu_per_year"] == "TEU/year"
+    assert shown["network.nodes.dostyk.handling.time.mean"] == "h"
 
 
 def test_a_refused_edit_gets_the_files_message_and_changes_nothing():

@@ -37,6 +37,21 @@ class Control:
     high: float
     provenance: str  # "source S43: title", "estimate: note", or ""
 
+    @property
+    def shown_unit(self) -> str:
+        """The unit beside the box: the file's, else what the key's name says it counts (`capacity_teu`: TEU)."""
+        if self.unit:
+            return self.unit
+        name = self.key.rsplit(".", 1)[-1]
+        if "_per_" in name:  # teu_per_year: TEU/year, trains_per_day: trains/day
+            what, per = name.split("_per_", 1)
+            return f"{'TEU' if what == 'teu' else what.replace('_', ' ')}/{per}"
+        if name.endswith("_teu"):
+            return "TEU"
+        if name in ("train_size", "capacity_containers", "containers"):
+            return "containers"
+        return "count" if self.integer else ""
+
     def raw(self, number: float) -> Any:
         """The value the scenario file would hold for `number` typed in this control."""
         if self.integer:

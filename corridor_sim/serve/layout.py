@@ -128,7 +128,7 @@ def _row(c: Control) -> html.Div:
         [
             html.Label(c.label, title=c.key),
             dcc.Input(id={"type": "param", "key": c.key}, type="number", value=shown, step=step, debounce=True),
-            html.Span(c.unit or ("count" if c.integer else ""), className="unit"),
+            html.Span(c.shown_unit, className="unit"),
             html.Span(hint, className="hint", title=f"{c.key}\nrange {c.low:g}–{c.high:g}\n{c.provenance}"),
             html.Div(id={"type": "msg", "key": c.key}, className="msg"),
         ],
