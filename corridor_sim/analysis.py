@@ -137,6 +137,8 @@ def _stats(frame: pd.DataFrame, with_ci: bool, promise_days: float | None, start
     out["mean"] = float(days.mean())
     for q in PERCENTILES:
         out[f"p{q}"] = float(np.percentile(days, q))
+    out["sd"] = float(days.std(ddof=1)) if len(days) > 1 else float("nan")
+    out["buffer_days"] = out["p90"] - out["p50"]  # the buffer-time index: what a shipper adds to the median
     if with_ci:
         groups = replication_groups(frame)
         est = resample(groups, CI_PERCENTILES) if len(groups) >= 2 else np.full((len(CI_PERCENTILES) + 1, 1), np.nan)
@@ -161,6 +163,29 @@ def transit_summary(
     n_started = started.groupby("destination", observed=True).size()
     for dest, frame in m.groupby("destination", observed=True):
         out[str(dest)] = _stats(frame, with_ci, promise.get(str(dest)), int(n_started.get(dest, 0)))
+    return out
+
+
+ACCOUNTING = ("price_usd", "time_cost_usd", "generalised_cost_usd", "co2e_kg")
+
+
+def accounting_summary(containers: pd.DataFrame) -> dict[str, dict[str, dict[str, float]]]:
+    """Mean, p50 and p90 per container of price, time cost, generalised cost (USD) and CO2e (kg), overall and per
+    destination, over the containers transit KPIs count (pooled as `STATISTIC`); a figure the scenario does not
+    give (no charges, value of time or factors) is left out."""
+    m = measured(containers)
+    frames = [(ALL, m)] + [(str(d), g) for d, g in m.groupby("destination", observed=True)]
+    out: dict[str, dict[str, dict[str, float]]] = {}
+    for dest, frame in frames:
+        figures = {}
+        for col in ACCOUNTING:
+            values = frame[col].to_numpy(float) if col in frame else np.empty(0)
+            values = values[~np.isnan(values)]
+            if len(values):
+                figures[col] = {"mean": float(values.mean()), "p50": float(np.percentile(values, 50))}
+                figures[col]["p90"] = float(np.percentile(values, 90))
+        if figures:
+            out[dest] = figures
     return out
 
 

@@ -61,6 +61,10 @@ LAYOUT: dict[str, tuple[str, ...]] = {
         "waiting_days",
         "status",
         "measured",
+        "price_usd",
+        "time_cost_usd",
+        "generalised_cost_usd",
+        "co2e_kg",
     ),
     "sections": ("replication", "destination", "section", "state", "days", "containers"),
     "sailings": (

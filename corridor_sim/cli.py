@@ -292,6 +292,13 @@ def _tuning_parsers(sub: argparse._SubParsersAction) -> None:
     )
     p = tuning("interventions", "rank the scenario's interventions by days saved at p50 and p90")
     p.add_argument("--only", metavar="NAME,NAME", help="rank only these interventions")
+    p.add_argument(
+        "--rank-by",
+        default="p50_days",
+        choices=["p50_days", "days", "generalised_cost", "days_per_musd"],
+        help="days saved at p50 (default), mean days saved per container, generalised cost saved per TEU, "
+        "or mean days saved per container per USD million of cost",
+    )
     p = tuning("capacity", "transit and throughput against a demand multiplier; saturation and the bottleneck")
     p.add_argument("--demand", default="0.5,1,1.5,2,3", help="demand multipliers (default 0.5,1,1.5,2,3)")
     p.add_argument(
@@ -593,7 +600,7 @@ def cmd_interventions(args: argparse.Namespace) -> int:
     with _progress(0, args.quiet, "interventions") as bar:
         study = _study(args, bar)
         out = _tuning_out(args, study, "interventions")
-        table = rank(study, _names(args.only))
+        table = rank(study, _names(args.only), args.rank_by)
     write_interventions(out, study, table)
     print(
         format_table(
@@ -606,9 +613,13 @@ def cmd_interventions(args: argparse.Namespace) -> int:
                 "saved_p50_days",
                 "saved_p90_days",
                 "saved_p50_days_per_cost",
+                "saved_mean_days",
+                "saved_generalised_cost_per_teu",
+                "saved_mean_days_per_musd",
             ],
         )
     )
+    print(table["ranking"].iloc[0])
     print(
         f"interventions (to {study.target_label}, {study.replications} replications, seed {study.seed}) "
         f"written to {out}"

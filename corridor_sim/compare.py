@@ -60,6 +60,7 @@ def comparison_table(
         tables["containers"], (sim.warmup / 24, sim.duration / 24), sim.teu_per_container
     )
     sections = analysis.section_means(tables["sections"])
+    money = analysis.accounting_summary(tables["containers"])
     rows = []
     for dest, s in summary.items():
         n = s.get("containers", 0)
@@ -74,6 +75,11 @@ def comparison_table(
             row[f"{key}_days"] = s.get(key, np.nan)
             if key in ("p50", "p90", "mean"):
                 row[f"{key}_ci_low"], row[f"{key}_ci_high"] = s.get(f"{key}_ci_low", np.nan), s.get(f"{key}_ci_high")
+        row["sd_days"] = s.get("sd", np.nan)
+        row["buffer_days"] = s.get("buffer_days", np.nan)
+        for col in analysis.ACCOUNTING:
+            for stat in ("mean", "p50", "p90"):
+                row[f"{col}_{stat}"] = money.get(dest, {}).get(col, {}).get(stat, np.nan)
         row["promise_days"] = s.get("promise_days", np.nan)
         row["within_promise_share"] = s.get("within_promise_share", np.nan)
         row["throughput_teu_per_day"] = throughput.get(dest, 0.0)

@@ -163,6 +163,13 @@ def overview(runs: Sequence[Member]) -> pd.DataFrame:
                 row[f"{key} (d)"] = s.get(key, np.nan)
             row["p50 95% CI"] = _ci(s, "p50")
             row["mean 95% CI"] = _ci(s, "mean")
+            row["p90−p50 buffer (d)"] = s.get("buffer_days", np.nan)
+            row["sd (d)"] = s.get("sd", np.nan)
+            row["in promise"] = f"{s['within_promise_share']:.0%}" if "within_promise_share" in s else "–"
+            money = (run.summary.get("costs") or {}).get(dest, {})
+            for col, label in (("price_usd", "price USD"), ("generalised_cost_usd", "gen. cost USD")):
+                row[f"mean {label}"] = money.get(col, {}).get("mean", np.nan)
+            row["mean CO2e kg"] = money.get("co2e_kg", {}).get("mean", np.nan)
             bands = published[published["destination"].astype(str).eq(dest)] if len(published) else published
             if len(bands):
                 band = bands.iloc[0]

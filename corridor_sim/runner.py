@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from corridor_sim import __version__, analysis
+from corridor_sim import __version__, analysis, costs
 from corridor_sim.experiment import run_replications
 from corridor_sim.network import CorridorNetwork, build_network
 from corridor_sim.schema import Scenario
@@ -81,7 +81,16 @@ def summarise(
         "throughput_teu_per_day": analysis.throughput_teu_per_day(tables["containers"], window, sim.teu_per_container),
         "statistic": analysis.STATISTIC,
         "transit_days": analysis.transit_summary(tables["containers"], promise=promise),
+        **_accounting(scenario, tables["containers"]),
     }
+
+
+def _accounting(scenario: Scenario, containers: pd.DataFrame) -> dict[str, Any]:
+    """Price, generalised cost and CO2e per destination and what they rest on, when the scenario gives them."""
+    basis = costs.describe(scenario)
+    if not basis:
+        return {}
+    return {"costs": analysis.accounting_summary(containers), "cost_basis": basis}
 
 
 def write_run(

@@ -335,6 +335,80 @@ class Intervention(Strict):
     set: dict[str, Any] = Field(min_length=1)
 
 
+MAX_MONEY = 1e12  # USD (or a currency's units) in one charge or one cargo value: far above any corridor tariff
+
+
+class Charge(Strict):
+    """A tariff or fee on nodes and segments (`at`): `amount` in `currency` (at `year`'s prices) per TEU, FEU or
+    container, per TEU-/FEU-/container-km of a segment, or per `call` (one train handled at a node, one train run or
+    sailing of a segment, shared among the containers it carries). Accounting only: it never changes the model."""
+
+    at: list[str] = Field(min_length=1)
+    amount: float = Field(ge=0, le=MAX_MONEY)
+    per: Literal["teu", "feu", "container", "teu_km", "feu_km", "container_km", "call"]
+    currency: str = Field(min_length=1, max_length=12)
+    year: int = Field(ge=1900, le=2200)
+
+
+class ValueOfTime(Strict):
+    """What a day in transit costs the cargo owner: `percent_per_day` of the cargo's value (Hummels & Schaur's
+    ad-valorem equivalent of a day; their band 0.6-2.1 %/day), for cargo worth `cargo_value_per_teu` USD."""
+
+    cargo_value_per_teu: float = Field(ge=0, le=MAX_MONEY)
+    percent_per_day: float = Field(ge=0, le=100)
+    year: int = Field(ge=1900, le=2200)
+
+
+class Costs(Strict):
+    """Charges along the path (reported in USD; `exchange_rates` give units of each other currency per USD) and
+    the value of transit time."""
+
+    exchange_rates: dict[str, Annotated[float, Field(gt=0, le=MAX_MONEY)]] = Field(default_factory=dict)
+    charges: dict[str, Charge] = Field(default_factory=dict)
+    value_of_time: ValueOfTime | None = None
+
+
+class EmissionFactor(Strict):
+    """Well-to-wheel CO2e of one vehicle class on `segments` (all of one `mode`): kg per tonne-km or per TEU-km.
+    Rail may give `electric` and `diesel` factors and the `electric_share` of the tonne-km instead of `kg_co2e`."""
+
+    mode: Literal["rail", "road", "ferry", "sea"]
+    per: Literal["tonne_km", "teu_km"]
+    kg_co2e: float | None = Field(None, ge=0, le=1000)
+    electric: float | None = Field(None, ge=0, le=1000)
+    diesel: float | None = Field(None, ge=0, le=1000)
+    electric_share: float | None = Field(None, ge=0, le=1)
+    segments: list[str] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _one_form(self) -> EmissionFactor:
+        blend = (self.electric, self.diesel, self.electric_share)
+        given = [v is not None for v in blend]
+        if any(given) if self.kg_co2e is not None else not all(given):
+            raise ValueError("give `kg_co2e`, or all of `electric`, `diesel` and `electric_share`")
+        return self
+
+    @property
+    def kg(self) -> float:
+        """The factor, the blend's weighted mean where electric and diesel are given."""
+        if self.kg_co2e is not None:
+            return self.kg_co2e
+        return self.electric_share * self.electric + (1 - self.electric_share) * self.diesel
+
+
+class Emissions(Strict):
+    """CO2e per container along its path: each segment's factor times its distance and the container's tonnes
+    (or TEU). Every segment of the network needs exactly one factor, so none counts silently as zero."""
+
+    method: str = Field(
+        "ISO 14083 / GLEC Framework style, well-to-wheel: factor x tonne-km (or TEU-km) of each leg of the path; "
+        "terminal and idle emissions not included",
+        max_length=1000,
+    )
+    tonnes_per_teu: float = Field(gt=0, le=40)
+    factors: dict[str, EmissionFactor] = Field(min_length=1)
+
+
 class Change(Strict):
     """Values that change on a calendar date (`set` maps key paths to values, as `--set` would): from `from` on,
     the scenario runs as if written with them. Each state must itself be a valid scenario (see `corridor_sim.dated`)."""
@@ -357,6 +431,8 @@ class Scenario(Strict):
     published_sections: list[PublishedSection] = Field(default_factory=list)
     interventions: dict[str, Intervention] = Field(default_factory=dict)
     changes: list[Change] = Field(default_factory=list)
+    costs: Costs | None = None
+    emissions: Emissions | None = None
 
     @model_validator(mode="after")
     def _sources_known(self) -> Scenario:
@@ -399,6 +475,51 @@ class Scenario(Strict):
                         f"container (simulation.teu_per_container {teu:g})",
                         key=f"network.segments.{seg_id}.vessels.{i}.capacity_teu",
                     )
+        return self
+
+    @model_validator(mode="after")
+    def _accounting_refers_to_the_network(self) -> Scenario:
+        """Charges and emission factors name nodes and segments that exist, in currencies with a rate; per-km
+        charges and factors need segments with a distance; a per-call charge at a node needs its handling (the
+        call it counts); every segment has exactly one emission factor of its own mode."""
+        net = self.network
+        if self.costs is not None:
+            for cid, charge in self.costs.charges.items():
+                key = f"costs.charges.{cid}"
+                if charge.currency != "USD" and charge.currency not in self.costs.exchange_rates:
+                    known = ", ".join(["USD", *self.costs.exchange_rates])
+                    raise ScenarioError(f"unknown currency {charge.currency!r} (known: {known})", key=f"{key}.currency")
+                for i, place in enumerate(charge.at):
+                    where = f"{key}.at.{i}"
+                    if place not in net.nodes and place not in net.segments:
+                        raise ScenarioError(f"unknown node or segment {place!r}", key=where)
+                    seg = net.segments.get(place)
+                    if charge.per.endswith("_km") and (seg is None or seg.distance is None):
+                        raise ScenarioError(f"a per-km charge needs a segment with a distance: {place!r}", key=where)
+                    if charge.per == "call" and place in net.nodes and net.nodes[place].handling is None:
+                        raise ScenarioError(
+                            f"a per-call charge at a node counts its handling; {place!r} has none", key=where
+                        )
+        if self.emissions is not None:
+            owner: dict[str, str] = {}
+            for fid, factor in self.emissions.factors.items():
+                for i, seg_id in enumerate(factor.segments):
+                    where = f"emissions.factors.{fid}.segments.{i}"
+                    seg = net.segments.get(seg_id)
+                    if seg is None:
+                        raise ScenarioError(f"unknown segment {seg_id!r}", key=where)
+                    if seg_id in owner:
+                        raise ScenarioError(f"{seg_id!r} already has factor {owner[seg_id]!r}", key=where)
+                    if seg.mode != factor.mode:
+                        raise ScenarioError(
+                            f"{seg_id!r} is a {seg.mode} segment, the factor is for {factor.mode}", key=where
+                        )
+                    if seg.distance is None:
+                        raise ScenarioError(f"{seg_id!r} has no distance to multiply the factor by", key=where)
+                    owner[seg_id] = fid
+            missing = [s for s in net.segments if s not in owner]
+            if missing:
+                raise ScenarioError(f"no factor for segment(s) {', '.join(missing)}", key="emissions.factors")
         return self
 
 

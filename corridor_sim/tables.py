@@ -14,6 +14,7 @@ from operator import itemgetter
 import numpy as np
 import pandas as pd
 
+from corridor_sim import costs
 from corridor_sim.records import CLASSES, METRICS, STATES, STATUSES, Recorder
 
 _STATE_CLASS = np.array([CLASSES.index(c) for c in STATES.values()])
@@ -37,18 +38,25 @@ class Stages:
     loads: int
 
 
-def build(log: Recorder, replication: int, warmup_h: float, window_h: float, track_sample: int = 300) -> dict:
+def build(
+    log: Recorder,
+    replication: int,
+    warmup_h: float,
+    window_h: float,
+    track_sample: int = 300,
+    accounting: costs.Accounting | None = None,
+) -> dict:
     """Containers, per-section means, sailings, occupancy and a sample of tracks, times in days.
 
     A container is measured if it started in [warmup_h, window_h); section means and tracks count the delivered,
-    measured ones.
+    measured ones. `accounting`: the scenario's charges and emission factors (none: those columns are empty).
     """
     st = stages(log)
     flow, start, end = container_times(log)
     measured = (start >= warmup_h) & (start < window_h)
     counted = ~np.isnan(end) & measured
     return {
-        "containers": containers(log, st, flow, start, end, measured, replication),
+        "containers": containers(log, st, flow, start, end, measured, replication, accounting),
         "sections": sections(log, st, flow, counted, replication),
         "sailings": sailings(log, replication),
         "occupancy": occupancy(log, replication),
@@ -97,8 +105,10 @@ def containers(
     end: np.ndarray,
     measured: np.ndarray,
     replication: int,
+    accounting: costs.Accounting | None = None,
 ) -> pd.DataFrame:
-    """One row per container, with its days moving, handled and waiting.
+    """One row per container, with its days moving, handled and waiting, and its price, time cost, generalised
+    cost and CO2e (`corridor_sim.costs`).
 
     Sums run over the distinct loads (a fifth of the (container, stage) pairs in the 2023 scenario) and the stage
     rows, never over one element per pair: that element traffic was most of building the tables.
@@ -107,6 +117,13 @@ def containers(
     per_load = np.bincount(st.load * 3 + st.cls, weights=st.t1 - st.t0, minlength=3 * st.loads).reshape(st.loads, 3)
     by_class = np.stack([np.bincount(st.cid, weights=per_load[st.owner, k], minlength=n) for k in range(3)], axis=1)
     delivered = ~np.isnan(end)
+    transit = (end - start) / 24.0
+    acc = accounting or costs.NONE
+    calls = np.zeros(n)
+    if acc.call_usd.any():
+        sizes = np.bincount(st.owner, minlength=st.loads)
+        per_load = costs.call_shares(acc.call_usd, st.load, st.loc, st.state, sizes, st.loads)
+        calls = np.bincount(st.cid, weights=per_load[st.owner], minlength=n)
     return pd.DataFrame(
         {
             "replication": replication,
@@ -116,12 +133,13 @@ def containers(
             "destination": labels(log.flow_destination, flow),
             "start_day": start / 24.0,
             "end_day": end / 24.0,
-            "transit_days": (end - start) / 24.0,
+            "transit_days": transit,
             "moving_days": by_class[:, 0] / 24,
             "handling_days": by_class[:, 1] / 24,
             "waiting_days": by_class[:, 2] / 24,
             "status": labels(STATUSES, (~delivered).astype(np.int64)),
             "measured": measured,
+            **costs.container_columns(acc, flow, transit, calls),
         }
     )
 

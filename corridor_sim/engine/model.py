@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import simpy
 
-from corridor_sim import dated, tables
+from corridor_sim import costs, dated, tables
 from corridor_sim.distributions import Dist
 from corridor_sim.engine.calendar import Calendar
 from corridor_sim.engine.changes import apply_change
@@ -64,6 +64,7 @@ class CorridorModel:
             flow_origin=[scenario.demand.flows[f].origin for f in self.flow_ids],
             flow_destination=[scenario.demand.flows[f].destination for f in self.flow_ids],
         )
+        self.accounting = costs.accounting(scenario, network, self.rec.locations)
         self._build_land()
         self._build_sea()
         # one formation queue per port and onward path: containers of different flows bound the same way share trains
@@ -382,7 +383,7 @@ class CorridorModel:
     def run(self) -> dict[str, pd.DataFrame]:
         self.env.run(until=self.horizon)
         sim = self.scenario.simulation
-        return tables.build(self.rec, self.replication, sim.warmup, sim.duration)
+        return tables.build(self.rec, self.replication, sim.warmup, sim.duration, accounting=self.accounting)
 
 
 def _floored(draw: Callable[[], float], floor: float) -> Callable[[], float]:

@@ -1,6 +1,8 @@
 """Intervention ranking: each named package of changes alone and all together, against the base, on common random
-numbers; ranked by days saved at p50 (then p90) — the difference of the pooled figures — with paired-bootstrap
-intervals (the same resampled replications for base and variant) and days saved per unit cost.
+numbers, with paired-bootstrap intervals (the same resampled replications for base and variant). Ranked by one of
+`RANKINGS` (the table says which): days saved at p50 (then p90) — the difference of the pooled figures — by default;
+or mean days saved per container, generalised cost saved per TEU (price + time cost, `corridor_sim.costs`), or mean
+days saved per container per USD million of the intervention's cost.
 """
 
 from __future__ import annotations
@@ -19,6 +21,15 @@ from corridor_sim.schema import Scenario
 from corridor_sim.tuning.evaluate import KPI_COLUMNS, Study, resamples, write_results
 
 ALL_TOGETHER = "(all together)"
+# ranking name -> (sort columns, what it means)
+RANKINGS: dict[str, tuple[list[str], str]] = {
+    "p50_days": (["saved_p50_days", "saved_p90_days"], "days saved at p50 (then p90)"),
+    "days": (["saved_mean_days"], "days saved per container (mean)"),
+    "generalised_cost": (["saved_generalised_cost_per_teu"], "generalised cost saved per TEU (USD)"),
+    "days_per_musd": (["saved_mean_days_per_musd"], "days saved per container per USD million"),
+}
+# cost units read as millions of USD (case and spaces ignored); any other unit gives no per-USD-million figure
+MUSD_PER_UNIT = {"musd": 1.0, "usdm": 1.0, "millionusd": 1.0, "usdmillion": 1.0, "usd": 1e-6, "bnusd": 1e3}
 
 
 def packages(study: Study, names: Sequence[str] | None = None) -> dict[str, dict[str, Any]]:
@@ -51,13 +62,17 @@ def _reduce(study: Study) -> Callable[[Scenario, Tables], tuple[dict[str, float]
         m = analysis.measured(tables["containers"])
         if study.destination is not None:
             m = m[m["destination"].eq(study.destination)]
-        return study.kpis(scenario, tables), resamples(m, study.replications)
+        gc = m["generalised_cost_usd"].mean() / scenario.simulation.teu_per_container if len(m) else np.nan
+        return {**study.kpis(scenario, tables), "generalised_cost_per_teu": gc}, resamples(m, study.replications)
 
     return reduce
 
 
-def rank(study: Study, names: Sequence[str] | None = None) -> pd.DataFrame:
-    """One row per intervention (and all together): KPIs, days saved at p50/p90 with 95% paired intervals."""
+def rank(study: Study, names: Sequence[str] | None = None, by: str = "p50_days") -> pd.DataFrame:
+    """One row per intervention (and all together): KPIs, days saved at p50/p90 with 95% paired intervals, mean
+    days and generalised cost saved, per USD million where the cost is in USD; sorted by ranking `by`."""
+    if by not in RANKINGS:
+        raise ScenarioError(f"unknown ranking (one of: {', '.join(RANKINGS)})", key="--rank-by")
     chosen = packages(study, names)
     variants = {n: intervention_scenario(study, n, s) for n, s in chosen.items()}
     if len(chosen) > 1:
@@ -79,9 +94,17 @@ def rank(study: Study, names: Sequence[str] | None = None) -> pd.DataFrame:
             row[f"saved_p{q}_ci_low"], row[f"saved_p{q}_ci_high"] = analysis.interval(base_reps[i] - reps[i])
         cost = row["cost"]
         row["saved_p50_days_per_cost"] = row["saved_p50_days"] / cost if cost > 0 else np.nan
+        row["saved_mean_days"] = base["mean_days"] - row["mean_days"]
+        row["saved_generalised_cost_per_teu"] = base["generalised_cost_per_teu"] - row["generalised_cost_per_teu"]
+        musd = cost * MUSD_PER_UNIT.get(unit.lower().replace(" ", ""), np.nan)
+        row["cost_musd"] = musd
+        row["saved_mean_days_per_musd"] = row["saved_mean_days"] / musd if musd > 0 else np.nan
         rows.append(row)
-    table = pd.DataFrame(rows).sort_values(["saved_p50_days", "saved_p90_days"], ascending=False, kind="stable")
-    base_row = {"intervention": "(base)", "description": "the scenario as given", **base}
+    columns, meaning = RANKINGS[by]
+    table = pd.DataFrame(rows).sort_values(columns, ascending=False, kind="stable", na_position="last")
+    table["ranking"] = [f"{i} by {meaning}" for i in range(1, len(table) + 1)]
+    base_row = {"intervention": "(base)", "description": "the scenario as given", "ranking": f"ranked by {meaning}"}
+    base_row |= base
     return pd.concat([pd.DataFrame([base_row]), table], ignore_index=True)[
         [
             "intervention",
@@ -96,6 +119,12 @@ def rank(study: Study, names: Sequence[str] | None = None) -> pd.DataFrame:
             "saved_p90_ci_low",
             "saved_p90_ci_high",
             "saved_p50_days_per_cost",
+            "generalised_cost_per_teu",
+            "saved_mean_days",
+            "saved_generalised_cost_per_teu",
+            "cost_musd",
+            "saved_mean_days_per_musd",
+            "ranking",
         ]
     ]
 
