@@ -456,12 +456,14 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from corridor_sim.listing import describe_scenario
     from corridor_sim.loader import load_raw_with_sets, validate
     from corridor_sim.network import build_network
+    from corridor_sim.ranges import describe as describe_ranges
     from corridor_sim.workload import estimate
 
     raw = load_raw_with_sets(args.scenario, args.sets)
     scenario = validate(raw, str(args.scenario), name=args.scenario.stem)
     print(describe_scenario(raw, build_network(scenario)))
     print(describe_provenance(scenario))
+    print(describe_ranges(raw, scenario.provenance))
     print(estimate(scenario).describe())
     print(f"{args.scenario}: valid")
     return 0

@@ -324,6 +324,10 @@ def validate(raw: dict[str, Any], file: str | None = None, name: str | None = No
             if isinstance(src, str) and isinstance(sources, dict) and src not in sources:
                 raise ScenarioError(f"source {src!r} is not listed under `sources`", key=f"{key}.source")
         scenario = Scenario.model_validate(clean)
+        if any(p.range is not None for p in scenario.provenance.values()):
+            from corridor_sim.ranges import check_ends, ranged
+
+            check_ends(raw, ranged(clean, scenario.provenance), name)
         build_network(scenario)
         if scenario.changes:  # every dated state must be a valid scenario the engine can change to
             from corridor_sim.dated import states

@@ -10,7 +10,15 @@ import datetime as dt
 import math
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    model_serializer,
+    model_validator,
+)
 
 from corridor_sim.distributions import DurationDist, SpeedDist
 from corridor_sim.errors import ScenarioError
@@ -57,11 +65,21 @@ class Source(Strict):
 
 
 class Provenance(Strict):
-    """Where one parameter comes from: a source id (see `sources`), an inline source, or an estimate."""
+    """Where one parameter comes from: a source id (see `sources`), an inline source, or an estimate; `range` is
+    its plausible [low, high] as written (checked against the figure by `corridor_sim.ranges`)."""
 
     source: str | Source | None = None
     estimate: bool = False
     note: str = ""
+    range: Any = None  # [low, high]; its shape is checked with the figure (`ranges.ranged`), naming both
+
+    @model_serializer(mode="wrap")
+    def _without_empty_range(self, handler: Any) -> Any:
+        """A figure without a range serialises as before ranges existed (resolved files stay as they were)."""
+        data = handler(self)
+        if self.range is None and isinstance(data, dict):
+            data.pop("range", None)
+        return data
 
 
 class Simulation(Strict):

@@ -1,0 +1,112 @@
+"""Ranges on estimates: read beside the figure, checked against it and the schema, listed by `validate`."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+from conftest import scenario_dict
+
+from corridor_sim.cli import main
+from corridor_sim.errors import ScenarioError
+from corridor_sim.loader import extract_provenance, load_scenario, validate
+from corridor_sim.ranges import ranged, unranged_estimates
+
+
+def tiny() -> dict:
+    nodes = {
+        "o": {"role": "terminal", "handling": {"servers": 2, "time": "2h"}},
+        "z": {"role": "terminal"},
+    }
+    segments = {"oz": {"from": "o", "to": "z", "travel_time": "10h", "trains_per_day": 4}}
+    flows = {"f": {"origin": "o", "destination": "z", "trains_per_week": 7, "arrivals": "timetable"}}
+    return scenario_dict(nodes, segments, flows, duration="10d", cooldown="2d")
+
+
+def with_(path: list, value) -> dict:
+    raw = tiny()
+    node = raw
+    for p in path[:-1]:
+        node = node[p]
+    node[path[-1]] = value
+    return raw
+
+
+def test_a_range_is_read_with_its_value_and_unit() -> None:
+    raw = with_(["network", "segments", "oz", "travel_time"], {"value": "10h", "estimate": True, "range": ["6h", "1d"]})
+    scenario = validate(raw)
+    (r,) = ranged(extract_provenance(raw)[0], scenario.provenance)
+    assert (r.key, r.value, r.low, r.high, r.unit, r.whole) == ("network.segments.oz.travel_time", 10, 6, 24, "h", False)
+    assert r.at(0) == "6h" and r.at(1) == "24h" and r.at(0.5) == "15h"
+
+
+def test_a_count_is_sampled_as_whole_numbers_each_equally() -> None:
+    raw = with_(["network", "nodes", "o", "handling", "servers"], {"value": 2, "estimate": True, "range": [1, 3]})
+    (r,) = ranged(extract_provenance(raw)[0], validate(raw).provenance)
+    assert r.whole and [r.at(u) for u in (0, 0.32, 0.34, 0.66, 0.67, 1)] == [1, 1, 2, 2, 3, 3]
+
+
+def test_a_range_on_a_distribution_is_of_its_expected_value() -> None:
+    dist = {"dist": "uniform", "low": "1h", "high": "3h", "estimate": True, "range": ["1h", "4h"]}
+    raw = with_(["network", "nodes", "o", "handling", "time"], dist)
+    (r,) = ranged(extract_provenance(raw)[0], validate(raw).provenance)
+    assert (r.value, r.low, r.high) == (2, 1, 4)
+
+
+def test_adding_a_range_changes_no_value() -> None:
+    raw = tiny()
+    ranged_raw = with_(["network", "segments", "oz", "travel_time"], {"value": "10h", "range": ["6h", "12h"]})
+    assert validate(ranged_raw).network == validate(copy.deepcopy(raw)).network
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ({"value": "10h", "range": ["12h", "20h"]}, "low <= value <= high"),
+        ({"value": "10h", "range": ["6h", "8h"]}, "low <= value <= high"),
+        ({"value": "10h", "range": ["6km", "12h"]}, "low end '6km' is not a duration"),
+        ({"value": "10h", "range": [6, "12h"]}, "low end 6 is not a duration"),
+        ({"value": "10h", "range": ["6h"]}, "must be [low, high]"),
+        ({"value": "10h", "range": "6h..12h"}, "must be [low, high]"),
+        ({"value": "10h", "range": ["-1h", "12h"]}, "out of bounds"),
+    ],
+)
+def test_a_bad_range_is_one_line_naming_its_key(value: dict, message: str) -> None:
+    with pytest.raises(ScenarioError) as err:
+        validate(with_(["network", "segments", "oz", "travel_time"], value), "f.yaml")
+    assert err.value.key == "network.segments.oz.travel_time.range"
+    assert message in err.value.message and "\n" not in str(err.value)
+
+
+def test_a_count_needs_whole_ends_and_the_schema_holds_at_each_end() -> None:
+    servers = ["network", "nodes", "o", "handling", "servers"]
+    with pytest.raises(ScenarioError, match="whole number"):
+        validate(with_(servers, {"value": 2, "range": [1.5, 3]}))
+    with pytest.raises(ScenarioError) as err:
+        validate(with_(servers, {"value": 2, "range": [0, 3]}))
+    assert err.value.key == "network.nodes.o.handling.servers" and "low end" in err.value.message
+
+
+def test_a_range_on_a_mapping_is_refused() -> None:
+    raw = with_(["network", "nodes", "o", "handling"], {"servers": 2, "time": "2h", "range": ["1h", "3h"]})
+    with pytest.raises(ScenarioError, match="needs a number, quantity or distribution"):
+        validate(raw)
+
+
+def test_estimates_without_a_range_are_listed_below_a_mapping_too() -> None:
+    raw = tiny()
+    raw["network"]["nodes"]["o"]["handling"] = {"servers": {"value": 2, "estimate": True}, "time": "2h"}
+    raw["network"]["segments"]["oz"]["travel_time"] = {"value": "10h", "estimate": True, "range": ["6h", "12h"]}
+    raw["network"]["nodes"]["o"]["lat"] = {"value": 40.0, "estimate": True}
+    prov = validate(raw).provenance
+    assert unranged_estimates(raw, prov) == ["network.nodes.o.handling.servers"]
+
+
+def test_validate_lists_ranges_and_the_estimates_without(capsys: pytest.CaptureFixture) -> None:
+    assert main(["validate", "scenarios/current_2023.yaml"]) == 0
+    out = capsys.readouterr().out
+    scenario = load_scenario("scenarios/current_2023.yaml")
+    estimates = [k for k, p in scenario.provenance.items() if p.estimate and p.range is None]
+    listed = out.split("estimates without a range", 1)[1]
+    for key in estimates:
+        assert (f"  {key}\n" in listed) == (key.rsplit(".", 1)[-1] not in ("lat", "lon"))
