@@ -1,8 +1,8 @@
 """Where a figure came from: the keys that say so, and the wrapper that carries them beside a plain value.
 
 A figure may be wrapped (`distance: {value: 836km, source: S40}`) or any mapping may hold `source`, `estimate`,
-`note` or `range` (the plausible low and high of an estimate, see `corridor_sim.ranges`) among its own keys. The loader lifts them out into `provenance`; tools that edit the raw file look through
-the wrapper to the value.
+`note` or `range` (the plausible low and high of an estimate, see `corridor_sim.ranges`) among its own keys. The
+loader lifts them out into `provenance`; tools that edit the raw file look through the wrapper to the value.
 """
 
 from __future__ import annotations

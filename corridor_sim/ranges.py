@@ -63,7 +63,10 @@ def ranged(raw: Mapping[str, Any], provenance: Mapping[str, Any]) -> list[Ranged
         if is_dist(value):
             current = expected(value)
         elif isinstance(value, bool) or (current := parse_quantity(value)) is None:
-            raise ScenarioError("a range needs a number, quantity or distribution (put it on one of its figures)", where)
+            raise ScenarioError(
+                "a range needs a number, quantity or distribution (put it on one of its figures)",
+                where,
+            )
         low, high = (parse_quantity(e) for e in ends)
         for name, end, text in (("low", low, ends[0]), ("high", high, ends[1])):
             if end is None or (current.unit == "" and end.unit != "") or end.kind != current.kind:
