@@ -299,6 +299,7 @@ def _tuning_parsers(sub: argparse._SubParsersAction) -> None:
         help="days saved at p50 (default), mean days saved per container, generalised cost saved per TEU, "
         "or mean days saved per container per USD million of cost",
     )
+    _uncertainty_parsers(tuning)
     p = tuning("capacity", "transit and throughput against a demand multiplier; saturation and the bottleneck")
     p.add_argument("--demand", default="0.5,1,1.5,2,3", help="demand multipliers (default 0.5,1,1.5,2,3)")
     p.add_argument(
@@ -308,6 +309,27 @@ def _tuning_parsers(sub: argparse._SubParsersAction) -> None:
         help="interventions added one after another to show the bottleneck migrate "
         "(default: all the scenario lists, in file order)",
     )
+
+
+def _uncertainty_parsers(tuning) -> None:
+    """`uncertainty` and `gsa`: studies over the ranges of the scenario's estimates (see docs/uncertainty.md)."""
+    ranged = "ranged figures to vary (default: every figure with a `range:`)"
+    seed = "seed of the design (default: the scenario's seed)"
+    p = tuning("uncertainty", "the headline as a distribution over the estimates' ranges, apart from replication noise")
+    p.add_argument("--samples", type=int, default=32, help="parameter sets drawn over the ranges (default 32)")
+    p.add_argument("--design", choices=["lhs", "sobol"], default="lhs", help="Latin hypercube or Sobol sequence")
+    p.add_argument("--design-seed", type=int, help=seed)
+    p.add_argument("--params", nargs="+", metavar="KEY.PATH", help=ranged)
+    p = tuning("gsa", "global sensitivity over the estimates' ranges (SALib): Morris screen or Sobol indices")
+    p.add_argument("--method", choices=["morris", "sobol"], default="morris", help="default morris")
+    p.add_argument("--trajectories", type=int, default=10, help="Morris: runs = trajectories x (k + 1) (default 10)")
+    p.add_argument("--levels", type=int, default=4, help="Morris: grid levels, even (default 4)")
+    p.add_argument("--n", type=int, default=64, help="Sobol: base sample, a power of two; runs = n x (k + 2)")
+    p.add_argument("--params", nargs="+", metavar="KEY.PATH", help=ranged)
+    p.add_argument("--screen", type=Path, metavar="DIR", help="Sobol: a Morris results directory to take --top from")
+    p.add_argument("--top", type=int, default=6, help="with --screen: the parameters of largest mu* (default 6)")
+    p.add_argument("--kpi", help="figure plotted and ranked by, e.g. poti:p90_days (default <destination>:p50_days)")
+    p.add_argument("--design-seed", type=int, help=seed)
 
 
 def _overrides(args: argparse.Namespace) -> list[str]:
@@ -664,6 +686,43 @@ def cmd_capacity(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_uncertainty(args: argparse.Namespace) -> int:
+    from corridor_sim.tuning.evaluate import format_table
+    from corridor_sim.uncertainty import propagate
+
+    with _progress(0, args.quiet, "uncertainty") as bar:
+        study = _study(args, bar)
+        out = _tuning_out(args, study, "uncertainty")
+        _, summary = propagate(study, out, args.samples, args.design, args.design_seed, args.params)
+    shown = summary[summary["kpi"].isin(["p50_days", "p90_days", "in_band_share"])]
+    print(format_table(shown, ["destination", "kpi", "base", "p5", "p50", "p95", "noise_sd", "parameter_sd"]))
+    print(f"uncertainty ({args.samples} parameter sets, {study.replications} replications each) written to {out}")
+    return 0
+
+
+def cmd_gsa(args: argparse.Namespace) -> int:
+    from corridor_sim.sensitivity_global import run_gsa, top
+    from corridor_sim.tuning.evaluate import format_table
+
+    keys = args.params
+    if args.screen is not None:
+        from corridor_sim.results import read_table
+
+        screen = read_table(args.screen, "gsa")
+        keys = top(screen, args.kpi or str(screen["kpi"].iloc[0]), args.top)
+    size = args.n if args.method == "sobol" else args.trajectories
+    with _progress(0, args.quiet, "gsa") as bar:
+        study = _study(args, bar)
+        out = _tuning_out(args, study, f"gsa-{args.method}")
+        table, kpi = run_gsa(
+            study, out, args.method, size=size, levels=args.levels, seed=args.design_seed, keys=keys, kpi=args.kpi
+        )
+    cols = ["parameter", "S1", "S1_conf", "ST", "ST_conf"] if args.method == "sobol" else None
+    print(format_table(table[table["kpi"].eq(kpi)].head(15), cols or ["parameter", "mu_star", "mu_star_conf", "sigma"]))
+    print(f"gsa {args.method} ({kpi}) written to {out}")
+    return 0
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     from corridor_sim.export import export_xlsx
 
@@ -753,6 +812,8 @@ COMMANDS = {
     "interventions": cmd_interventions,
     "capacity": cmd_capacity,
     "choice": cmd_choice,
+    "uncertainty": cmd_uncertainty,
+    "gsa": cmd_gsa,
     "serve": cmd_serve,
     "plot": cmd_plot,
     "report": cmd_report,
