@@ -24,8 +24,9 @@ BOOTSTRAP = 200
 
 
 def problem(names: Sequence[str]) -> dict:
-    """SALib's problem: every parameter on [0, 1], its position in its range."""
-    return {"num_vars": len(names), "names": list(names), "bounds": [[0.0, 1.0]] * len(names)}
+    """SALib's problem: every parameter on [0, 1], its position in its range. The names are an array: SALib 1.5.0-1.5.1
+    pass them to `pd.unique`, which pandas 3 refuses for a list."""
+    return {"num_vars": len(names), "names": np.array(list(names), dtype=object), "bounds": [[0.0, 1.0]] * len(names)}
 
 
 def morris_design(params: Sequence[Ranged], trajectories: int, levels: int, seed: int) -> np.ndarray:
