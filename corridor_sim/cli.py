@@ -694,7 +694,11 @@ def cmd_uncertainty(args: argparse.Namespace) -> int:
         study = _study(args, bar)
         out = _tuning_out(args, study, "uncertainty")
         _, summary = propagate(study, out, args.samples, args.design, args.design_seed, args.params)
-    shown = summary[summary["kpi"].isin(["p50_days", "p90_days", "in_band_share"])]
+    shown = summary[
+        summary["kpi"].isin(["p50_days", "p90_days", "in_band_share"]) | summary["kpi"].str.startswith("Kaz")
+    ]
+    if study.destination is not None:  # the headline destination; uncertainty.csv holds every one
+        shown = shown[shown["destination"].eq(study.destination)]
     print(format_table(shown, ["destination", "kpi", "base", "p5", "p50", "p95", "noise_sd", "parameter_sd"]))
     print(f"uncertainty ({args.samples} parameter sets, {study.replications} replications each) written to {out}")
     return 0

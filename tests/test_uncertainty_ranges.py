@@ -9,7 +9,7 @@ from conftest import scenario_dict
 
 from corridor_sim.cli import main
 from corridor_sim.errors import ScenarioError
-from corridor_sim.loader import extract_provenance, load_scenario, validate
+from corridor_sim.loader import extract_provenance, validate
 from corridor_sim.ranges import ranged, unranged_estimates
 
 
@@ -104,10 +104,19 @@ def test_estimates_without_a_range_are_listed_below_a_mapping_too() -> None:
 
 
 def test_validate_lists_ranges_and_the_estimates_without(capsys: pytest.CaptureFixture) -> None:
-    assert main(["validate", "scenarios/current_2023.yaml"]) == 0
+    """The 2022 monthly profile (a list: no range possible) is all that is left without a range in 2022."""
+    assert main(["validate", "scenarios/baseline_2022.yaml"]) == 0
     out = capsys.readouterr().out
-    scenario = load_scenario("scenarios/current_2023.yaml")
-    estimates = [k for k, p in scenario.provenance.items() if p.estimate and p.range is None]
-    listed = out.split("estimates without a range", 1)[1]
-    for key in estimates:
-        assert (f"  {key}\n" in listed) == (key.rsplit(".", 1)[-1] not in ("lat", "lon"))
+    ranges, missing = out.split("\nranges (", 1)[1].split("estimates without a range (", 1)
+    flows = [
+        "china_poti_altynkol",
+        "china_poti_dostyk",
+        "china_europe",
+        "china_turkiye",
+        "kz_to_azerbaijan",
+        "kz_exports",
+    ]
+    listed = missing.split("\nwork estimate", 1)[0].splitlines()[1:]
+    assert listed == [f"  demand.flows.{f}.monthly_factor" for f in flows]
+    assert "  network.segments.aktau_alat.return_time: 7.533d in [6d, 9.5d]" in ranges  # the 2022 calibrated knob
+    assert "  network.nodes.dostyk.handling.servers: 4 in [3, 6]" in ranges  # from the base file

@@ -39,7 +39,7 @@ def _headline_figure(samples: pd.DataFrame, summary: pd.DataFrame, title: str):
         ax.text(
             0.98,
             0.82,
-            f"5–95%: {row.p5:.3g}–{row.p95:.3g}\nnoise sd {row.noise_sd:.2g}",
+            f"5–95%: {row.p5:.3g}–{row.p95:.3g}" + (f"\nnoise sd {row.noise_sd:.2g}" if pd.notna(row.noise_sd) else ""),
             transform=ax.transAxes,
             ha="right",
             fontsize=7,
