@@ -9,6 +9,7 @@ sampling noise, and the noise of each set's pooled figure is measured apart (boo
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -20,7 +21,7 @@ from corridor_sim import analysis
 from corridor_sim.errors import ScenarioError
 from corridor_sim.experiment import Tables
 from corridor_sim.ledger import Ledger, Row, fingerprint, run_design
-from corridor_sim.ranges import Ranged, ranged
+from corridor_sim.ranges import Ranged, ranged, without_ranges
 from corridor_sim.schema import Scenario
 from corridor_sim.tuning.evaluate import CHUNK_REPLICATIONS, Study, resamples  # noqa: F401 - patched in tests
 
@@ -89,10 +90,11 @@ def headline(scenario: Scenario, tables: Tables, replications: int) -> Row:
 
 def evaluator(study: Study, params: Sequence[Ranged], unit: np.ndarray) -> Any:
     """Rows of sample indices: index < len(unit) is a point of the design, index len(unit) the base (the file)."""
+    variants = dataclasses.replace(study, raw=without_ranges(study.raw))
 
     def evaluate(indices: Sequence[int]) -> list[Row]:
         scenarios = [
-            study.base if i == len(unit) else study.variant(changes(params, unit[i]), f"sample {i}") for i in indices
+            study.base if i == len(unit) else variants.variant(changes(params, unit[i]), f"sample {i}") for i in indices
         ]
         expect, study.expect = study.expect, None  # the bar's total was set once for the whole study
         try:
