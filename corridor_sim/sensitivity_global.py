@@ -66,9 +66,9 @@ def morris_indices(
     (σ large against μ*: a non-linear effect or one that depends on other parameters)."""
     from SALib.analyze import morris
 
-    prob = problem([p.key for p in params])
     rows = []
     for kpi, y in _outputs(samples, kpis).items():
+        prob = problem([p.key for p in params])  # afresh each time: SALib adds `groups` to it, then trips on them
         res = morris.analyze(prob, unit, y, num_resamples=BOOTSTRAP, num_levels=levels, seed=seed)
         for i, p in enumerate(params):
             rows.append(
@@ -88,9 +88,9 @@ def sobol_indices(params: Sequence[Ranged], samples: pd.DataFrame, kpis: Sequenc
     """Per figure and parameter: S1 and ST with their intervals, and ST − S1 (the part made through interactions)."""
     from SALib.analyze import sobol
 
-    prob = problem([p.key for p in params])
     rows = []
     for kpi, y in _outputs(samples, kpis).items():
+        prob = problem([p.key for p in params])  # afresh each time: SALib adds `groups` to it
         if np.ptp(y) == 0:  # no variance to share out: every index is zero
             res = {k: np.zeros(len(params)) for k in ("S1", "S1_conf", "ST", "ST_conf")}
         else:
