@@ -710,10 +710,11 @@ def cmd_gsa(args: argparse.Namespace) -> int:
 
     keys = args.params
     if args.screen is not None:
-        from corridor_sim.results import read_table
+        from corridor_sim.results import read_json, read_table
 
         screen = read_table(args.screen, "gsa")
-        keys = top(screen, args.kpi or str(screen["kpi"].iloc[0]), args.top)
+        args.kpi = args.kpi or read_json(args.screen / "study.json").get("kpi")  # the figure the screen ranked by
+        keys = top(screen, str(args.kpi), args.top)
     size = args.n if args.method == "sobol" else args.trajectories
     with _progress(0, args.quiet, "gsa") as bar:
         study = _study(args, bar)
