@@ -128,7 +128,7 @@ def _stats(frame: pd.DataFrame, with_ci: bool, promise_days: float | None, start
     delivered within `promise_days` (one still in flight at the end was not delivered in time).
     """
     days = frame["transit_days"].to_numpy()
-    out: dict[str, float] = {"containers": int(len(days))}
+    out: dict[str, float] = {"containers_total": int(len(days))}  # delivered, all replications together
     if promise_days is not None:
         out["promise_days"] = float(promise_days)
         out["within_promise_share"] = float((days <= promise_days).sum() / started) if started else float("nan")

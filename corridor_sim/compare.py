@@ -63,7 +63,7 @@ def comparison_table(
     money = analysis.accounting_summary(tables["containers"])
     rows = []
     for dest, s in summary.items():
-        n = s.get("containers", 0)
+        n = s.get("containers_total", 0)
         row: dict[str, object] = {
             "scenario": name,
             "destination": dest,

@@ -14,7 +14,7 @@ def transit_table(summary: dict[str, Any]) -> str:
         f"{'destination':<22}{'delivered':>10}{'p10':>8}{'p50':>8}{'p90':>8}{'p95':>8}{'mean':>8}{'mean 95% CI':>16}"
     ]
     for dest, s in summary["transit_days"].items():
-        if not s.get("containers"):
+        if not s.get("containers_total"):
             rows.append(f"{dest:<22}{0:>10}   (no container delivered in the window)")
             continue
         ci = (
@@ -23,10 +23,10 @@ def transit_table(summary: dict[str, Any]) -> str:
             else "n/a"
         )
         rows.append(
-            f"{dest:<22}{s['containers']:>10}{s['p10']:>8.1f}{s['p50']:>8.1f}{s['p90']:>8.1f}"
+            f"{dest:<22}{s['containers_total']:>10}{s['p10']:>8.1f}{s['p50']:>8.1f}{s['p90']:>8.1f}"
             f"{s['p95']:>8.1f}{s['mean']:>8.1f}{ci:>16}"
         )
-    c = summary["containers"]
+    c = summary["containers_total"]
     rows.append(
         f"containers created {c['created']}, delivered {c['delivered']}, still in flight at the end "
         f"{c['in_flight']} (of those started in the measurement window: {c['measured_in_flight']})"

@@ -36,7 +36,7 @@ TABLES = (
 def summary_table(summary: dict) -> pd.DataFrame:
     """`summary.json`'s transit figures as rows per destination (the share within the promise included)."""
     rows = [{"destination": dest, **figures} for dest, figures in summary.get("transit_days", {}).items()]
-    return pd.DataFrame(rows).rename(columns={"containers": "containers_delivered_total"})
+    return pd.DataFrame(rows).rename(columns={"containers_total": "containers_delivered_total"})
 
 
 def sheets(results: Path) -> dict[str, pd.DataFrame]:

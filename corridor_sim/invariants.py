@@ -270,12 +270,12 @@ def find_violations(
     if scenario is not None:
         out += _scenario_checks(tables, scenario)
     if summary is not None and c is not None:
-        counts = summary.get("containers", {})
+        counts = summary.get("containers_total", {})
         delivered = int(c["status"].eq("delivered").sum())
         expected = {"created": len(c), "delivered": delivered, "in_flight": len(c) - delivered}
         for k, v in expected.items():
             if k in counts and counts[k] != v:
-                out.append(f"summary: containers.{k} is {counts[k]}, the containers table says {v}")
+                out.append(f"summary: containers_total.{k} is {counts[k]}, the containers table says {v}")
     return out
 
 

@@ -157,7 +157,8 @@ def overview(runs: Sequence[Member]) -> pd.DataFrame:
             row: dict[str, Any] = {
                 "scenario": name,
                 "destination": dest,
-                "delivered per replication": f"{s.get('containers', 0) / reps:,.0f}",
+                # `containers` in results written before the count was named `containers_total`
+                "delivered per replication": f"{s.get('containers_total', s.get('containers', 0)) / reps:,.0f}",
             }
             for key in ("p10", "p50", "p90", "mean"):
                 row[f"{key} (d)"] = s.get(key, np.nan)

@@ -77,7 +77,7 @@ def summarise(
         "version": __version__,
         "scenario_hash": digest,
         "window_days": list(window),
-        "containers": analysis.counts(tables["containers"]),
+        "containers_total": analysis.counts(tables["containers"]),
         "throughput_teu_per_day": analysis.throughput_teu_per_day(tables["containers"], window, sim.teu_per_container),
         "statistic": analysis.STATISTIC,
         "transit_days": analysis.transit_summary(tables["containers"], promise=promise),

@@ -81,14 +81,14 @@ def test_zero_demand_writes_an_honest_empty_run(tmp_path: Path) -> None:
     assert len(tables["containers"]) == 0 and len(tables["sailings"]) == 0
     out, summary = execute_run(scenario, tmp_path / "empty")
     check_run_dir(out)  # the written, re-read workspace holds its invariants too
-    assert summary["containers"] == {
+    assert summary["containers_total"] == {
         "created": 0,
         "delivered": 0,
         "in_flight": 0,
         "measured_delivered": 0,
         "measured_in_flight": 0,
     }
-    assert summary["transit_days"][analysis.ALL] == {"containers": 0}  # no invented percentiles
+    assert summary["transit_days"][analysis.ALL] == {"containers_total": 0}  # no invented percentiles
     assert summary["throughput_teu_per_day"][analysis.ALL] == 0
 
 
@@ -154,7 +154,7 @@ def test_port_closed_for_the_whole_run() -> None:
     assert arrived_for_sure - 1 <= queue["value"].iloc[-1] <= len(starts) - 1
     assert arrived_for_sure > 20
     summary = analysis.transit_summary(c)
-    assert summary[analysis.ALL] == {"containers": 0}
+    assert summary[analysis.ALL] == {"containers_total": 0}
 
 
 def test_five_year_horizon_keeps_the_calendar_and_the_counts() -> None:
@@ -216,7 +216,7 @@ def test_overload_through_the_cli_says_how_many_are_still_in_flight(
     out = tmp_path / "overload"
     assert main(["run", str(write_yaml(raw)), "--out", str(out), "--quiet", "--no-cache", "--check"]) == 0
     printed = capsys.readouterr().out
-    counts = json.loads((out / "summary.json").read_text())["containers"]
+    counts = json.loads((out / "summary.json").read_text())["containers_total"]
     assert counts["in_flight"] > counts["delivered"] > 0
     assert (
         f"containers created {counts['created']}, delivered {counts['delivered']}, still in flight at the end "
