@@ -259,6 +259,7 @@ def format_table(table: pd.DataFrame) -> str:
         "p10_days": "p10",
         "p50_days": "p50",
         "p90_days": "p90",
+        "buffer_days": "p90-p50",
         "mean_days": "mean",
         "within_promise_share": "in promise",
         "throughput_teu_per_day": "TEU/day",

@@ -191,8 +191,8 @@ def _headline_rank(run: Run, destination: str) -> tuple[int, str]:
 
 
 def _ci(stats: dict[str, float], key: str) -> str:
-    low, high = stats.get(f"{key}_ci_low", np.nan), stats.get(f"{key}_ci_high", np.nan)
-    return "–" if np.isnan(low) or np.isnan(high) else f"{low:.1f}–{high:.1f}"
+    low, high = stats.get(f"{key}_ci_low"), stats.get(f"{key}_ci_high")  # null in summary.json without an interval
+    return "–" if low is None or high is None or np.isnan(low) or np.isnan(high) else f"{low:.1f}–{high:.1f}"
 
 
 def section_table(run: Run) -> pd.DataFrame:

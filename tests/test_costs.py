@@ -203,3 +203,15 @@ def test_summary_and_comparison_carry_price_cost_co2e_and_reliability() -> None:
     row = tabulate([scenario], [tables], 1).table.set_index("destination").loc["z"]
     assert row["price_usd_p90"] == z["price_usd"]["p90"] and row["co2e_kg_mean"] == 762.5
     assert row["buffer_days"] == t["buffer_days"] and row["sd_days"] == t["sd"]
+
+
+def test_the_report_shows_reliability_price_and_co2e_beside_the_median(tmp_path) -> None:
+    from corridor_sim.report import Member, overview
+    from corridor_sim.runner import execute_run
+
+    out, summary = execute_run(load(priced()), tmp_path / "run")
+    row = overview([Member(out, "priced", tmp_path)]).set_index("destination").loc["z"]
+    t, money = summary["transit_days"]["z"], summary["costs"]["z"]
+    assert row["p90−p50 buffer (d)"] == t["buffer_days"] and row["sd (d)"] == t["sd"]
+    assert row["mean price USD"] == money["price_usd"]["mean"] and row["mean CO2e kg"] == 762.5
+    assert row["mean gen. cost USD"] == money["generalised_cost_usd"]["mean"]
