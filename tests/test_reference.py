@@ -44,11 +44,20 @@ def test_northern_days_sit_where_the_sources_put_them(seed: int) -> None:
     sections = analysis.section_means(tables["sections"])
     transit = sections[sections["section"].astype(str).eq("1520 transit")]["days"].to_numpy()
     assert np.all(np.abs(transit - 7.31) < 0.5)
+    # price and CO2e per container (one FEU) from the charges and factors, by hand: ERAI ~3,100 (2023) + the rest of
+    # the through rate 2,425 USD/FEU; 0.025 kg/t-km x 20 t x (3,040 + 1,900 + 2,750 + 780 + 1,390) km to Duisburg
+    m = analysis.measured(tables["containers"])
+    duisburg = m[m["destination"].astype(str).eq("duisburg")]
+    assert np.allclose(duisburg["price_usd"], 3100 + 2425)
+    assert np.allclose(duisburg["co2e_kg"], 0.025 * 20 * 9860)
 
 
 @pytest.mark.parametrize("seed", [1, 2])
 def test_sea_days_via_suez_and_the_cape(seed: int) -> None:
-    suez, _ = _p50("sea_2023.yaml", seed)
+    suez, tables = _p50("sea_2023.yaml", seed)
+    # the 2023 ocean rate, 1,500 USD/FEU, and 0.085 kg/TEU-km x 2 TEU x 19,500 km of CO2e per container
+    rotterdam = analysis.measured(tables["containers"]).query("destination == 'rotterdam'")
+    assert np.allclose(rotterdam["price_usd"], 1500) and np.allclose(rotterdam["co2e_kg"], 0.085 * 2 * 19500)
     cape, _ = _p50("sea_2025.yaml", seed)
     assert 35 <= suez["rotterdam"] <= 45  # S38
     # the detour's extra days come from the longer distance alone; the sources say +10 (C5) to +18 (C38): the model
