@@ -280,18 +280,19 @@ def section_means(sections: pd.DataFrame, by_state: bool = False) -> pd.DataFram
 
 
 def throughput_teu_per_day(
-    containers: pd.DataFrame, window: tuple[float, float], teu_per_container: float
+    containers: pd.DataFrame, window: tuple[float, float], teu_per_container: float, replications: int
 ) -> dict[str, float]:
-    """TEU delivered per day inside the measurement window `(start_day, end_day)`, per destination and overall.
+    """TEU delivered per day inside the measurement window `(start_day, end_day)`, per destination and overall,
+    a mean over the run's `replications`.
 
     Counted by delivery time, not start time: on a saturated corridor deliveries lag arrivals, and counting
     containers that started in the window (some delivered during the cooldown) would overstate what it carries.
+    `replications` is passed, not read off the rows: a replication that created no container still counts.
     """
     start, end = window
     end_day = containers["end_day"]
     done = containers[containers["status"].eq("delivered") & (end_day >= start) & (end_day < end)]
-    reps = max(containers["replication"].nunique(), 1)
-    per = teu_per_container / reps / (end - start)
+    per = teu_per_container / replications / (end - start)
     out = {ALL: len(done) * per}
     for dest, frame in done.groupby("destination", observed=True):
         out[str(dest)] = len(frame) * per

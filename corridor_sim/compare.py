@@ -57,7 +57,7 @@ def comparison_table(
     sim = scenario.simulation
     summary = analysis.transit_summary(tables["containers"], promise=promise)
     throughput = analysis.throughput_teu_per_day(
-        tables["containers"], (sim.warmup / 24, sim.duration / 24), sim.teu_per_container
+        tables["containers"], (sim.warmup / 24, sim.duration / 24), sim.teu_per_container, replications
     )
     sections = analysis.section_means(tables["sections"])
     money = analysis.accounting_summary(tables["containers"])

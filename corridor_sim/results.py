@@ -159,8 +159,12 @@ class Run:
     @property
     def replications(self) -> int:
         """The run's replication count: the denominator of every per-replication mean (a replication without rows
-        of some kind still counts)."""
-        return int(self.summary.get("replications") or max(self.table("containers")["replication"].nunique(), 1))
+        of some kind still counts). A summary without it (written by hand): replications are numbered from 0, so
+        the highest index found + 1, not the number of replications that happen to have rows."""
+        if self.summary.get("replications"):
+            return int(self.summary["replications"])
+        reps = self.table("containers")["replication"]
+        return int(reps.max()) + 1 if len(reps) else 1
 
     @property
     def seed(self) -> Any:

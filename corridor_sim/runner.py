@@ -78,7 +78,9 @@ def summarise(
         "scenario_hash": digest,
         "window_days": list(window),
         "containers_total": analysis.counts(tables["containers"]),
-        "throughput_teu_per_day": analysis.throughput_teu_per_day(tables["containers"], window, sim.teu_per_container),
+        "throughput_teu_per_day": analysis.throughput_teu_per_day(
+            tables["containers"], window, sim.teu_per_container, replications
+        ),
         "statistic": analysis.STATISTIC,
         "transit_days": analysis.transit_summary(tables["containers"], promise=promise),
         **_accounting(scenario, tables["containers"]),

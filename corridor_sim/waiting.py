@@ -16,9 +16,15 @@ def _waiting_rows(tracks: pd.DataFrame) -> pd.DataFrame:
     return tracks[tracks["state"].astype(str).map(STATES).fillna("waiting").eq("waiting")]
 
 
-def waiting_estimate(tracks: pd.DataFrame, containers: pd.DataFrame, days: np.ndarray) -> pd.DataFrame:
+def waiting_estimate(
+    tracks: pd.DataFrame, containers: pd.DataFrame, days: np.ndarray, replications: int
+) -> pd.DataFrame:
     """Containers waiting at each place at each of `days`: each sampled container stands for
-    measured-delivered / sampled containers of its replication."""
+    measured-delivered / sampled containers of its replication.
+
+    Every replication `0..replications-1` has a row for every place found and every day (0 where nothing of it waits
+    there), so a mean over replications divides by the run's replications, not by those that had a wait.
+    """
     if tracks.empty:
         return pd.DataFrame(columns=COLUMNS)
     waiting = _waiting_rows(tracks)
@@ -35,7 +41,14 @@ def waiting_estimate(tracks: pd.DataFrame, containers: pd.DataFrame, days: np.nd
                     {"replication": rep, "day": days, "location": str(loc), "value": (started - ended) * weight}
                 )
             )
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
+    if not frames:
+        return pd.DataFrame(columns=COLUMNS)
+    found = pd.concat(frames, ignore_index=True)
+    grid = pd.MultiIndex.from_product(
+        [range(replications), days, found["location"].unique()], names=["replication", "day", "location"]
+    )
+    full = found.set_index(["replication", "day", "location"])["value"].reindex(grid, fill_value=0.0)
+    return full.reset_index()[COLUMNS]
 
 
 def waiting_by_location(tracks: pd.DataFrame, routes: pd.DataFrame) -> pd.Series:

@@ -22,6 +22,7 @@ from corridor_sim.cli import main
 from corridor_sim.loader import load_scenario
 from corridor_sim.plots import style
 from corridor_sim.plots.occupancy import OCCUPANCY_PANELS
+from corridor_sim.plots.occupancy import series as occupancy_series
 from corridor_sim.plots.timeline import thin_ticks
 from corridor_sim.results import Run
 from corridor_sim.runner import execute_run
@@ -242,9 +243,35 @@ def test_waiting_estimate_scales_the_sample_by_hand() -> None:
         {"replication": 0, "measured": True, "status": "delivered", "destination": "z", "transit_days": 1.0},
         index=range(4),
     )  # 4 delivered, 2 sampled: each stands for 2
-    est = waiting_estimate(tracks, containers, np.array([0.0, 1.5, 2.5, 4.0, 6.0]))
+    est = waiting_estimate(tracks, containers, np.array([0.0, 1.5, 2.5, 4.0, 6.0]), 1)
     assert set(est["location"]) == {"p"}  # travel is not waiting
     assert est["value"].tolist() == [0, 2, 4, 2, 0]
+
+
+def test_waiting_estimate_of_a_replication_without_waits_counts_as_zero() -> None:
+    """Two replications; only replication 0 has a sampled container that waits (at p, days 1-3, standing for 2
+    delivered containers). Replication 1 delivered one container that never waited. At day 2 the mean over the two
+    replications is (2 + 0) / 2 = 1, not 2 (the mean of the replications that have rows)."""
+    tracks = pd.DataFrame(
+        {
+            "replication": [0, 1],
+            "container_id": [1, 7],
+            "flow": "f",
+            "location": ["p", "q"],
+            "section": "s",
+            "state": ["yard_wait", "travel"],
+            "start_day": [1.0, 1.0],
+            "end_day": [3.0, 2.0],
+        }
+    )
+    containers = pd.DataFrame(
+        {"replication": [0, 0, 1], "measured": True, "status": "delivered", "destination": "z", "transit_days": 1.0}
+    )
+    est = waiting_estimate(tracks, containers, np.array([2.0]), 2)
+    assert sorted(est["replication"]) == [0, 1]
+    assert est.groupby("day")["value"].mean().tolist() == [1.0]
+    waiting = occupancy_series(est)["p"]
+    assert waiting["mean"].tolist() == [1.0] and waiting["lo"].tolist() == [0.0] and waiting["hi"].tolist() == [2.0]
 
 
 def test_utilisation_bars(drawn, tables) -> None:

@@ -184,7 +184,7 @@ def test_capacity_flags_saturation_and_the_bottleneck_migrates(write_yaml) -> No
 
 def test_resources_of_an_unsaturated_ferry(write_yaml) -> None:
     s = study(write_yaml, ferry_corridor(), sets=["network.segments.oz.vessels.0.count=2"])
-    row = s.evaluate([s.base], resources)[0].set_index("resource").loc["oz"]
+    row = s.evaluate([s.base], lambda sc, t: resources(sc, t, s.replications))[0].set_index("resource").loc["oz"]
     # 10 containers a day at 20 per 60 h round trip per vessel: the two vessels are busy 10/16 of the time, so
     # between 0.5 and 1 (when_full holds a vessel loading while cargo trickles in), and no queue grows.
     assert 0.5 < row["utilisation"] < 1 and abs(row["queue_growth_containers"]) < TRAIN
@@ -196,7 +196,7 @@ def test_resources_of_a_timetabled_ferry_is_its_load_factor(write_yaml) -> None:
         vessels=[{"capacity_teu": 40, "count": 3}], departure={"rule": "timetable", "every": "24h", "offset": "12h"}
     )
     s = study(write_yaml, raw)
-    row = s.evaluate([s.base], resources)[0].set_index("resource").loc["oz"]
+    row = s.evaluate([s.base], lambda sc, t: resources(sc, t, s.replications))[0].set_index("resource").loc["oz"]
     assert row["utilisation"] == pytest.approx(0.5)
 
 

@@ -66,7 +66,7 @@ def _occupancy_jobs(run: Run, t: dict[str, pd.DataFrame], pools: list[Pool], out
     def occupancy_figure() -> Figure:
         days = occupancy["day"].unique()
         days.sort()
-        waiting = waiting_estimate(t["tracks"], t["containers"], days) if len(t["tracks"]) else None
+        waiting = waiting_estimate(t["tracks"], t["containers"], days, run.replications) if len(t["tracks"]) else None
         title = f"{name}: queues, yards and waiting over time"
         names = {p.name for p in pools}
         return occupancy_over_time(occupancy, t["routes"], run.roles, warm, title, waiting, start=start, pools=names)
@@ -77,7 +77,7 @@ def _occupancy_jobs(run: Run, t: dict[str, pd.DataFrame], pools: list[Pool], out
         Job(out_dir / "occupancy.png", occupancy_figure),
         Job(
             out_dir / "utilisation.png",
-            lambda: utilisation(t["sailings"], occupancy, run.servers, warm, title, names, start),
+            lambda: utilisation(t["sailings"], occupancy, run.servers, warm, title, run.replications, names, start),
         ),
     ]
     if pools:

@@ -18,18 +18,20 @@ def utilisation(
     servers: dict[str, int],
     warmup_day: float,
     title: str,
+    replications: int,
     pools: Sequence[str] = (),
     start: str | None = None,
 ) -> Figure:
     """Vessel load per sailing and per segment, handling utilisation per node and line congestion (trains waiting
-    for a path; trains waiting for rolling stock of the `pools` have their own figure)."""
+    for a path; trains waiting for rolling stock of the `pools` have their own figure). Sailings per week are a
+    mean over the run's `replications` (one without sailings still counts)."""
     fig = new_figure((13, 8))
     grid = fig.add_gridspec(2, 3, width_ratios=[2.2, 1, 1])
     ax_t = fig.add_subplot(grid[0, :2])
     ax_v = fig.add_subplot(grid[0, 2])
     ax_h = fig.add_subplot(grid[1, :2])
     ax_l = fig.add_subplot(grid[1, 2])
-    _vessels(ax_t, ax_v, sailings, warmup_day)
+    _vessels(ax_t, ax_v, sailings, warmup_day, replications)
     calendar_axis(ax_t, start)
     after = occupancy[occupancy["day"] >= warmup_day]
     _handling(ax_h, after, servers)
@@ -38,7 +40,7 @@ def utilisation(
     return fig
 
 
-def _vessels(ax_t: Axes, ax_v: Axes, sailings: pd.DataFrame, warmup_day: float) -> None:
+def _vessels(ax_t: Axes, ax_v: Axes, sailings: pd.DataFrame, warmup_day: float, replications: int) -> None:
     sail = sailings[sailings["capacity_containers"] > 0].assign(
         load=lambda d: 100 * d["containers"] / d["capacity_containers"]
     )
@@ -50,7 +52,7 @@ def _vessels(ax_t: Axes, ax_v: Axes, sailings: pd.DataFrame, warmup_day: float) 
             ax_t.scatter(s["depart_day"], s["load"], s=9, color=seg_colour[seg], alpha=0.45, linewidth=0)
             trend = s.set_index("depart_day")["load"].rolling(20, min_periods=1, center=True).mean()
             ax_t.plot(trend.index, trend.to_numpy(), color=seg_colour[seg], linewidth=1.8, label=f"{seg}")
-        _vessel_bars(ax_v, sailings, sail, warmup_day, seg_colour)
+        _vessel_bars(ax_v, sailings, sail, warmup_day, seg_colour, replications)
         ax_t.legend(
             title="segment (line: rolling mean of 20 sailings)",
             loc="best",
@@ -69,13 +71,14 @@ def _vessels(ax_t: Axes, ax_v: Axes, sailings: pd.DataFrame, warmup_day: float) 
     ax_v.set_title("Vessel utilisation\n(after warm-up)", loc="left")
 
 
-def _vessel_bars(ax: Axes, sailings: pd.DataFrame, sail: pd.DataFrame, warmup_day: float, colour: dict) -> None:
+def _vessel_bars(
+    ax: Axes, sailings: pd.DataFrame, sail: pd.DataFrame, warmup_day: float, colour: dict, replications: int
+) -> None:
     measured_sail = sail[sail["depart_day"] >= warmup_day]
     g = measured_sail.groupby(measured_sail["segment"].astype(str), observed=True)
     util = 100 * g["containers"].sum() / g["capacity_containers"].sum()
-    reps = max(sailings["replication"].nunique(), 1)
     window = max(float(sailings["depart_day"].max()) - warmup_day, 1.0)
-    per_week = g.size() / reps / window * 7
+    per_week = g.size() / replications / window * 7
     bars = ax.barh(util.index, util.to_numpy(), color=[colour[s] for s in util.index], alpha=0.8)
     for bar, seg in zip(bars, util.index, strict=True):
         ax.text(

@@ -205,11 +205,11 @@ class Runner:
 
     def _outcome(self, generation: int, scenario: Scenario, tables: Tables, started: float) -> Outcome:
         scenarios = [self.base, scenario]
-        comparison = tabulate(scenarios, [self._base_tables, tables])
+        comparison = tabulate(scenarios, [self._base_tables, tables], self.replications)
         if self._base_resources is None:  # the unchanged scenario's utilisation, read once
-            self._base_resources = resources(self.base, self._base_tables)
+            self._base_resources = resources(self.base, self._base_tables, self.replications)
         base_name, name = comparison.tables
-        found = {base_name: self._base_resources, name: resources(scenario, tables)}
+        found = {base_name: self._base_resources, name: resources(scenario, tables, self.replications)}
         return Outcome(generation, scenarios, comparison, found, time.perf_counter() - started if started else 0.0)
 
     def _figures(self, destination: str) -> None:

@@ -76,17 +76,16 @@ def _level_and_growth(occ: pd.DataFrame, location: str, metric: str, w0: float, 
     return float(sel["value"].mean()), float((late - early).mean())
 
 
-def _trains_into(scenario: Scenario, containers: pd.DataFrame) -> dict[str, float]:
+def _trains_into(scenario: Scenario, containers: pd.DataFrame, replications: int) -> dict[str, float]:
     """Trains per replication entering each land segment in the window, from the containers that started in it.
 
     Before a sea leg a train is as long as its flow's trains; after one, onward trains are formed to `train_size`.
     """
     net = scenario.network
     started = containers[containers["measured"]].groupby("flow", observed=True).size()
-    reps = max(containers["replication"].nunique(), 1)
     out: dict[str, float] = {}
     for flow_id, route in build_network(scenario).routes.items():
-        n = started.get(flow_id, 0) / reps
+        n = started.get(flow_id, 0) / replications
         size = scenario.demand.flows[flow_id].containers_per_train
         for seg_id in route.segments:
             seg = net.segments[seg_id]
@@ -104,7 +103,7 @@ def _rates(scenario: Scenario, containers: pd.DataFrame, replications: int) -> t
     sim = scenario.simulation
     window = (sim.warmup / 24, sim.duration / 24)
     offered = containers["measured"].sum() * sim.teu_per_container / replications / (window[1] - window[0])
-    carried = analysis.throughput_teu_per_day(containers, window, sim.teu_per_container)[analysis.ALL]
+    carried = analysis.throughput_teu_per_day(containers, window, sim.teu_per_container, replications)[analysis.ALL]
     return float(offered), float(carried)
 
 
@@ -123,9 +122,9 @@ def _fleet_utilisation(
     return 1 - idle / sum(v.count for v in seg.vessels)
 
 
-def resources(scenario: Scenario, tables: Tables) -> pd.DataFrame:
+def resources(scenario: Scenario, tables: Tables, replications: int) -> pd.DataFrame:
     """Utilisation and queue growth (containers over the window) of every handling node, rail line, sea leg and
-    rolling-stock pool."""
+    rolling-stock pool; rates per replication are over the run's `replications`."""
     net = scenario.network
     occ, w0, w1 = _window(tables["occupancy"], scenario)
     hours = (w1 - w0) * 24
@@ -137,7 +136,7 @@ def resources(scenario: Scenario, tables: Tables) -> pd.DataFrame:
             busy, _ = _level_and_growth(occ, node_id, "busy_servers", w0, w1)
             _, growth = _level_and_growth(occ, node_id, "queue_trains", w0, w1)
             rows.append((node_id, "handling", busy / node.handling.servers, growth * per_train))
-    trains = _trains_into(scenario, tables["containers"])
+    trains = _trains_into(scenario, tables["containers"], replications)
     for seg_id, seg in net.segments.items():
         if seg.is_sea:
             _, growth = _level_and_growth(occ, seg.from_, "yard_containers", w0, w1)
@@ -176,7 +175,7 @@ def _point(study: Study, scenario: Scenario, tables: Tables) -> tuple[dict[str, 
     k = study.kpis(scenario, tables)
     offered, carried = _rates(scenario, tables["containers"], study.replications)
     saturated = bool(k["in_flight_share"] > IN_FLIGHT_SHARE or carried < CARRIED_SHARE * offered)
-    res = resources(scenario, tables)
+    res = resources(scenario, tables, study.replications)
     top = binding(res, saturated)
     row = {
         "offered_teu_per_day": offered,

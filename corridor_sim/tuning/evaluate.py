@@ -199,7 +199,9 @@ def kpis(scenario: Scenario, tables: Tables, destination: str | None, replicatio
     started = c[c["measured"]]
     m = analysis.measured(c)
     days = m["transit_days"].to_numpy()
-    throughput = analysis.throughput_teu_per_day(c, (sim.warmup / 24, sim.duration / 24), sim.teu_per_container)
+    throughput = analysis.throughput_teu_per_day(
+        c, (sim.warmup / 24, sim.duration / 24), sim.teu_per_container, replications
+    )
     draws = resamples(m, replications)
     return {
         "p50_days": float(np.percentile(days, 50)) if len(days) else np.nan,
