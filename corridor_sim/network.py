@@ -34,6 +34,16 @@ class CorridorNetwork:
         return km
 
 
+def sections(scenario: Scenario) -> dict[str, str]:
+    """The section each node, then each segment, is reported in: a node's own `section`, else its country, else its
+    id; a segment's own, else its from-node's. One rule for the engine's records and the routes table, so a stage
+    and the route row of its place always name the same section."""
+    net = scenario.network
+    out = {n: node.section or node.country or n for n, node in net.nodes.items()}
+    out |= {s: seg.section or out[seg.from_] for s, seg in net.segments.items()}
+    return out
+
+
 def expected_hours(segment: Segment) -> float:
     """Expected time to traverse a segment when nothing queues: the routing weight."""
     if segment.is_sea:

@@ -26,11 +26,10 @@ import yaml
 from corridor_sim import __version__
 from corridor_sim.errors import ScenarioError
 from corridor_sim.loader import resolved_dict, scenario_hash
-from corridor_sim.network import CorridorNetwork
+from corridor_sim.network import CorridorNetwork, sections
 from corridor_sim.schema import Scenario
 
 RESOLVED = "scenario.resolved.yaml"
-TABLES = ("containers", "sections", "sailings", "occupancy", "tracks")
 
 
 def safe_name(label: str, limit: int = 80) -> str:
@@ -196,6 +195,7 @@ def routes_table(scenario: Scenario, network: CorridorNetwork) -> pd.DataFrame:
     """Each flow's route as rows of nodes and segments with cumulative km (for time-distance charts and maps)."""
     rows: list[dict[str, Any]] = []
     net = scenario.network
+    section = sections(scenario)
     for flow_id, route in network.routes.items():
         km = network.route_km(route, scenario)
         for i, node_id in enumerate(route.nodes):
@@ -206,7 +206,7 @@ def routes_table(scenario: Scenario, network: CorridorNetwork) -> pd.DataFrame:
                     "seq": 2 * i,
                     "kind": "node",
                     "location": node_id,
-                    "section": node.section or node.country or node_id,
+                    "section": section[node_id],
                     "km_start": km[i],
                     "km_end": km[i],
                     "lat": node.lat,
@@ -223,7 +223,7 @@ def routes_table(scenario: Scenario, network: CorridorNetwork) -> pd.DataFrame:
                         "seq": 2 * i + 1,
                         "kind": "segment",
                         "location": seg_id,
-                        "section": seg.section or node.section or node.country or seg_id,
+                        "section": section[seg_id],
                         "km_start": km[i],
                         "km_end": km[i + 1],
                         "lat": None,

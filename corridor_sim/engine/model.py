@@ -28,6 +28,7 @@ from corridor_sim.engine.sea import Fleet, Port, VesselSpec, Yard
 from corridor_sim.engine.slots import UNLIMITED, Slots
 from corridor_sim.engine.storage import Storage, yard_containers
 from corridor_sim.network import CorridorNetwork
+from corridor_sim.network import sections as section_of
 from corridor_sim.records import STATE_CODE, Recorder
 from corridor_sim.rng import stream
 from corridor_sim.schema import MIN_CLOCK_STEP_H, Departure, Scenario, Segment, Vessel, vessel_capacity
@@ -52,8 +53,7 @@ class CorridorModel:
         self.flow_ids = list(network.routes)
 
         net = self.scenario.network
-        sections = {n: (node.section or node.country or n) for n, node in net.nodes.items()}
-        sections |= {s: (seg.section or sections[seg.from_]) for s, seg in net.segments.items()}
+        sections = section_of(self.scenario)
         self.gates = {name: Gate(env) for name in sections}
         # trains held before a full port yard are counted at a place of their own, in the section the yard names
         sections |= {f"{n} approach": node.yard.section for n, node in net.nodes.items() if node.yard is not None}
