@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from corridor_sim.network import CorridorNetwork
 from corridor_sim.schema import Scenario
-from corridor_sim.units import format_hours
 
 
 def transit_table(summary: dict[str, Any]) -> str:
@@ -50,35 +48,6 @@ def censoring_warning(name: str, counts: dict[str, int]) -> str:
     )
 
 
-def describe_network(scenario: Scenario, network: CorridorNetwork) -> str:
-    net = scenario.network
-    lines = [
-        f"scenario {scenario.name}: {len(net.nodes)} nodes, {len(net.segments)} segments, "
-        f"{len(scenario.demand.flows)} flows, {len(scenario.disruptions)} disruptions"
-    ]
-    lines.append("nodes:")
-    for n, node in net.nodes.items():
-        extra = f", handling {node.handling.servers}×{_dist(node.handling.time)}" if node.handling else ""
-        lines.append(f"  {n:<16} {node.role:<9} {node.country:<3} {node.section}{extra}")
-    lines.append("segments:")
-    for s, seg in net.segments.items():
-        if seg.is_sea:
-            fleet = sum(v.count for v in seg.vessels)
-            what = (
-                f"{fleet} vessels, {sum(v.capacity_teu * v.count for v in seg.vessels):g} TEU, "
-                f"crossing {_dist(seg.crossing_time)}"
-            )
-        else:
-            what = (f"{seg.distance:g} km" if seg.distance else _dist(seg.travel_time)) + (
-                f", {seg.trains_per_day:g} trains/day" if seg.trains_per_day else ""
-            )
-        lines.append(f"  {s:<22} {seg.from_} → {seg.to} [{seg.mode}] {what}")
-    lines.append("routes:")
-    for flow, route in network.routes.items():
-        lines.append(f"  {flow}: {' → '.join(route.nodes)}")
-    return "\n".join(lines)
-
-
 def describe_provenance(scenario: Scenario) -> str:
     if not scenario.provenance:
         return "provenance: none recorded"
@@ -94,11 +63,3 @@ def describe_provenance(scenario: Scenario) -> str:
         tag = "estimate" if p.estimate else ("sourced" if p.source else "note")
         lines.append(f"  {key}: [{tag}] {what}{(' — ' + p.note) if p.note else ''}")
     return "\n".join(lines)
-
-
-def _dist(d: Any) -> str:
-    if d is None:
-        return "-"
-    if d.dist == "fixed":
-        return format_hours(d.value)
-    return f"{d.dist}(mean {format_hours(d.expected)})"

@@ -152,13 +152,6 @@ class Dist(BaseModel):
         last = len(values) - 1
         return _blocks(lambda k: values[np.minimum(np.searchsorted(cdf, rng.random(k), side="right"), last)])
 
-    def scaled(self, factor: float) -> Dist:
-        """The same shape with every quantity multiplied (a sensitivity or sweep perturbation)."""
-        update: dict[str, Any] = {n: getattr(self, n) * factor for n in QUANTITY_FIELDS if getattr(self, n) is not None}
-        if self.values is not None:
-            update["values"] = tuple(v * factor for v in self.values)
-        return self.model_copy(update=update)
-
 
 def _coerce(parse: Callable[[object], float]) -> Callable[[Any], Any]:
     def coerce(raw: Any) -> Any:

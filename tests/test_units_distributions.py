@@ -195,11 +195,6 @@ def test_distribution_writes_back_with_units_and_reads_back_equal() -> None:
     assert DURATION.dump_python(DURATION.validate_python("1.5d")) == "36h"
 
 
-def test_scaled_multiplies_quantities_and_keeps_shape() -> None:
-    dist = DURATION.validate_python({"dist": "lognormal", "mean": "10h", "cv": 0.5}).scaled(1.5)
-    assert (dist.mean, dist.cv, dist.expected) == (15, 0.5, 15)
-
-
 def test_empirical_never_draws_a_zero_weight_value() -> None:
     _, x = sample({"dist": "empirical", "values": ["1h", "2h", "3h"], "weights": [0, 1, 0]}, 2_000)
     assert set(x) == {2.0}
