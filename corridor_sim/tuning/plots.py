@@ -22,11 +22,13 @@ def _save(fig: plt.Figure, path: Path) -> Path:
 
 
 def _numeric(values: pd.Series) -> np.ndarray | None:
-    """The values as numbers if every one reads as a quantity (for a true x axis), else None (categorical)."""
+    """The values as numbers if every one reads as a quantity (for a true x axis), else None (categorical): as
+    written if they share one unit, else in the model's unit (`12h, 1d, 36h` is 12, 24, 36, not 12, 1, 36)."""
     qs = [parse_quantity(v) for v in values]
     if any(q is None for q in qs):
         return None
-    return np.array([q.number for q in qs])
+    same_unit = len({q.unit for q in qs}) == 1
+    return np.array([q.number if same_unit else q.canonical for q in qs])
 
 
 def sweep_plot(table: pd.DataFrame, keys: Sequence[str], title: str, path: Path) -> Path:
