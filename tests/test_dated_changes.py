@@ -4,6 +4,7 @@ the running model on their date. Expected times are worked out by hand in each d
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from conftest import load, run, scenario_dict
 
@@ -206,3 +207,49 @@ def test_a_vessel_idle_in_port_retires_at_once() -> None:
     assert set(s.vessel) == {"pq-vessel-1"}
     assert np.allclose(s.depart_day * 24, 60 + 48 * np.arange(len(s)))
     assert len(s) >= 15
+
+
+def corridor() -> dict:
+    """o --10 h--> p ==ferry, 2 vessels of 20 containers, 30 h to load==> q --5 h--> r, onward trains of 30 formed
+    at q; trains of 30 every 48 h from hour 48 (timetable); fixed times throughout, so no random draw decides
+    anything."""
+    raw = ferry(containers_per_train=30, duration="20d", cooldown="10d")
+    raw["demand"]["flows"]["f"] |= {"destination": "r", "trains_per_week": 3.5}
+    nodes, segments = raw["network"]["nodes"], raw["network"]["segments"]
+    nodes["p"]["berths"] = 2
+    nodes["q"]["formation"] = {"train_size": 30, "max_wait": "72h"}
+    nodes["r"] = {"role": "terminal"}
+    segments["pq"]["vessels"][0]["count"] = 2
+    segments["pq"]["load_time"] = "30h"  # both vessels at the quay at once: the number of berths matters
+    segments["qr"] = {"from": "q", "to": "r", "travel_time": "5h", "trains_per_day": 4}
+    return raw
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("network.nodes.p.berths", 1),
+        ("network.nodes.q.formation.train_size", 40),
+        ("network.nodes.q.formation.max_wait", "12h"),
+        ("network.segments.op.travel_time", "30h"),
+        ("network.segments.qr.trains_per_day", 0.5),
+        ("network.segments.pq.crossing_time", "31h"),
+        ("network.segments.pq.load_time", "40h"),
+    ],
+)
+def test_a_change_dated_before_any_traffic_runs_as_the_scenario_written_with_it(key: str, value: object) -> None:
+    """The first train arrives at hour 48; a change from day 2 (hour 24) must give exactly the tables of the
+    scenario written with the new value (the README's rule: from its date on, as if written with it). Each value
+    is chosen so the outcome differs from the unchanged scenario's (checked too), so a change not applied fails."""
+    changed, written = corridor(), corridor()
+    changed["changes"] = [{"from": "2023-01-02", "set": {key: value}}]
+    *path, last = key.split(".")
+    target = written
+    for part in path:
+        target = target[part]
+    target[last] = value
+    got, want, before = run(changed), run(written), run(corridor())
+    for table in ("containers", "sailings"):
+        a, b = got[table].reset_index(drop=True), want[table].reset_index(drop=True)
+        pd.testing.assert_frame_equal(a, b, check_categorical=False)
+    assert not got["containers"]["end_day"].reset_index(drop=True).equals(before["containers"]["end_day"])
