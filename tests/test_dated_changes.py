@@ -217,6 +217,7 @@ def corridor() -> dict:
     raw["demand"]["flows"]["f"] |= {"destination": "r", "trains_per_week": 3.5}
     nodes, segments = raw["network"]["nodes"], raw["network"]["segments"]
     nodes["p"]["berths"] = 2
+    nodes["p"]["yard"] = {"containers": 400}  # vessels carry 40 per 76 h cycle, trains bring 30 per 48 h: it fills
     nodes["q"]["formation"] = {"train_size": 30, "max_wait": "72h"}
     nodes["r"] = {"role": "terminal"}
     segments["pq"]["vessels"][0]["count"] = 2
@@ -229,6 +230,7 @@ def corridor() -> dict:
     ("key", "value"),
     [
         ("network.nodes.p.berths", 1),
+        ("network.nodes.p.yard.containers", 40),
         ("network.nodes.q.formation.train_size", 40),
         ("network.nodes.q.formation.max_wait", "12h"),
         ("network.segments.op.travel_time", "30h"),
@@ -240,7 +242,8 @@ def corridor() -> dict:
 def test_a_change_dated_before_any_traffic_runs_as_the_scenario_written_with_it(key: str, value: object) -> None:
     """The first train arrives at hour 48; a change from day 2 (hour 24) must give exactly the tables of the
     scenario written with the new value (the README's rule: from its date on, as if written with it). Each value
-    is chosen so the outcome differs from the unchanged scenario's (checked too), so a change not applied fails."""
+    is chosen so the outcome (when containers arrive, or where they wait) differs from the unchanged scenario's
+    (checked too), so a change not applied fails."""
     changed, written = corridor(), corridor()
     changed["changes"] = [{"from": "2023-01-02", "set": {key: value}}]
     *path, last = key.split(".")
@@ -249,7 +252,8 @@ def test_a_change_dated_before_any_traffic_runs_as_the_scenario_written_with_it(
         target = target[part]
     target[last] = value
     got, want, before = run(changed), run(written), run(corridor())
-    for table in ("containers", "sailings"):
+    tables = ("containers", "sailings", "sections")
+    for table in tables:
         a, b = got[table].reset_index(drop=True), want[table].reset_index(drop=True)
         pd.testing.assert_frame_equal(a, b, check_categorical=False)
-    assert not got["containers"]["end_day"].reset_index(drop=True).equals(before["containers"]["end_day"])
+    assert not all(got[t].reset_index(drop=True).equals(before[t].reset_index(drop=True)) for t in tables)
