@@ -116,19 +116,19 @@ def test_transit_summary_counts_only_measured_deliveries_and_shares_of_those_sta
     )
     out = analysis.transit_summary(frame, with_ci=False, promise={"z": 5.0, analysis.ALL: 2.5})
     z = out["z"]
-    assert z["containers"] == 3 and z["mean"] == pytest.approx(13 / 3)
+    assert z["containers_total"] == 3 and z["mean"] == pytest.approx(13 / 3)
     assert z["p50"] == 2.0 and z["p10"] == pytest.approx(1.2) and z["p90"] == pytest.approx(8.4)
     assert z["p95"] == pytest.approx(9.2)  # index 0.95 × 2 = 1.9: 2 + 0.9 × 8
     assert (z["promise_days"], z["within_promise_share"]) == (5.0, 0.5)
-    assert {k: out["y"][k] for k in ("containers", "mean", "p10", "p50", "p90", "p95")} == {
-        "containers": 1,
+    assert {k: out["y"][k] for k in ("containers_total", "mean", "p10", "p50", "p90", "p95")} == {
+        "containers_total": 1,
         **{k: 3.0 for k in ("mean", "p10", "p50", "p90", "p95")},
     }
     assert "promise_days" not in out["y"] and math.isnan(out["y"]["sd"])  # one value: no promise, no spread
     # z: sample sd of 1, 2, 10 is sqrt(((10/3)^2 + (7/3)^2 + (17/3)^2) / 2) = sqrt(24.333) = 4.932883; buffer p90 - p50
     assert z["sd"] == pytest.approx(4.932883) and z["buffer_days"] == pytest.approx(8.4 - 2.0)
     # all: delivered measured 1, 2, 10, 3 of 5 measured starts; within 2.5 days: 1 and 2 -> 2/5
-    assert out[analysis.ALL]["containers"] == 4 and out[analysis.ALL]["within_promise_share"] == 0.4
+    assert out[analysis.ALL]["containers_total"] == 4 and out[analysis.ALL]["within_promise_share"] == 0.4
     assert set(out) == {analysis.ALL, "z", "y"}
 
 
