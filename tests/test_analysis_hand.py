@@ -251,3 +251,28 @@ def test_busiest_destination_sums_deliveries_over_scenarios() -> None:
     )
     assert compare._busiest_destination(table) == "z"  # 91 against 90 over both; 'all' never counts
     assert compare._busiest_destination(table[table["destination"].eq(analysis.ALL)]) is None
+
+
+def test_terminal_view_names_each_figure_and_rounds_to_a_tenth() -> None:
+    table = pd.DataFrame(
+        {
+            "scenario": ["a"],
+            "destination": ["z"],
+            "containers_delivered_per_replication": [90.0],
+            "p10_days": [1.04],
+            "p50_days": [2.0],
+            "p90_days": [3.96],
+            "buffer_days": [1.96],
+            "mean_days": [2.5],
+            "within_promise_share": [np.nan],
+            "throughput_teu_per_day": [12.0],
+            "mean_days Kazakhstan (group)": [0.75],
+            "mean_days KZ rail": [0.5],  # a section column: not in the terminal view
+        }
+    )
+    header, row = compare.format_table(table).splitlines()
+    assert header.split() == [
+        "scenario", "destination", "delivered/rep", "p10", "p50", "p90", "p90-p50", "mean", "in", "promise",
+        "TEU/day", "mean", "Kazakhstan", "(group)",
+    ]  # fmt: skip
+    assert row.split() == ["a", "z", "90.0", "1.0", "2.0", "4.0", "2.0", "2.5", "12.0", "0.8"]  # no promise: blank
