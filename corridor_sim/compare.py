@@ -190,17 +190,45 @@ def compare(
     return tabulate(scenarios, runs, replications, reference, promise_days)
 
 
+@dataclass
+class Part:
+    """What a comparison needs of one run, computed once: the live page keeps the unchanged scenario's."""
+
+    table: pd.DataFrame  # its rows of the comparison table
+    draws: dict[str, tuple[np.ndarray, np.ndarray]]  # `resamples` of its containers
+    means: pd.DataFrame  # section means by state
+    monthly: pd.DataFrame | None
+
+
+def part(
+    name: str, scenario: Scenario, tables: Tables, replications: int, promise: dict[str, float], by_month: bool = True
+) -> Part:
+    return Part(
+        comparison_table(name, scenario, tables, replications, promise),
+        resamples(tables["containers"], range(replications)),
+        analysis.section_means(tables["sections"], by_state=True).assign(scenario=name),
+        analysis.monthly(tables["containers"], scenario.simulation.start, promise).assign(scenario=name)
+        if by_month
+        else None,
+    )
+
+
 def tabulate(
     scenarios: Sequence[Scenario],
     runs: Sequence[Tables],
     replications: int | None = None,
     reference: str | None = None,
     promise_days: float | None = None,
+    by_month: bool = True,
+    known: dict[int, Part] | None = None,
 ) -> Comparison:
     """The comparison of runs already made (one Tables per scenario, same seed and replications): what `compare`
     writes, for callers that keep one run and remake the other (the live page of `corridor-sim serve`).
 
     `replications`: how many each run holds (default: read off the runs, replications 0..highest index found).
+    `by_month`: also the monthly table (a third of the time; the live page shows no monthly figures).
+    `known`: parts already computed (`part`), by the scenario's place in `scenarios`, with the same name, promise,
+    replications and `by_month`.
     """
     replications = replications or 1 + max(
         (int(t["containers"]["replication"].max()) for t in runs if len(t["containers"])), default=0
@@ -208,29 +236,19 @@ def tabulate(
     names = unique_names(scenarios)
     chosen = pairs(names, reference)
     tables = dict(zip(names, runs, strict=True))
-    promise = {n: promises(s, promise_days) for n, s in zip(names, scenarios, strict=True)}
-    table = pd.concat(
-        [comparison_table(n, s, tables[n], replications, promise[n]) for n, s in zip(names, scenarios, strict=True)],
-        ignore_index=True,
-    )
+    known = known or {}
+    parts = [
+        known[i] if i in known else part(n, s, tables[n], replications, promises(s, promise_days), by_month)
+        for i, (n, s) in enumerate(zip(names, scenarios, strict=True))
+    ]
+    table = pd.concat([p.table for p in parts], ignore_index=True)
     table = table[_ordered_columns(table, scenarios, [build_network(s) for s in scenarios])]
-    draws = {n: resamples(tables[n]["containers"], range(replications)) for n in names}
-    means = pd.concat(
-        [analysis.section_means(tables[n]["sections"], by_state=True).assign(scenario=n) for n in names],
-        ignore_index=True,
-    )
-    monthly = pd.concat(
-        [
-            analysis.monthly(tables[n]["containers"], s.simulation.start, promise[n]).assign(scenario=n)
-            for n, s in zip(names, scenarios, strict=True)
-        ],
-        ignore_index=True,
-    )
+    monthly = pd.concat([p.monthly for p in parts if p.monthly is not None] or [pd.DataFrame(columns=["scenario"])])
     return Comparison(
         table=table,
-        differences=paired_differences(draws, chosen, replications),
-        section_means=means,
-        monthly=monthly[["scenario", *monthly.columns[:-1]]],
+        differences=paired_differences({n: p.draws for n, p in zip(names, parts, strict=True)}, chosen, replications),
+        section_means=pd.concat([p.means for p in parts], ignore_index=True),
+        monthly=monthly.reset_index(drop=True)[["scenario", *monthly.columns[:-1]]],
         tables=tables,
     )
 

@@ -21,9 +21,10 @@ from typing import Any
 
 import pandas as pd
 
-from corridor_sim.compare import Comparison, tabulate
+from corridor_sim.compare import Comparison, Part, part, tabulate
 from corridor_sim.errors import ScenarioError, one_line, save_traceback
 from corridor_sim.experiment import Tables, execution, run_many
+from corridor_sim.runner import promises
 from corridor_sim.schema import Scenario
 from corridor_sim.tuning.capacity import resources
 
@@ -89,6 +90,7 @@ class Runner:
         self._thread: threading.Thread | None = None
         self._base_tables: Tables | None = None
         self._base_resources: pd.DataFrame | None = None
+        self._base_part: Part | None = None  # the unchanged scenario's part of every comparison, computed once
         self.status = Status(True, f"running the unchanged scenario ({replications} replications)…", 0, None, "")
 
     def start(self) -> None:
@@ -205,9 +207,13 @@ class Runner:
 
     def _outcome(self, generation: int, scenario: Scenario, tables: Tables, started: float) -> Outcome:
         scenarios = [self.base, scenario]
-        comparison = tabulate(scenarios, [self._base_tables, tables], self.replications)
-        if self._base_resources is None:  # the unchanged scenario's utilisation, read once
+        if self._base_part is None:  # the unchanged scenario's figures and utilisation, read once
+            reps, promise = self.replications, promises(self.base)
+            self._base_part = part(self.base.name, self.base, self._base_tables, reps, promise, by_month=False)
             self._base_resources = resources(self.base, self._base_tables, self.replications)
+        comparison = tabulate(
+            scenarios, [self._base_tables, tables], self.replications, by_month=False, known={0: self._base_part}
+        )
         base_name, name = comparison.tables
         found = {base_name: self._base_resources, name: resources(scenario, tables, self.replications)}
         return Outcome(generation, scenarios, comparison, found, time.perf_counter() - started if started else 0.0)
