@@ -29,7 +29,8 @@ def measure(name: str, seed: int, reps: int, dest: str = "poti", origin: str = "
     per_rep = m.groupby("replication").transit_days.median()
     band = next((b for b in sc.published if b.destination == dest), None)
     s = t["sections"]
-    s = s[s.destination == dest].groupby(["replication", "section"]).days.sum().groupby("section").mean()
+    s = s[s.destination == dest].groupby(["replication", "section"], observed=True).days.sum()
+    s = s.groupby("section", observed=True).mean()
     row = {
         "scenario": name,
         "seed": seed,

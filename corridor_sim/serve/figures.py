@@ -35,7 +35,7 @@ def draw(outcome: Outcome, destination: str, check: Callable[[], None]) -> dict[
         check()
         means = comparison.section_means
         means = means[means["destination"].eq(destination)]
-        bars = means.groupby(["scenario", "section", "state"], as_index=False, sort=False)["days"].sum()
+        bars = means.groupby(["scenario", "section", "state"], as_index=False, sort=False, observed=True)["days"].sum()
         title = f"Where the days go (to {destination}): before and after"
         out["sections"] = _png(plots.save(plots.section_bars(bars, title=title), folder / "s.png"))
         check()
