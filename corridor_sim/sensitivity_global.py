@@ -10,8 +10,9 @@ Intervals are SALib's bootstrap intervals (95 %), seeded.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -70,17 +71,7 @@ def morris_indices(
     for kpi, y in _outputs(samples, kpis).items():
         prob = problem([p.key for p in params])  # afresh each time: SALib adds `groups` to it, then trips on them
         res = morris.analyze(prob, unit, y, num_resamples=BOOTSTRAP, num_levels=levels, seed=seed)
-        for i, p in enumerate(params):
-            rows.append(
-                {
-                    "kpi": kpi,
-                    "parameter": p.key,
-                    "mu_star": float(res["mu_star"][i]),
-                    "mu_star_conf": float(res["mu_star_conf"][i]),
-                    "mu": float(res["mu"][i]),
-                    "sigma": float(res["sigma"][i]),
-                }
-            )
+        rows += _index_rows(kpi, params, res, ("mu_star", "mu_star_conf", "mu", "sigma"))
     return _ranked(pd.DataFrame(rows), "mu_star")
 
 
@@ -95,19 +86,16 @@ def sobol_indices(params: Sequence[Ranged], samples: pd.DataFrame, kpis: Sequenc
             res = {k: np.zeros(len(params)) for k in ("S1", "S1_conf", "ST", "ST_conf")}
         else:
             res = sobol.analyze(prob, y, calc_second_order=False, num_resamples=BOOTSTRAP, seed=seed)
-        for i, p in enumerate(params):
-            rows.append(
-                {
-                    "kpi": kpi,
-                    "parameter": p.key,
-                    "S1": float(res["S1"][i]),
-                    "S1_conf": float(res["S1_conf"][i]),
-                    "ST": float(res["ST"][i]),
-                    "ST_conf": float(res["ST_conf"][i]),
-                    "interaction": float(res["ST"][i] - res["S1"][i]),
-                }
-            )
-    return _ranked(pd.DataFrame(rows), "ST")
+        rows += _index_rows(kpi, params, res, ("S1", "S1_conf", "ST", "ST_conf"))
+    table = pd.DataFrame(rows)
+    if len(table):
+        table = table.assign(interaction=table["ST"] - table["S1"])  # the part made through interactions
+    return _ranked(table, "ST")
+
+
+def _index_rows(kpi: str, params: Sequence[Ranged], res: Mapping[str, Any], names: Sequence[str]) -> list[dict]:
+    """One row per parameter: the figure, the parameter and SALib's `names` indices for it."""
+    return [{"kpi": kpi, "parameter": p.key, **{n: float(res[n][i]) for n in names}} for i, p in enumerate(params)]
 
 
 def _ranked(table: pd.DataFrame, by: str) -> pd.DataFrame:

@@ -95,13 +95,8 @@ def _published_bracket(ax: Axes, y: float, days: pd.Series, order: list[str], ba
     low, high = float(band.low_days), float(band.high_days)
     top = y + 0.40
     ax.plot([start, start + high], [top, top], color="black", linewidth=0.9)
-    ax.plot(
-        [start + low, start + high] if low < high else [start + high],
-        [top] * (2 if low < high else 1),
-        "|",
-        color="black",
-        markersize=9,
-    )
+    ends = sorted({start + low, start + high})  # one mark when the source gives a single figure
+    ax.plot(ends, [top] * len(ends), "|", color="black", markersize=9)
     ax.plot([start], [top], "|", color="0.5", markersize=6)
     span = f"{high:g} d" if low == high else (f"≤ {high:g} d" if low == 0 else f"{low:g}–{high:g} d")
     ax.text(
