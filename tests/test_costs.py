@@ -215,3 +215,21 @@ def test_the_report_shows_reliability_price_and_co2e_beside_the_median(tmp_path)
     assert row["p90−p50 buffer (d)"] == t["buffer_days"] and row["sd (d)"] == t["sd"]
     assert row["mean price USD"] == money["price_usd"]["mean"] and row["mean CO2e kg"] == 762.5
     assert row["mean gen. cost USD"] == money["generalised_cost_usd"]["mean"]
+
+
+def test_a_comparisons_time_cost_plane_keeps_its_own_title(tmp_path) -> None:
+    """The time-cost job is made before the per-destination section jobs; its title must not be theirs (a closure
+    over the loop's `title` once drew the plane under "Where the days go")."""
+    import yaml
+
+    from corridor_sim.cli import main
+    from corridor_sim.plots.directory import directory_jobs
+
+    paths = []
+    for name in ("a", "b"):
+        paths.append(tmp_path / f"{name}.yaml")
+        paths[-1].write_text(yaml.safe_dump({**priced(), "name": name}), encoding="utf-8")
+    out = tmp_path / "cmp"
+    assert main(["compare", *map(str, paths), "--out", str(out), "--quiet", "--no-cache", "--replications", "2"]) == 0
+    (job,) = [j for j in directory_jobs(out, tmp_path / "plots") if j.path.name == "time_cost.png"]
+    assert job.draw().axes[0].get_title(loc="left").startswith("Corridors on the time-cost plane")

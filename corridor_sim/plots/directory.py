@@ -122,7 +122,7 @@ def side_by_side_jobs(runs: Sequence[tuple[str, Run]], out_dir: Path) -> list[Jo
     points = corridor_points(containers, {n: run.resolved["simulation"]["teu_per_container"] for n, run in runs})
     if len(points):  # the scenarios carry charges: every corridor and destination on one time-cost plane
         title = "Corridors on the time-cost plane: mean days and price per TEU"
-        jobs.append(Job(out_dir / "time_cost.png", lambda: time_cost_plane(points, title)))
+        jobs.append(Job(out_dir / "time_cost.png", lambda t=title: time_cost_plane(points, t)))  # not the loop's title
     for dest in sorted(set.intersection(*dests)) if dests else []:
         jobs.append(
             Job(
