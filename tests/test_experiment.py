@@ -515,7 +515,7 @@ def test_workers_stop_when_their_parent_is_killed(method: str, tmp_path: Path, w
     """SIGKILL the parent while both workers are in a long replication (seconds): they notice and exit at once, so
     the caller's pipe on their stdout reaches end-of-file well before that replication could have finished."""
     short = write_yaml(small(), "short.yaml")
-    long = write_yaml(small(simulation={**small()["simulation"], "duration": "30000d"}), "long.yaml")  # ~10 s
+    long = write_yaml(small(simulation={**small()["simulation"], "duration": "90000d"}), "long.yaml")  # ~30 s
     proc = subprocess.Popen(
         [sys.executable, "-c", ORPHAN, str(short), str(long), method],
         stdout=subprocess.PIPE,
@@ -530,7 +530,7 @@ def test_workers_stop_when_their_parent_is_killed(method: str, tmp_path: Path, w
         proc.wait()
         reader = threading.Thread(target=proc.stdout.read)
         reader.start()
-        reader.join(timeout=3)
+        reader.join(timeout=10)  # far less than the long replication, with room for a loaded machine
         assert not reader.is_alive(), "a worker outlived its parent and holds its stdout open"
     finally:
         with contextlib.suppress(ProcessLookupError):

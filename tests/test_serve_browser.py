@@ -26,6 +26,7 @@ pytest.importorskip("selenium", reason="selenium is not installed (pip install -
 
 from conftest import sigint_as_from_a_terminal  # noqa: E402
 from selenium import webdriver  # noqa: E402
+from selenium.common.exceptions import StaleElementReferenceException  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
@@ -100,7 +101,24 @@ def _wait(what, timeout: float = TIMEOUT):
 
 
 def _value(driver, ident: str) -> float:
-    return float(driver.find_element(By.ID, ident).get_attribute("data-value"))
+    return float(
+        _wait(lambda: driver.find_element(By.ID, ident).get_attribute("data-value"))
+    )  # "0" is truthy
+
+
+def _type(find, *keys) -> None:
+    """Select the box's text and type over it; the page may re-render the box meanwhile (a stale element), so it is
+    found afresh on each try."""
+    end = time.monotonic() + TIMEOUT
+    while True:
+        try:
+            box = find()
+            box.send_keys(Keys.CONTROL, "a")
+            box.send_keys(*keys)
+            return
+        except StaleElementReferenceException:
+            assert time.monotonic() < end, "the box kept being replaced"
+            time.sleep(0.2)
 
 
 def test_vessels_edit_in_the_browser_matches_compare(server, browser, tmp_path):
@@ -112,14 +130,16 @@ def test_vessels_edit_in_the_browser_matches_compare(server, browser, tmp_path):
     browser.find_element(By.XPATH, "//details[@class='group']/summary[starts-with(., 'segment')]").click()
     row = browser.find_element(By.CSS_SELECTOR, f"div[data-key='{VESSELS}']")
     row.find_element(By.XPATH, "ancestor::details[@class='owner']/summary").click()
-    box = row.find_element(By.TAG_NAME, "input")
+
+    def find_row():
+        return browser.find_element(By.CSS_SELECTOR, f"div[data-key='{VESSELS}']")
+
+    box = find_row().find_element(By.TAG_NAME, "input")
     assert box.get_attribute("value") == "2" and box.get_attribute("step") == "1"  # the file's value, a whole number
-    box.send_keys(Keys.CONTROL, "a")
-    box.send_keys("0", Keys.ENTER)  # refused by the schema: the file's message beside the control, nothing runs
-    message = _wait(lambda: row.find_element(By.CLASS_NAME, "msg").text)
+    _type(lambda: find_row().find_element(By.TAG_NAME, "input"), "0", Keys.ENTER)  # refused by the schema: the
+    message = _wait(lambda: find_row().find_element(By.CLASS_NAME, "msg").text)  # file's message beside it, no run
     assert VESSELS in message and "Traceback" not in browser.page_source
-    box.send_keys(Keys.CONTROL, "a")
-    box.send_keys("1", Keys.ENTER)
+    _type(lambda: find_row().find_element(By.TAG_NAME, "input"), "1", Keys.ENTER)
     _wait(lambda: browser.find_element(By.ID, "result").get_attribute("data-generation") == "1")
     page = {ident: _value(browser, ident) for ident in ("unchanged-p50", "edited-p50", "edited-p90", "diff-p50")}
     page |= {ident: _value(browser, ident) for ident in ("diff-p90", "diff-p50-ci-low", "diff-p50-ci-high")}
@@ -127,9 +147,7 @@ def test_vessels_edit_in_the_browser_matches_compare(server, browser, tmp_path):
     assert "count: 2 → 1" in browser.find_element(By.ID, "edits").text
 
     saved = tmp_path / "fewer_vessels.yaml"
-    name = browser.find_element(By.ID, "save-name")
-    name.send_keys(Keys.CONTROL, "a")
-    name.send_keys(str(saved))
+    _type(lambda: browser.find_element(By.ID, "save-name"), str(saved))
     browser.find_element(By.ID, "save").click()
     _wait(lambda: "saved" in browser.find_element(By.ID, "save-message").text)
 
