@@ -101,9 +101,7 @@ def _wait(what, timeout: float = TIMEOUT):
 
 
 def _value(driver, ident: str) -> float:
-    return float(
-        _wait(lambda: driver.find_element(By.ID, ident).get_attribute("data-value"))
-    )  # "0" is truthy
+    return float(_wait(lambda: driver.find_element(By.ID, ident).get_attribute("data-value")))  # "0" is truthy
 
 
 def _type(find, *keys) -> None:
