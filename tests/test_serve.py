@@ -345,3 +345,45 @@ def test_the_poll_shows_status_numbers_and_figure_links_once_per_change(tmp_path
         assert busy["status"]["className"] == "busy" and busy["numbers"]["className"] == "stale"
     finally:
         runner.stop()
+
+
+def test_the_pages_section_chart_brackets_the_published_section(tmp_path, monkeypatch):
+    """The page's "where the days go" names the published duration of a section group, as compare's chart does."""
+    from corridor_sim import plots
+    from corridor_sim.serve.figures import draw
+
+    scenario = tmp_path / "published.yaml"
+    published = {"group": "Kazakhstan", "destination": "poti", "low": "3d", "high": "5d", "label": "source X"}
+    scenario.write_text(
+        yaml.safe_dump(
+            {
+                "extends": str(SMALL),
+                "section_groups": {"Kazakhstan": ["KZ border", "KZ rail"]},
+                "published_sections": [published],
+            }
+        )
+    )
+    said: list[str] = []
+    original = plots.section_bars
+
+    def reading(*args, **kwargs):
+        fig = original(*args, **kwargs)
+        said.extend(t.get_text() for ax in fig.axes for t in ax.texts)
+        return fig
+
+    monkeypatch.setattr(plots, "section_bars", reading)
+    session = Session.load(scenario)
+    runner = Runner(session.study.base, 1, 5, 1, draw)
+    runner.start()
+    try:
+        generation = runner.submit(session.edit(VESSELS, 1))
+        runner.show("poti")
+        _wait(runner, generation)
+        end = time.monotonic() + 120
+        while "poti" not in runner.status.outcome.figures:
+            assert time.monotonic() < end
+            time.sleep(0.05)
+    finally:
+        runner.stop()
+    brackets = [t for t in said if "Kazakhstan: published 3–5 d" in t]
+    assert len(brackets) == 2  # one on each bar: the unchanged scenario and the edited one
