@@ -124,13 +124,35 @@ def test_intervention_bars_are_the_days_saved_best_on_top_with_their_cost(tmp_pa
         ]
     ).assign(saved_p90_days=[None, 0.1, 0.4])
     intervention_bars(table, "days saved", tmp_path / "i.png")
-    [ax] = drawn[0].axes
-    assert ax.get_title() == "days saved" and ax.get_xlabel() == "days saved against the base scenario"
+    [ax] = drawn[0].axes  # unpriced: no money panel
+    assert drawn[0].get_suptitle() == "days saved" and ax.get_xlabel() == "days saved against the base scenario"
     labels = [t.get_text() for t in ax.get_yticklabels()]
     assert labels == ["customs", "more_vessels  (120 M USD)"]  # bottom to top: the table's first on top
     p50, p90 = [c for c in ax.containers if isinstance(c, BarContainer)]
     assert [b.get_width() for b in p50] == [0.3, 0.7] and [b.get_width() for b in p90] == [0.4, 0.1]
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["days saved at p50", "days saved at p90"]
+
+
+def test_a_priced_ranking_shows_the_generalised_cost_saved_beside_the_days(tmp_path: Path, drawn) -> None:
+    ci = {f"saved_{q}_ci_{s}": 0.0 for q in ("p50", "p90") for s in ("low", "high")}
+    table = pd.DataFrame(
+        {
+            "intervention": ["(base)", "hub", "customs"],
+            "cost": [np.nan, 50.0, np.nan],
+            "cost_unit": ["", "M USD", ""],
+            "saved_p50_days": [np.nan, 1.0, 2.0],
+            "saved_p90_days": [np.nan, 1.5, 2.5],
+            "saved_generalised_cost_per_teu": [np.nan, 436.0, 872.0],
+            **ci,
+        }
+    )
+    intervention_bars(table, "ranked by generalised cost", tmp_path / "i.png")
+    days, money = drawn[0].axes
+    assert money.get_xlabel().startswith("generalised cost saved per TEU (USD")
+    [bars] = [c for c in money.containers if isinstance(c, BarContainer)]
+    assert [b.get_width() for b in bars] == [872.0, 436.0]  # bottom to top, as the days panel: customs, hub
+    assert [t.get_text() for t in money.texts] == ["872", "436"]
+    assert [t.get_text() for t in days.get_yticklabels()] == ["customs", "hub  (50 M USD)"]
 
 
 def test_tornado_puts_the_largest_swing_on_top_and_says_the_base(tmp_path: Path, drawn) -> None:

@@ -141,8 +141,10 @@ def _cost(study: Study, names: Sequence[str]) -> tuple[float, str]:
 def write_interventions(out: Path, study: Study, table: pd.DataFrame) -> Path:
     from corridor_sim.tuning.plots import intervention_bars
 
+    ranked = table.loc[table["intervention"].eq("(base)"), "ranking"].iloc[0]  # "ranked by ..."
     title = (
-        f"{study.base.name}: days saved, to {study.target_label} ({study.replications} replications, seed {study.seed})"
+        f"{study.base.name}: interventions {ranked}, to {study.target_label} "
+        f"({study.replications} replications, seed {study.seed})"
     )
     return write_results(
         out,
