@@ -229,10 +229,10 @@ def test_page_edit_callback_refuses_runs_and_undoes(monkeypatch):
     assert values[VESSELS] == 2 and session.edits == [] and submitted[-1] is session.study.base
 
 
-def test_figures_are_drawn_by_the_projects_plot_functions():
-    from corridor_sim.serve.figures import FIGURES, draw
+def _figures_after_one_edit(session: Session) -> dict[str, bytes]:
+    """The page's figures for Poti once one vessel less has run (one replication, seed 5)."""
+    from corridor_sim.serve.figures import draw
 
-    session = Session.load(SMALL)
     runner = Runner(session.study.base, 1, 5, 1, draw)
     runner.start()
     try:
@@ -243,9 +243,15 @@ def test_figures_are_drawn_by_the_projects_plot_functions():
         while "poti" not in runner.status.outcome.figures:
             assert time.monotonic() < end
             time.sleep(0.05)
-        figures = runner.status.outcome.figures["poti"]
+        return runner.status.outcome.figures["poti"]
     finally:
         runner.stop()
+
+
+def test_figures_are_drawn_by_the_projects_plot_functions():
+    from corridor_sim.serve.figures import FIGURES
+
+    figures = _figures_after_one_edit(Session.load(SMALL))
     assert tuple(figures) == FIGURES and all(png.startswith(b"\x89PNG") for png in figures.values())
 
 
@@ -350,7 +356,6 @@ def test_the_poll_shows_status_numbers_and_figure_links_once_per_change(tmp_path
 def test_the_pages_section_chart_brackets_the_published_section(tmp_path, monkeypatch):
     """The page's "where the days go" names the published duration of a section group, as compare's chart does."""
     from corridor_sim import plots
-    from corridor_sim.serve.figures import draw
 
     scenario = tmp_path / "published.yaml"
     published = {"group": "Kazakhstan", "destination": "poti", "low": "3d", "high": "5d", "label": "source X"}
@@ -372,18 +377,6 @@ def test_the_pages_section_chart_brackets_the_published_section(tmp_path, monkey
         return fig
 
     monkeypatch.setattr(plots, "section_bars", reading)
-    session = Session.load(scenario)
-    runner = Runner(session.study.base, 1, 5, 1, draw)
-    runner.start()
-    try:
-        generation = runner.submit(session.edit(VESSELS, 1))
-        runner.show("poti")
-        _wait(runner, generation)
-        end = time.monotonic() + 120
-        while "poti" not in runner.status.outcome.figures:
-            assert time.monotonic() < end
-            time.sleep(0.05)
-    finally:
-        runner.stop()
+    _figures_after_one_edit(Session.load(scenario))
     brackets = [t for t in said if "Kazakhstan: published 3–5 d" in t]
     assert len(brackets) == 2  # one on each bar: the unchanged scenario and the edited one
