@@ -257,3 +257,30 @@ def test_a_change_dated_before_any_traffic_runs_as_the_scenario_written_with_it(
         a, b = got[table].reset_index(drop=True), want[table].reset_index(drop=True)
         pd.testing.assert_frame_equal(a, b, check_categorical=False)
     assert not all(got[t].reset_index(drop=True).equals(before[t].reset_index(drop=True)) for t in tables)
+
+
+@pytest.mark.parametrize(
+    ("change", "later"),
+    [
+        ({"network.nodes.q.formation.train_size": 20}, 0),  # a trip's 20 make a full train on arrival
+        ({"network.nodes.q.formation.max_wait": "12h"}, 12),  # a trip's 20 leave 12 h after arrival
+    ],
+)
+def test_a_formation_rule_changed_while_containers_wait_applies_to_them_at_once(change: dict, later: int) -> None:
+    """`ferry()` with onward trains at q (train size 100, max wait 30 d) to r, 5 h on. The vessel departs p at
+    36 + 48n and is unloaded at q 24 h later: 20 containers at 58 + 48n. Under the written rule the first train
+    waits for 100 (hour 250, at r 255). From day 5 (hour 120) the 40 waiting at q leave at once (train size 20: two
+    full trains; max wait 12 h: the oldest has waited 62 h), at r at 125; each later trip's 20 leave on arrival
+    (size) or 12 h after (wait): at r 58 + 48n + `later` + 5 for n ≥ 2."""
+    raw = ferry(duration="14d", cooldown="5d")
+    raw["demand"]["flows"]["f"]["destination"] = "r"
+    raw["network"]["nodes"]["q"]["formation"] = {"train_size": 100, "max_wait": "30d"}
+    raw["network"]["nodes"]["r"] = {"role": "terminal"}
+    raw["network"]["segments"]["qr"] = {"from": "q", "to": "r", "travel_time": "5h"}
+    unchanged = run(raw)["containers"]
+    assert (unchanged.end_day.dropna() * 24).tolist() == [255.0] * 100
+    raw["changes"] = [{"from": "2023-01-06", "set": change}]
+    c = run(raw)["containers"]
+    at_r = (c.end_day.dropna() * 24).value_counts().sort_index()
+    expected = {125.0: 40} | {58.0 + 48 * n + later + 5: 20 for n in range(2, 9) if 58 + 48 * n + later + 5 <= 19 * 24}
+    assert at_r.to_dict() == expected
