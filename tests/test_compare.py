@@ -15,9 +15,9 @@ import pytest
 import yaml
 from conftest import load, scenario_dict
 
-from corridor_sim import analysis
+from corridor_sim import analysis, plots
 from corridor_sim.cli import main
-from corridor_sim.compare import compare
+from corridor_sim.compare import compare, resamples, write_comparison
 
 
 def line(
@@ -195,3 +195,89 @@ def test_a_replication_without_deliveries_still_resamples() -> None:
     draws = analysis.resample([np.array([1.0, 2.0, 3.0]), np.empty(0)], [50], n_boot=50, seed=1)
     p50 = draws[0]
     assert np.isnan(p50).any() and (p50[~np.isnan(p50)] == 2.0).all()
+
+
+def two_destinations(name: str, published: bool = True) -> dict:
+    """o --Z line, 6 h, 900 km--> z and p --Y line, 300 h, 300 km--> y, each origin handling one train in 2 h (its
+    own section). Trains of 10: to z every 24 h from hour 24, to y every 48 h from hour 48. Window: warm-up 2 d,
+    duration 10 d (hours 48 to 240), cool-down 15 d. To z: trains 2..9 start in the window, 80 containers, delivered
+    at 24 k + 8 h (56 ... 224), all in the window: 80 × 2 TEU / 8 d = 20 TEU/day. To y: trains at 48, 96, 144, 192
+    start in the window, 40 containers, delivered at 48 k + 302 h (350 ... 494), all after the window: 0 TEU/day.
+    z is the busier destination; the published band (if any) is on y."""
+    nodes = {
+        "o": {"role": "terminal", "handling": {"servers": 1, "time": "2h"}, "section": "O yard"},
+        "z": {"role": "terminal"},
+        "p": {"role": "terminal", "handling": {"servers": 1, "time": "2h"}, "section": "P yard"},
+        "y": {"role": "terminal"},
+    }
+    segments = {
+        "oz": {"from": "o", "to": "z", "travel_time": "6h", "distance": "900km", "section": "Z line"},
+        "py": {"from": "p", "to": "y", "travel_time": "300h", "distance": "300km", "section": "Y line"},
+    }
+    train = {"arrivals": "timetable", "containers_per_train": 10}
+    flows = {
+        "f": {"origin": "o", "destination": "z", "trains_per_week": 7} | train,
+        "g": {"origin": "p", "destination": "y", "trains_per_week": 3.5} | train,
+    }
+    raw = scenario_dict(nodes, segments, flows, name=name, duration="10d", warmup="2d", cooldown="15d")
+    raw["section_groups"] = {"lines": ["Z line", "Y line"]}
+    if published:
+        raw["published"] = [{"destination": "y", "low": "13d", "high": "14d"}]
+    return raw
+
+
+@pytest.fixture(scope="module")
+def two_way():
+    scenarios = [load(two_destinations("a")), load(two_destinations("b"))]
+    return scenarios, compare(scenarios, replications=1, seed=1)
+
+
+def test_throughput_counts_deliveries_inside_the_window_per_day(two_way) -> None:
+    table = two_way[1].table.set_index(["scenario", "destination"])["throughput_teu_per_day"]
+    assert table.loc["a"].to_dict() == pytest.approx({analysis.ALL: 20.0, "y": 0.0, "z": 20.0})  # see two_destinations
+    assert two_way[1].table.set_index(["scenario", "destination"]).loc[("a", "y"), "containers_delivered_total"] == 40
+
+
+def test_section_columns_follow_the_longest_route_then_the_others_groups_last(two_way) -> None:
+    """The route to z (900 km) is the longer: its sections first, in the order its containers meet them (O yard,
+    then Z line), then the route to y's; the group after every section; nothing else after them."""
+    columns = list(two_way[1].table.columns)
+    tail = ["O yard", "Z line", "P yard", "Y line", "lines (group)"]
+    assert columns[-5:] == [f"mean_days {c}" for c in tail]
+    assert not any(c.startswith("mean_days ") for c in columns[:-5] if c != "mean_days")
+
+
+@pytest.mark.parametrize(("published", "expected"), [(True, "y"), (False, "z")])
+def test_comparison_figures_speak_of_the_banded_destination_else_the_busiest(
+    two_way, tmp_path, monkeypatch, published: bool, expected: str
+) -> None:
+    """With a published band the comparison's figures are of the band's destination (y, the quieter one); without
+    one, of the destination with the most deliveries (z: 80 a scenario against 40). The figures are read as they
+    are handed to be saved (titles), not decoded from the PNGs."""
+    titles: dict[str, list[str]] = {}
+
+    def keep(fig, path, tight=False):
+        titles[path.name] = [ax.get_title() for ax in fig.axes]
+
+    monkeypatch.setattr(plots, "save", keep)
+    scenarios = [load(two_destinations(n, published)) for n in ("a", "b")]
+    write_comparison(tmp_path, two_way[1], scenarios, replications=1, seed=1)
+    assert f"Transit time by scenario, to {expected}" in titles["transit_compare.png"]
+    assert f"Where the days go (to {expected}; mean days per container)" in titles["sections_compare.png"]
+
+
+def test_resamples_leave_out_destinations_without_measured_rows() -> None:
+    """`destination` is a categorical (as in a run's tables) that also knows y, which has no measured row: only z
+    and the whole get figures (pandas < 3 groups unobserved categories unless told `observed=True`)."""
+    containers = pd.DataFrame(
+        {
+            "replication": [0, 0, 1],
+            "destination": pd.Categorical(["z", "z", "y"], categories=["y", "z"]),
+            "measured": [True, True, False],
+            "status": "delivered",
+            "transit_days": [1.0, 3.0, 9.0],
+        }
+    )
+    out = resamples(containers, range(2))
+    assert set(out) == {analysis.ALL, "z"}
+    assert out["z"][0].tolist() == pytest.approx([2.0, 2.8, 2.0])  # p50, p90 (1 + 0.9 × 2), mean of 1 and 3
