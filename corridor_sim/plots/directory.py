@@ -117,7 +117,7 @@ def side_by_side_jobs(runs: Sequence[tuple[str, Run]], out_dir: Path) -> list[Jo
     """Transit distributions and section bars of several runs, one pair per destination they all deliver to."""
     containers, bands, means = comparison_inputs(runs)
     section_published = section_bands(runs)
-    dests = [set(measured(c)["destination"].astype(str)) if len(c) else set() for c in containers.values()]
+    dests = [set(map(str, measured(c)["destination"].unique())) for c in containers.values()]  # not per row
     jobs = []
     points = corridor_points(containers, {n: run.resolved["simulation"]["teu_per_container"] for n, run in runs})
     if len(points):  # the scenarios carry charges: every corridor and destination on one time-cost plane

@@ -4,7 +4,6 @@ objects (not pyplot's), so nothing accumulates in a global figure manager and no
 
 from __future__ import annotations
 
-import io
 import os
 from collections.abc import Callable, Iterable, Sequence
 from functools import wraps
@@ -77,7 +76,7 @@ RC = {
     "font.family": "DejaVu Sans",
 }
 DPI = 120
-TIGHT = {"bbox_inches": "tight", "pad_inches": 0.15}
+TIGHT_PAD = 0.15  # inches around the artists when a figure is cropped to them (the map)
 
 P = ParamSpec("P")
 
@@ -100,6 +99,26 @@ def new_figure(figsize: tuple[float, float], layout: str | None = "constrained")
     return fig
 
 
+def render(fig: Figure, tight: bool = False) -> Image.Image:
+    """The figure as an RGB image at `DPI`, drawn once. `savefig` would draw it twice when a layout engine is set (a
+    dry run to place the axes, then the real one); drawing on the canvas places and paints in one pass, pixel for
+    pixel the same image. `tight` crops to the artists' bounding box plus a margin, as `bbox_inches="tight"` does."""
+    fig.set_dpi(DPI)
+    canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+    with mpl.rc_context(RC):
+        canvas.draw()
+        width, height = canvas.get_width_height()
+        image = Image.frombuffer("RGBA", (width, height), canvas.buffer_rgba(), "raw", "RGBA", 0, 1).convert("RGB")
+        if not tight:
+            return image
+        box = fig.get_tightbbox(canvas.get_renderer()).padded(TIGHT_PAD)
+    x0, x1 = round(box.x0 * DPI), round(box.x1 * DPI)
+    y0, y1 = round(height - box.y1 * DPI), round(height - box.y0 * DPI)
+    cropped = Image.new("RGB", (x1 - x0, y1 - y0), "white")  # white where the box reaches past the figure
+    cropped.paste(image, (-x0, -y0))
+    return cropped
+
+
 def save(fig: Figure, path: Path, tight: bool = False) -> Path:
     """Write the PNG, complete or not at all; `tight` crops the margins a fixed-aspect axes (the map) leaves.
 
@@ -108,10 +127,7 @@ def save(fig: Figure, path: Path, tight: bool = False) -> Path:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    buffer = io.BytesIO()
-    with mpl.rc_context(RC):
-        fig.savefig(buffer, dpi=DPI, pil_kwargs={"compress_level": 1}, **(TIGHT if tight else {}))
-    image = Image.open(buffer).convert("RGB").quantize(256, method=Image.Quantize.FASTOCTREE)
+    image = render(fig, tight).quantize(256, method=Image.Quantize.FASTOCTREE)
     partial = path.with_name(f".{path.name}.partial")
     image.save(partial, format="png", optimize=False)
     os.replace(partial, path)
