@@ -346,3 +346,7 @@ def write_comparison(
     if len(points):  # the scenarios carry charges: the corridors on one time-cost plane
         title = "Corridors on the time-cost plane: mean days and price per TEU"
         plots.save(time_cost_plane(points, title), directory / "time_cost.png")
+    if "p50_days_ranges_p5" in result.table:  # compare --uncertainty-samples: each scenario's band over its ranges
+        from corridor_sim.plots.uncertainty import compare_bands
+
+        compare_bands(result.table, bands, dest, directory / "uncertainty_compare.png")

@@ -199,3 +199,37 @@ def propagate(
     write_results(out, study, frames, meta, lambda d: plot(samples, summary, title, d / "headline.png"))
     ledger.remove()
     return samples, summary
+
+
+BANDED = ("p50_days", "p90_days", "mean_days")  # the comparison table's figures that get a band over the ranges
+BAND_SETS = "ranges_parameter_sets"  # the comparison table's column: how many parameter sets made each band
+
+
+def comparison_band(study: Study, n: int, seed: int | None = None) -> pd.DataFrame | None:
+    """Per destination, the 5th and 95th percentiles over `n` parameter sets (Latin hypercube over every range,
+    each set on the study's replications and seed) of p50, p90 and mean days: the band `compare
+    --uncertainty-samples` puts beside each scenario's replication CI. None if the scenario has no range."""
+    if not ranged(study.raw, study.base.provenance):
+        return None
+    params = parameters(study)
+    seed = study.seed if seed is None else seed
+    samples, base = run_points(study, params, design("lhs", n, len(params), seed), Ledger(None, "compare"))
+    rows = summarise(samples, base, study.base)
+    rows = rows[rows["kpi"].isin(BANDED)]
+    wide = rows.pivot(index="destination", columns="kpi", values=["p5", "p95"])
+    wide.columns = [f"{kpi}_ranges_{q}" for q, kpi in wide.columns]
+    wide[BAND_SETS] = n
+    return wide.reset_index()
+
+
+def with_bands(table: pd.DataFrame, bands: Sequence[pd.DataFrame | None]) -> pd.DataFrame:
+    """The comparison table with each scenario's band (`comparison_band`, in the table's scenario order) as new
+    columns beside its CIs: `<figure>_ranges_p5` and `_p95`, empty for the all-destinations row and for a scenario
+    without ranges. The table's own columns and rows are left as they were."""
+    names = list(dict.fromkeys(table["scenario"]))
+    parts = [b.assign(scenario=name) for name, b in zip(names, bands, strict=True) if b is not None]
+    cols = [f"{k}_ranges_{q}" for k in BANDED for q in ("p5", "p95")] + [BAND_SETS]
+    extra = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["scenario", "destination", *cols])
+    extra = extra.reindex(columns=["scenario", "destination", *cols])
+    merged = table.merge(extra, on=["scenario", "destination"], how="left")
+    return merged[[*table.columns, *cols]]

@@ -135,6 +135,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="paired differences of every scenario against this one (default: every pair, later minus earlier)",
     )
+    p.add_argument(
+        "--uncertainty-samples",
+        type=int,
+        metavar="N",
+        help="also run N parameter sets over each scenario's ranges (Latin hypercube; the comparison's seed and "
+        "replications) and add the 5-95%% band over them beside the CIs: comparison.csv *_ranges_p5/_p95, "
+        "uncertainty_compare.png (costs N times the comparison)",
+    )
     _tuning_parsers(sub)
     _choice_parser(sub)
     p = _sub(sub, "validate", "check a scenario file and print every section of it, its routes and provenance")

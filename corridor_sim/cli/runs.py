@@ -54,9 +54,13 @@ def cmd_compare(args: argparse.Namespace) -> int:
     scenarios = [load_scenario(path, common) for path in args.scenarios]
     check_work(args, scenarios)
     promise = promise_days(args.promise)
+    if args.uncertainty_samples is not None and args.uncertainty_samples < 1:
+        raise ScenarioError("must be at least 1", key="--uncertainty-samples")
     out = args.claims.enter_context(claim(args.out, Path("results"), "compare"))
     with progress(replications * len(scenarios), args.quiet, "compare") as bar:
         result = compare(scenarios, replications, seed, args.workers, bar.update, args.reference, promise)
+        if args.uncertainty_samples:
+            result.table = _with_uncertainty(args, common, result.table, bar)
     with staged(out) as tmp:
         write_comparison(tmp, result, scenarios, replications, seed, promise)
     print(format_table(result.table))
@@ -66,6 +70,26 @@ def cmd_compare(args: argparse.Namespace) -> int:
             print(warning)
     print(f"comparison ({replications} replications, seed {seed}, common random numbers) written to {out}")
     return 0
+
+
+def _with_uncertainty(args: argparse.Namespace, common: list[str], table, bar):
+    """The comparison table with each scenario's band over its ranges (`--uncertainty-samples`)."""
+    from corridor_sim.tuning.evaluate import Study
+    from corridor_sim.uncertainty import comparison_band, with_bands
+    from corridor_sim.workload import DEFAULT_MAX_EVENTS
+
+    def expect(n: int) -> None:
+        bar.total = (bar.total or 0) + n
+        bar.refresh()
+
+    bands = []
+    for path in args.scenarios:
+        study = Study.load(path, common, workers=args.workers, progress=bar.update, expect=expect)
+        study.max_events = DEFAULT_MAX_EVENTS if args.max_events is None else args.max_events
+        bands.append(comparison_band(study, args.uncertainty_samples))
+        if bands[-1] is None:
+            print(f"note: {path} has no ranged figure (see `validate`): no band over the ranges", file=sys.stderr)
+    return with_bands(table, bands)
 
 
 def cmd_validate(args: argparse.Namespace) -> int:

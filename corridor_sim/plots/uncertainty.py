@@ -87,3 +87,38 @@ def _ranking_figure(table: pd.DataFrame, kpi: str, title: str, top: int):
 
 def ranking(table: pd.DataFrame, kpi: str, title: str, directory: Path, top: int = 25) -> Path:
     return save(_ranking_figure(table, kpi, title, top), directory / f"gsa_{slug(kpi)}.png")
+
+
+@styled
+def _compare_bands_figure(table: pd.DataFrame, bands: pd.DataFrame, destination: str):
+    rows = table[table["destination"].astype(str).eq(destination)].reset_index(drop=True)
+    figures = [k for k in ("p50", "p90") if f"{k}_days_ranges_p5" in rows]
+    fig = new_figure((4.6 * len(figures), 0.55 * len(rows) + 2.2))
+    axes = fig.subplots(1, len(figures), squeeze=False, sharey=True).ravel()
+    y = np.arange(len(rows))[::-1]
+    for ax, k in zip(axes, figures, strict=True):
+        for yi, row in zip(y, rows.itertuples(index=False), strict=True):
+            mine = bands[bands["scenario"].eq(row.scenario) & bands["destination"].eq(destination)]
+            for b in mine.itertuples(index=False):
+                ax.fill_betweenx([yi - 0.4, yi + 0.4], b.low_days, b.high_days, color="0.85", lw=0, zorder=0)
+        low, high = rows[f"{k}_days_ranges_p5"], rows[f"{k}_days_ranges_p95"]
+        ax.hlines(y, low, high, color="#0072B2", lw=1.2, label="5–95 % over the estimates' ranges")
+        ax.plot(low, y, "|", color="#0072B2", ms=9)
+        ax.plot(high, y, "|", color="#0072B2", ms=9)
+        ax.hlines(y, rows[f"{k}_ci_low"], rows[f"{k}_ci_high"], color="#D55E00", lw=5, alpha=0.8,
+                  label="95 % CI, replications only")  # fmt: skip
+        ax.plot(rows[f"{k}_days"], y, "o", color="k", ms=4, label="the file's figures")
+        ax.set_title(f"{k} transit days to {destination}", fontsize=9)
+        ax.set_xlabel("days (grey: published band)")
+    axes[0].set_yticks(y, rows["scenario"].astype(str), fontsize=8)
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncols=3, fontsize=7)
+    sets = rows["ranges_parameter_sets"].dropna()  # uncertainty.BAND_SETS
+    n = f"{int(sets.max())} parameter sets" if len(sets) else "no ranges"
+    fig.suptitle(f"How sure is each scenario? Replication noise against the estimates' ranges ({n} each)", fontsize=9)
+    return fig
+
+
+def compare_bands(table: pd.DataFrame, bands: pd.DataFrame, destination: str, path: Path) -> Path:
+    """A comparison's p50 and p90 per scenario: the replication CI (thick) inside the band over the ranges (thin),
+    the published band shaded. `table`: comparison.csv with its `_ranges_` columns; `bands`: published bands."""
+    return save(_compare_bands_figure(table, bands, destination), path)
