@@ -276,3 +276,31 @@ def test_terminal_view_names_each_figure_and_rounds_to_a_tenth() -> None:
         "TEU/day", "mean", "Kazakhstan", "(group)",
     ]  # fmt: skip
     assert row.split() == ["a", "z", "90.0", "1.0", "2.0", "4.0", "2.0", "2.5", "12.0", "0.8"]  # no promise: blank
+
+
+def test_accounting_summary_mean_median_and_p90_per_destination_by_hand() -> None:
+    # to z: prices 100, 200, 300, 400 (p50 250, p90 at index 2.7: 300 + 0.7 × 100 = 370, mean 250); y: one at 50;
+    # the unmeasured container and the missing CO2e are left out
+    frame = rows(
+        destination=["z", "z", "z", "z", "y", "z"],
+        measured=[True, True, True, True, True, False],
+        transit_days=1.0,
+        price_usd=[100.0, 200.0, 300.0, 400.0, 50.0, 9000.0],
+        co2e_kg=np.nan,
+    )
+    out = analysis.accounting_summary(frame)
+    assert out["z"] == {"price_usd": {"mean": 250.0, "p50": 250.0, "p90": pytest.approx(370.0)}}
+    assert out["y"] == {"price_usd": {"mean": 50.0, "p50": 50.0, "p90": 50.0}}
+    assert out[analysis.ALL]["price_usd"]["mean"] == 210.0  # (1000 + 50) / 5
+
+
+def test_resamples_of_nothing_measured_are_missing() -> None:
+    frame = rows(measured=[False, False], transit_days=[1.0, 2.0])
+    out = compare.resamples(frame, range(1))
+    assert set(out) == {analysis.ALL}
+    assert np.isnan(out[analysis.ALL][0]).all() and out[analysis.ALL][0].shape == (3,)
+
+
+def test_a_reference_not_compared_is_refused_naming_the_scenarios() -> None:
+    with pytest.raises(Exception, match=r"names: a, b\)"):
+        compare.pairs(["a", "b"], "x")

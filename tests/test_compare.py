@@ -238,6 +238,25 @@ def test_throughput_counts_deliveries_inside_the_window_per_day(two_way) -> None
     assert two_way[1].table.set_index(["scenario", "destination"]).loc[("a", "y"), "containers_delivered_total"] == 40
 
 
+def test_spread_of_transit_is_the_sample_standard_deviation(two_way) -> None:
+    """Over both destinations: 80 containers at 1/3 day and 40 at 12 7/12 days (302 h), 12.25 days apart: population
+    sd 12.25 × sqrt(2/3 × 1/3), times sqrt(120/119) for the sample sd; each destination alone: 0."""
+    sd = two_way[1].table.set_index(["scenario", "destination"])["sd_days"]
+    assert sd.loc[("a", analysis.ALL)] == pytest.approx(12.25 * math.sqrt(2 / 9) * math.sqrt(120 / 119))
+    assert sd.loc[("a", "z")] == pytest.approx(0.0, abs=1e-12) == sd.loc[("a", "y")]
+
+
+def test_a_promise_given_to_compare_replaces_the_published_band() -> None:
+    """`--promise 0.5d`: fast (1/3 day) is always within it, slow (4/3 days) never, although the band says 1 day."""
+    table = compare([load(line("6h", "fast")), load(line("30h", "slow"))], replications=1, seed=1, promise_days=0.5)
+    rows = table.table.set_index(["scenario", "destination"])
+    assert rows.loc[("fast", "z"), "promise_days"] == 0.5 == rows.loc[("slow", "z"), "promise_days"]
+    assert (
+        rows.loc[("fast", "z"), "within_promise_share"] == 1.0
+        and rows.loc[("slow", "z"), "within_promise_share"] == 0.0
+    )
+
+
 def test_section_columns_follow_the_longest_route_then_the_others_groups_last(two_way) -> None:
     """The route to z (900 km) is the longer: its sections first, in the order its containers meet them (O yard,
     then Z line), then the route to y's; the group after every section; nothing else after them."""

@@ -284,3 +284,33 @@ def test_a_formation_rule_changed_while_containers_wait_applies_to_them_at_once(
     at_r = (c.end_day.dropna() * 24).value_counts().sort_index()
     expected = {125.0: 40} | {58.0 + 48 * n + later + 5: 20 for n in range(2, 9) if 58 + 48 * n + later + 5 <= 19 * 24}
     assert at_r.to_dict() == expected
+
+
+def test_vessels_retired_idle_are_replaced_by_new_ones_when_the_count_goes_up_again() -> None:
+    """As `test_a_vessel_idle_in_port_retires_at_once` (vessel 2 leaves service at hour 24, idle), then from day 11
+    (hour 240) two vessels again: a third vessel starts empty in p (the README: an added vessel starts empty in its
+    home port) and sails with vessel 1 from then on — the retired one is gone, not brought back to life."""
+    raw = ferry(containers_per_train=TRAIN)
+    raw["network"]["segments"]["pq"]["vessels"][0]["count"] = 2
+    raw["changes"] = [
+        {"from": "2023-01-02", "set": {"network.segments.pq.vessels.0.count": 1}},
+        {"from": "2023-01-11", "set": {"network.segments.pq.vessels.0.count": 2}},
+    ]
+    s = run(raw)["sailings"]
+    hours = s.depart_day * 24
+    assert set(s.vessel[hours < 240]) == {"pq-vessel-1"}
+    assert set(s.vessel[hours > 240]) == {"pq-vessel-1", "pq-vessel-3"}
+    assert (s.vessel[hours > 240] == "pq-vessel-3").sum() >= 5
+
+
+def test_containers_waiting_for_a_train_at_a_port_with_a_yard_limit_wait_as_without_one() -> None:
+    """The corridor of the formation-change test, q given a roomy yard (1000 containers): containers off a vessel
+    are always taken into the yard and counted there while they wait for a train, and nothing arrives at q by land
+    to be held, so every container arrives at r as without the limit (at 255 the first 100, see above)."""
+    raw = ferry(duration="14d", cooldown="5d")
+    raw["demand"]["flows"]["f"]["destination"] = "r"
+    raw["network"]["nodes"]["q"] |= {"formation": {"train_size": 100, "max_wait": "30d"}, "yard": {"containers": 1000}}
+    raw["network"]["nodes"]["r"] = {"role": "terminal"}
+    raw["network"]["segments"]["qr"] = {"from": "q", "to": "r", "travel_time": "5h"}
+    c = run(raw)["containers"]
+    assert (c.end_day.dropna() * 24).tolist() == [255.0] * 100

@@ -562,3 +562,19 @@ def test_a_formation_timer_of_a_train_already_formed_does_not_fire() -> None:
     t = 24 * (3 * cycle + 1) + 35
     assert len(d) >= 120
     assert np.allclose(d.end_day * 24, np.where(within < 15, t + 24, t + 48) + 8)
+
+
+def test_a_slow_line_takes_distance_over_speed_even_below_one_km_per_hour() -> None:
+    """A 3 km line at 0.5 km/h (a shunting move): 6 h, whatever the speed's size; trains of 10 every 24 h from hour 24
+    arrive 6 h after they start (nothing else on the way)."""
+    nodes = {"o": {"role": "terminal"}, "z": {"role": "terminal"}}
+    segments = {"oz": {"from": "o", "to": "z", "distance": "3km", "speed": "0.5km/h"}}
+    flow = {
+        "origin": "o",
+        "destination": "z",
+        "trains_per_week": 7,
+        "arrivals": "timetable",
+        "containers_per_train": 10,
+    }
+    c = run(scenario_dict(nodes, segments, {"f": flow}, duration="5d", cooldown="2d"))["containers"]
+    assert c.measured.sum() == 40 and np.allclose(c.transit_days * 24, 6.0)
