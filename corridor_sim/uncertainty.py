@@ -29,8 +29,13 @@ Design = Literal["lhs", "sobol"]
 NOISE = "_noise_sd"  # suffix of the replication-noise columns
 
 
+# ranged figures no headline of a study depends on (transit days): charges, emission factors and interventions'
+# costs are outputs' prices, so a study varies them only when `--params` names them
+NOT_TRANSIT = ("costs.", "emissions.", "interventions.")
+
+
 def parameters(study: Study, keys: Sequence[str] | None = None) -> list[Ranged]:
-    """The scenario's ranged figures (or those of `keys`, each of which must have a range)."""
+    """The scenario's ranged figures that transit depends on (or those of `keys`, each of which must have a range)."""
     found = ranged(study.raw, study.base.provenance)
     if keys:
         by_key = {r.key: r for r in found}
@@ -38,6 +43,8 @@ def parameters(study: Study, keys: Sequence[str] | None = None) -> list[Ranged]:
         if missing:
             raise ScenarioError("has no range in the scenario (see `validate`)", key=missing[0], file="--params")
         found = [by_key[k] for k in keys]
+    else:
+        found = [r for r in found if not r.key.startswith(NOT_TRANSIT)]
     if not found:
         raise ScenarioError("no figure has a range: add `range: [low, high]` beside estimates", key="provenance")
     return found
@@ -209,7 +216,7 @@ def comparison_band(study: Study, n: int, seed: int | None = None) -> pd.DataFra
     """Per destination, the 5th and 95th percentiles over `n` parameter sets (Latin hypercube over every range,
     each set on the study's replications and seed) of p50, p90 and mean days: the band `compare
     --uncertainty-samples` puts beside each scenario's replication CI. None if the scenario has no range."""
-    if not ranged(study.raw, study.base.provenance):
+    if not any(not r.key.startswith(NOT_TRANSIT) for r in ranged(study.raw, study.base.provenance)):
         return None
     params = parameters(study)
     seed = study.seed if seed is None else seed

@@ -4,6 +4,7 @@ result, every variant is held to --max-events, the command writes its tables (ex
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -13,6 +14,7 @@ from conftest import scenario_dict
 from corridor_sim import uncertainty
 from corridor_sim.cli import main
 from corridor_sim.ledger import Ledger
+from corridor_sim.ranges import ranged
 from corridor_sim.tuning.evaluate import Study
 from corridor_sim.uncertainty import design, parameters, run_points, summarise
 
@@ -121,3 +123,14 @@ def test_every_parameter_set_is_held_to_max_events(tmp_path, capsys) -> None:
     assert main([*args, "--max-events", str(limit)]) == 2
     assert "sample" in capsys.readouterr().err
     assert not (tmp_path / "u").exists()
+
+
+def test_studies_vary_only_figures_transit_depends_on_unless_named() -> None:
+    """Charges, emission factors and interventions' costs carry ranges but no study headline depends on them."""
+    study = Study.load(Path("scenarios/current_2023.yaml"))
+    every = [r.key for r in ranged(study.raw, study.base.provenance)]
+    priced = [k for k in every if k.startswith(("costs.", "emissions.", "interventions."))]
+    assert "costs.charges.china_rail.amount" in priced and "emissions.factors.kz_rail.electric_share" in priced
+    assert [p.key for p in parameters(study)] == [k for k in every if k not in priced]
+    named = ["costs.charges.china_rail.amount"]
+    assert [p.key for p in parameters(study, named)] == named
