@@ -34,6 +34,8 @@ from corridor_sim.results import (
 
 # What each figure answers, shown under it in the report.
 CAPTIONS = {
+    "transit_compare_destinations": "At which destinations does each scenario deliver faster, and by how much?",
+    "time_cost": "What does each corridor cost in days and in money per TEU, scenario by scenario?",
     "transit_compare": "How long does a container take in each scenario, and does it fall in the published band?",
     "sections_compare": "Where do the days go in each scenario, and which sections did a change shorten?",
     "transit": "How are transit times spread per destination (histogram, ECDF, box), against the published bands?",
@@ -128,7 +130,8 @@ def figures(jobs: Sequence[Job], runs: Sequence[Run], progress: Callable[[int], 
 
 def _img(path: Path) -> str:
     data = base64.b64encode(path.read_bytes()).decode("ascii")
-    key = path.stem.split("_compare")[0] + "_compare" if "_compare" in path.stem else path.stem
+    key = path.stem.split("_compare")[0] + "_compare" if "_compare_" in path.stem else path.stem
+    key = path.stem if path.stem in CAPTIONS else key
     caption = CAPTIONS.get(key, "")
     return (
         f'<figure><img alt="{html.escape(path.stem)}" src="data:image/png;base64,{data}">'

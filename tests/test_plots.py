@@ -177,6 +177,41 @@ def test_compare_distributions_draws_each_scenario_and_its_band(tables, tmp_path
     assert "all destinations" in ax_e.get_title()
 
 
+def test_compare_destinations_one_panel_per_destination_with_each_scenario(tables) -> None:
+    c = tables["containers"]
+    containers = {"baseline_2022": c, "target": c.assign(transit_days=c["transit_days"] - 3)}
+    bands = tables["published"].assign(scenario="target")
+    fig = plots.compare_destinations(containers, bands, ["poti", "constanta"])
+    assert [ax.get_title(loc="left") for ax in fig.axes] == ["to poti", "to constanta"]
+    colours = plots.scenario_colours(containers)
+    for ax, dest in zip(fig.axes, ["poti", "constanta"], strict=True):
+        lines = ax.get_lines()
+        assert [to_hex(line.get_color()) for line in lines] == [colours[n].lower() for n in containers]
+        written = [t.get_text() for t in ax.texts]
+        for line, frame in zip(lines, containers.values(), strict=True):
+            m = _measured(frame)
+            days = m.loc[m["destination"].eq(dest), "transit_days"]
+            assert line.get_xdata()[-1] == pytest.approx(days.max())
+            assert f"{np.median(days):.1f} / {np.percentile(days, 90):.1f} d" in written
+        band = bands[bands["destination"].eq(dest)].iloc[0]
+        spans = [p for p in ax.patches if to_hex(p.get_facecolor()) == colours["target"].lower()]
+        assert [(p.get_x(), p.get_x() + p.get_width()) for p in spans] == [(band["low_days"], band["high_days"])]
+    legend = fig.legends[0].get_texts()
+    assert [t.get_text() for t in legend][:2] == ["baseline_2022", "target"]
+
+
+def test_a_comparison_is_about_its_published_destination_else_the_busiest(tables, run_dir: Path) -> None:
+    run = Run(run_dir)
+    c = tables["containers"]
+    containers = {"a": c, "b": c}
+    assert plots.headline([("a", run), ("b", run)], containers, ["constanta", "poti"]) == "poti"  # first band
+    run.resolved["published"] = []
+    counts = _measured(c)["destination"].value_counts()
+    assert plots.headline([("a", run)], containers, ["constanta", "poti"]) == counts.idxmax()
+    assert plots.headline([("a", run)], containers, [str(counts.idxmin())]) == counts.idxmin()  # shared only
+    assert plots.headline([("a", run)], containers, []) is None
+
+
 def test_time_distance_draws_every_sampled_stage_on_the_busiest_route(drawn, tables) -> None:
     fig = drawn[1]["time_distance"]
     tracks, routes = tables["tracks"], tables["routes"]
@@ -406,7 +441,8 @@ def test_plot_command_on_a_comparison_directory(run_dir: Path, tmp_path: Path, c
     )
     # which figures a comparison directory gets, and where (the drawing itself is checked above)
     made = sorted(str(job.path.relative_to(comparison)) for job in plots.directory_jobs(comparison, comparison / "p"))
-    side = [f"p/{kind}_compare_{d}.png" for d in ("constanta", "poti") for kind in ("sections", "transit")]
+    # every shared destination in one figure of panels; the headline (the first published band's) in full
+    side = ["p/transit_compare_destinations.png", "p/transit_compare_poti.png", "p/sections_compare_poti.png"]
     own = [f"p/{n}/{stem}.png" for n in ("baseline_2022", "target") for stem in sorted(RUN_PLOTS)]
     assert made == sorted(side + own)
     assert main(["plot", str(run_dir), "--quiet"]) == 0

@@ -20,7 +20,7 @@ from corridor_sim.plots.stock import pool_utilisation
 from corridor_sim.plots.style import save, slug
 from corridor_sim.plots.time_cost import corridor_points, time_cost_plane
 from corridor_sim.plots.timeline import time_distance
-from corridor_sim.plots.transit import compare_distributions, transit_distribution
+from corridor_sim.plots.transit import compare_destinations, compare_distributions, transit_distribution
 from corridor_sim.plots.utilisation import utilisation
 from corridor_sim.results import RUN_TABLES, Run, comparison_runs, is_comparison
 from corridor_sim.waiting import waiting_by_location, waiting_estimate
@@ -113,34 +113,51 @@ def section_bands(runs: Sequence[tuple[str, Run]]) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["scenario", "destination"])
 
 
+def headline(runs: Sequence[tuple[str, Run]], containers: dict[str, pd.DataFrame], shared: list[str]) -> str | None:
+    """The destination a comparison is about: the first published band's (as `compare` picks it), else the one that
+    receives the most containers."""
+    for _, run in runs:
+        bands = run.resolved.get("published") or []
+        if bands and isinstance(bands[0], dict) and str(bands[0].get("destination")) in shared:
+            return str(bands[0]["destination"])
+    counts = pd.concat([measured(c)["destination"].astype(str).value_counts() for c in containers.values()])
+    counts = counts[counts.index.isin(shared)].groupby(level=0).sum()
+    return str(counts.idxmax()) if len(counts) else None
+
+
 def side_by_side_jobs(runs: Sequence[tuple[str, Run]], out_dir: Path) -> list[Job]:
-    """Transit distributions and section bars of several runs, one pair per destination they all deliver to."""
+    """The time-cost plane (priced runs), every shared destination's transit times in one figure of small panels,
+    and the headline destination's distributions and section bars in full. Full figures for every destination
+    repeated one another (the routes share all but their last sections): each run's own section chart and the
+    report's section table keep the other destinations' sections."""
     containers, bands, means = comparison_inputs(runs)
     section_published = section_bands(runs)
     dests = [set(map(str, measured(c)["destination"].unique())) for c in containers.values()]  # not per row
+    shared = sorted(set.intersection(*dests)) if dests else []
     jobs = []
     points = corridor_points(containers, {n: run.resolved["simulation"]["teu_per_container"] for n, run in runs})
     if len(points):  # the scenarios carry charges: every corridor and destination on one time-cost plane
         title = "Corridors on the time-cost plane: mean days and price per TEU"
         jobs.append(Job(out_dir / "time_cost.png", lambda t=title: time_cost_plane(points, t)))  # not the loop's title
-    for dest in sorted(set.intersection(*dests)) if dests else []:
+    dest = headline(runs, containers, shared)
+    if dest is None:
+        return jobs
+    if len(shared) > 1:
+        order = [dest, *(d for d in shared if d != dest)]
         jobs.append(
-            Job(
-                out_dir / f"transit_compare_{slug(dest)}.png",
-                lambda d=dest: compare_distributions(containers, bands, d),
-            )
+            Job(out_dir / "transit_compare_destinations.png", lambda: compare_destinations(containers, bands, order))
         )
-        sel = means[means["destination"].astype(str).eq(dest)]
-        if len(sel):
-            title = f"Where the days go, to {dest}: mean days per corridor section"
-            table = sel[["scenario", "section", "state", "days"]]
-            published = section_published[section_published["destination"].astype(str).eq(dest)]
-            jobs.append(
-                Job(
-                    out_dir / f"sections_compare_{slug(dest)}.png",
-                    lambda m=table, t=title, b=published: section_bars(m, t, b),
-                )
-            )
+    jobs.append(
+        Job(out_dir / f"transit_compare_{slug(dest)}.png", lambda: compare_distributions(containers, bands, dest))
+    )
+    sel = means[means["destination"].astype(str).eq(dest)]
+    if len(sel):
+        title = f"Where the days go, to {dest}: mean days per corridor section"
+        table = sel[["scenario", "section", "state", "days"]]
+        published = section_published[section_published["destination"].astype(str).eq(dest)]
+        jobs.append(
+            Job(out_dir / f"sections_compare_{slug(dest)}.png", lambda t=title: section_bars(table, t, published))
+        )
     return jobs
 
 

@@ -99,6 +99,28 @@ def new_figure(figsize: tuple[float, float], layout: str | None = "constrained")
     return fig
 
 
+def fixed_grid(
+    fig: Figure, rows: int, cols: int, margins: tuple[float, float, float, float], gaps: tuple[float, float], **kw
+) -> np.ndarray:
+    """A grid of axes placed once by fixed margins (left, right, top, bottom) and gaps (between rows, between
+    columns) in inches, for a figure without a layout engine: constrained layout measures every tick label again at
+    each draw, which on a figure of many small panels costs more than painting it."""
+    width, height = fig.get_size_inches()
+    left, right, top, bottom = margins
+    row_gap, col_gap = gaps
+    axes_h = (height - top - bottom - (rows - 1) * row_gap) / rows
+    axes_w = (width - left - right - (cols - 1) * col_gap) / cols
+    spec = {
+        "left": left / width,
+        "right": 1 - right / width,
+        "top": 1 - top / height,
+        "bottom": bottom / height,
+        "hspace": row_gap / axes_h,
+        "wspace": col_gap / axes_w,
+    }
+    return fig.subplots(rows, cols, squeeze=False, gridspec_kw=spec, **kw)
+
+
 def render(fig: Figure, tight: bool = False) -> Image.Image:
     """The figure as an RGB image at `DPI`, drawn once. `savefig` would draw it twice when a layout engine is set (a
     dry run to place the axes, then the real one); drawing on the canvas places and paints in one pass, pixel for

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import textwrap
 
 import numpy as np
@@ -9,15 +10,26 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
-from matplotlib.patches import Rectangle
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch, Rectangle
 
 from corridor_sim.analysis import measured
-from corridor_sim.plots.style import SCENARIO_PALETTE, band_label, ecdf, empty, new_figure, scenario_colours, styled
+from corridor_sim.plots.style import (
+    SCENARIO_PALETTE,
+    band_label,
+    ecdf,
+    empty,
+    fixed_grid,
+    new_figure,
+    scenario_colours,
+    styled,
+)
 from corridor_sim.plots.style import text as as_text
 
 # a violin's kernel density costs (points × evaluation points): its shape is drawn from this many evenly spaced
 # quantiles of the data, which a 100-point density curve cannot tell from the full sample
 VIOLIN_POINTS = 2000
+PLATE = {"boxstyle": "square,pad=0.1", "facecolor": "white", "alpha": 0.8, "linewidth": 0}
 
 
 @styled
@@ -179,3 +191,57 @@ def _band(ax_e: Axes, ax_v: Axes, bands: pd.DataFrame, y: float, name: str, colo
         ax_e.axvspan(
             low, high, color=colour, alpha=0.13, zorder=0, label=textwrap.fill(label, 42, subsequent_indent="  ")
         )
+
+
+@styled
+def compare_destinations(containers: dict[str, pd.DataFrame], bands: pd.DataFrame, destinations: list[str]) -> Figure:
+    """Every destination in a small panel of its own (in the order given, the headline first): each scenario's ECDF
+    in its colour, its published band shaded in the same colour, and its median and p90 written in the panel's empty
+    lower right, so one look shows which destinations a change helps and by how much."""
+    colours = scenario_colours(containers)
+    n = max(len(destinations), 1)
+    cols = 1 if n == 1 else 2 if n <= 4 else 3
+    rows = math.ceil(n / cols)
+    fig = new_figure((13, 1.45 + 2.55 * rows), layout=None)
+    grid = fixed_grid(fig, rows, cols, (0.85, 0.25, 1.05, 0.55), (0.75, 0.45), sharey=True)
+    measured_by = {name: measured(frame) for name, frame in containers.items()}
+    for i, ax in enumerate(grid.flat):
+        if i >= len(destinations):
+            ax.remove()
+            continue
+        _destination_panel(ax, measured_by, bands, destinations[i], colours)
+        if i % cols == 0:
+            ax.set_ylabel("share delivered\nwithin x days")
+        if i + cols >= len(destinations):  # nothing drawn below it: it carries the day axis's label
+            ax.set_xlabel("transit time (days)")
+    handles = [Line2D([], [], color=colours[name], linewidth=2, label=name) for name in containers]
+    handles.append(Patch(facecolor="0.5", alpha=0.25, label="published band (in the scenario's colour)"))
+    height = fig.get_size_inches()[1]
+    fig.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 1 - 0.42 / height), ncol=len(handles))
+    title = "Transit time by scenario, every destination they share (figures: median / p90 days)"
+    fig.suptitle(title, y=1 - 0.1 / height, va="top", fontsize=12, fontweight="bold")
+    return fig
+
+
+def _destination_panel(
+    ax: Axes, measured_by: dict[str, pd.DataFrame], bands: pd.DataFrame, destination: str, colours: dict[str, str]
+) -> None:
+    lines = []
+    for name, m in measured_by.items():
+        days = m.loc[as_text(m["destination"]).eq(destination), "transit_days"].to_numpy()
+        mine = bands[bands["scenario"].astype(str).eq(name) & bands["destination"].astype(str).eq(destination)]
+        for band in mine.itertuples(index=False):
+            ax.axvspan(band.low_days, band.high_days, color=colours[name], alpha=0.13, zorder=0)
+        if len(days):
+            ecdf(ax, days, color=colours[name], linewidth=1.8)
+            lines.append((f"{np.median(days):.1f} / {np.percentile(days, 90):.1f} d", colours[name]))
+        else:
+            lines.append(("no deliveries", colours[name]))
+    for k, (label, colour) in enumerate(lines):
+        y = 0.06 + 0.11 * (len(lines) - 1 - k)
+        ax.text(
+            0.98, y, label, transform=ax.transAxes, ha="right", va="bottom", fontsize=8.5, color=colour, bbox=PLATE
+        )  # on a white plate: a curve that starts late may cross the corner
+    ax.set_title(f"to {destination}", fontsize=10.5, loc="left")
+    ax.set_xlim(left=0)
+    ax.set_ylim(0, 1.02)
