@@ -304,3 +304,10 @@ def test_resamples_of_nothing_measured_are_missing() -> None:
 def test_a_reference_not_compared_is_refused_naming_the_scenarios() -> None:
     with pytest.raises(Exception, match=r"names: a, b\)"):
         compare.pairs(["a", "b"], "x")
+
+
+def test_monthly_of_nothing_started_keeps_its_columns() -> None:
+    frame = rows(transit_days=[1.0, 2.0]).iloc[:0]
+    empty = analysis.monthly(frame, dt.date(2023, 1, 1))
+    full = analysis.monthly(rows(transit_days=[1.0, 2.0]), dt.date(2023, 1, 1))
+    assert len(empty) == 0 and list(empty.columns) == list(full.columns) and len(full.columns) > 3

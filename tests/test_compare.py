@@ -17,7 +17,7 @@ from conftest import load, scenario_dict
 
 from corridor_sim import analysis, plots
 from corridor_sim.cli import main
-from corridor_sim.compare import compare, resamples, write_comparison
+from corridor_sim.compare import compare, resamples, tabulate, write_comparison
 
 
 def line(
@@ -105,6 +105,7 @@ def test_monthly_table_has_calendar_months_and_counts(fixed_pair) -> None:
 def test_summary_json_is_strict_json_with_the_promise_share(fixed_pair, tmp_path) -> None:
     z = fixed_pair["summary"]["transit_days"]["z"]
     assert z["promise_days"] == 1 and z["within_promise_share"] == 0
+    assert fixed_pair["summary"]["seed"] == 1  # each scenario's run directory records the comparison's seed
 
 
 def _strict(text: str) -> dict:
@@ -300,3 +301,29 @@ def test_resamples_leave_out_destinations_without_measured_rows() -> None:
     out = resamples(containers, range(2))
     assert set(out) == {analysis.ALL, "z"}
     assert out["z"][0].tolist() == pytest.approx([2.0, 2.8, 2.0])  # p50, p90 (1 + 0.9 × 2), mean of 1 and 3
+
+
+def test_tabulate_reads_the_replications_off_the_runs_and_gives_compare_s_table() -> None:
+    """Two replications of fixed corridors: every container of a scenario takes the same time, so the mean's
+    interval has zero width at that time; `tabulate` of the runs (replications not given: 1 + the highest index
+    found, 2) gives exactly `compare`'s table."""
+    scenarios = [load(line("6h", "fast")), load(line("30h", "slow"))]
+    result = compare(scenarios, replications=2, seed=1)
+    rows = result.table.set_index(["scenario", "destination"])
+    assert rows.loc[("slow", "z"), ["mean_ci_low", "mean_days", "mean_ci_high"]].tolist() == pytest.approx(
+        [SLOW_DAYS] * 3
+    )
+    again = tabulate(scenarios, [result.tables[n] for n in ("fast", "slow")])
+    pd.testing.assert_frame_equal(again.table, result.table)
+    assert set(again.table["replications"]) == {2}
+
+
+def test_resamples_count_a_replication_without_rows_for_a_destination() -> None:
+    """Replication 1 delivered nothing to z: a resample that picks it twice (1 in 4) has no percentile, so some of
+    the 400 resamples are missing; the point figures are those of replication 0's rows."""
+    frame = pd.DataFrame(
+        {"replication": [0, 0], "destination": "z", "measured": True, "status": "delivered", "transit_days": [1.0, 3.0]}
+    )
+    point, draws = resamples(frame, range(2))["z"]
+    assert point.tolist() == pytest.approx([2.0, 2.8, 2.0])
+    assert np.isnan(draws).any() and not np.isnan(draws).all()
