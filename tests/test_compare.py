@@ -308,7 +308,9 @@ def test_tabulate_reads_the_replications_off_the_runs_and_gives_compare_s_table(
     interval has zero width at that time; `tabulate` of the runs (replications not given: 1 + the highest index
     found, 2) gives exactly `compare`'s table."""
     scenarios = [load(line("6h", "fast")), load(line("30h", "slow"))]
-    result = compare(scenarios, replications=2, seed=1)
+    done: list[int] = []
+    result = compare(scenarios, replications=2, seed=1, progress=done.append)
+    assert sum(done) == 4  # the progress bar hears of every replication of every scenario
     rows = result.table.set_index(["scenario", "destination"])
     assert rows.loc[("slow", "z"), ["mean_ci_low", "mean_days", "mean_ci_high"]].tolist() == pytest.approx(
         [SLOW_DAYS] * 3
