@@ -17,7 +17,7 @@ from conftest import load, scenario_dict
 
 from corridor_sim import analysis, plots
 from corridor_sim.cli import main
-from corridor_sim.compare import compare, resamples, tabulate, write_comparison
+from corridor_sim.compare import compare, format_table, resamples, tabulate, write_comparison
 
 
 def line(
@@ -329,3 +329,16 @@ def test_resamples_count_a_replication_without_rows_for_a_destination() -> None:
     point, draws = resamples(frame, range(2))["z"]
     assert point.tolist() == pytest.approx([2.0, 2.8, 2.0])
     assert np.isnan(draws).any() and not np.isnan(draws).all()
+
+
+def test_without_any_promise_the_terminal_view_leaves_the_share_blank() -> None:
+    """No published band and no --promise: there is no share to show, in any row (not the word None)."""
+    raws = [line("6h", "fast"), line("30h", "slow")]
+    for raw in raws:
+        del raw["published"]
+    table = compare([load(r) for r in raws], replications=1, seed=1).table
+    assert table["within_promise_share"].isna().all()
+    header, *rows = format_table(table).splitlines()
+    assert header.split()[-3:] == ["in", "promise", "TEU/day"]
+    # TEU/day in the 10-day window: fast delivers all 9 trains of 20 TEU (18.0), slow 8 (the 9th at 248 h): 16.0
+    assert [r.split()[-2:] for r in rows] == [["0.3", "18.0"], ["0.3", "18.0"], ["1.3", "16.0"], ["1.3", "16.0"]]
