@@ -33,10 +33,15 @@ class Ranged:
     high: float
     unit: str  # the unit the ends were written in ("" for a plain number)
     whole: bool  # a count: sampled as whole numbers
+    profile: tuple[float, ...] | None = None  # a list's values: the range is of its amplitude (`value` 1)
 
     def at(self, u: float) -> Any:
-        """The raw value at position `u` in [0, 1] of the range (uniform; a count takes each whole number equally)."""
+        """The raw value at position `u` in [0, 1] of the range (uniform; a count takes each whole number equally;
+        a list: its values moved from their mean by that amplitude)."""
         u = min(max(float(u), 0.0), 1.0)
+        if self.profile is not None:
+            a, mean = self.low + u * (self.high - self.low), sum(self.profile) / len(self.profile)
+            return [round(mean + a * (x - mean), 12) for x in self.profile]
         if self.whole:
             lo, hi = round(self.low), round(self.high)
             return min(lo + math.floor(u * (hi - lo + 1)), hi)
@@ -60,6 +65,9 @@ def ranged(raw: Mapping[str, Any], provenance: Mapping[str, Any]) -> list[Ranged
             value = get_value(raw, key)
         except ScenarioError:
             value = None
+        if _is_list(value):
+            out.append(_profile(key, value, ends, where))
+            continue
         if is_dist(value):
             current = expected(value)
         elif isinstance(value, bool) or (current := parse_quantity(value)) is None:
@@ -86,6 +94,26 @@ def ranged(raw: Mapping[str, Any], provenance: Mapping[str, Any]) -> list[Ranged
             factor, unit = 1.0, {"duration": "h", "distance": "km", "speed": "km/h"}.get(current.kind, "")
         out.append(Ranged(key, v / factor, lo / factor, hi / factor, unit, whole))
     return out
+
+
+def _is_list(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and all(_plain(x) for x in value)
+
+
+def _plain(x: Any) -> bool:
+    return isinstance(x, int | float) and not isinstance(x, bool)
+
+
+def _profile(key: str, value: list, ends: Any, where: str) -> Ranged:
+    """A list of factors (a monthly profile): its range is of the profile's amplitude around its mean, 1 as written,
+    0 flat, 2 twice as deep; the mean (a flow's yearly volume) is kept, so the range moves the shape alone. One
+    range for the whole list: its elements are not independent estimates (one published shape, one judgement)."""
+    if not all(_plain(e) for e in ends) or not 0 <= ends[0] <= 1 <= ends[1]:
+        raise ScenarioError(
+            f"a list's range is of its amplitude (1: as written, 0: flat): 0 <= low <= 1 <= high, got {list(ends)}",
+            where,
+        )
+    return Ranged(key, 1.0, float(ends[0]), float(ends[1]), "", False, tuple(float(x) for x in value))
 
 
 def check_ends(raw: dict[str, Any], ranges: list[Ranged], name: str | None = None) -> None:
@@ -149,7 +177,8 @@ def describe(raw: Mapping[str, Any], provenance: Mapping[str, Any]) -> str:
     ranges = ranged(raw, provenance)
     lines = [f"ranges ({len(ranges)}):" if ranges else "ranges: none"]
     for r in ranges:
-        lines.append(f"  {r.key}: {r.value:.4g}{r.unit} in [{r.low:.4g}{r.unit}, {r.high:.4g}{r.unit}]")
+        amplitude = " (amplitude of the list)" if r.profile is not None else ""
+        lines.append(f"  {r.key}: {r.value:.4g}{r.unit} in [{r.low:.4g}{r.unit}, {r.high:.4g}{r.unit}]{amplitude}")
     missing = unranged_estimates(raw, provenance)
     if missing:
         lines.append(f"estimates without a range ({len(missing)}; map positions not counted):")

@@ -5,12 +5,14 @@ from __future__ import annotations
 import copy
 
 import pytest
+import yaml
 from conftest import scenario_dict
 
 from corridor_sim.cli import main
 from corridor_sim.errors import ScenarioError
 from corridor_sim.loader import extract_provenance, validate
 from corridor_sim.ranges import ranged, unranged_estimates
+from corridor_sim.tuning.evaluate import Study
 
 
 def tiny() -> dict:
@@ -104,17 +106,36 @@ def test_estimates_without_a_range_are_listed_below_a_mapping_too() -> None:
 
 
 def test_validate_lists_ranges_and_the_estimates_without(capsys: pytest.CaptureFixture) -> None:
-    """Every estimate without a range on it or below it is listed (the 2022 monthly profile, a list, among them), and
-    nothing else; the ranges are listed in the file's units, the base file's with them."""
-    from corridor_sim.loader import load_raw_with_sets
-
+    """The ranges in the file's units, the base file's with them, then the estimates without one: none left in 2022
+    (its monthly profile, a list, has a range of its amplitude); the listing itself is checked below a mapping."""
     assert main(["validate", "scenarios/baseline_2022.yaml"]) == 0
     out = capsys.readouterr().out
-    ranges, missing = out.split("\nranges (", 1)[1].split("estimates without a range (", 1)
-    listed = [line.strip() for line in missing.split("\nwork estimate", 1)[0].splitlines()[1:]]
-    raw = load_raw_with_sets("scenarios/baseline_2022.yaml")
-    assert listed == unranged_estimates(raw, validate(raw, name="baseline_2022").provenance)
-    assert "demand.flows.kz_exports.monthly_factor" in listed
-    assert not any(key.endswith((".lat", ".lon", "return_time")) for key in listed)
+    ranges = out.split("\nranges (", 1)[1].split("\nestimates without a range", 1)[0]
+    assert "\nestimates without a range: none (map positions not counted)" in out
     assert "  network.segments.aktau_alat.return_time: 7.533d in [6d, 9.5d]" in ranges  # the 2022 calibrated knob
     assert "  network.nodes.dostyk.handling.servers: 4 in [3, 6]" in ranges  # from the base file
+    assert "  demand.flows.kz_exports.monthly_factor: 1 in [0.5, 1.5] (amplitude of the list)" in ranges
+
+
+def test_a_list_s_range_is_of_its_amplitude_around_its_mean(tmp_path) -> None:
+    """One range for a monthly profile: 0 flat at its mean, 1 as written, 2 twice as deep; the year's volume kept."""
+    key = ["demand", "flows", "f", "monthly_factor"]
+    raw = with_(key, {"value": [0.5, 1.5] * 6, "estimate": True, "range": [0, 2]})
+    (r,) = ranged(extract_provenance(raw)[0], validate(copy.deepcopy(raw)).provenance)
+    assert (r.value, r.low, r.high) == (1, 0, 2)
+    assert r.at(0) == [1.0] * 12 and r.at(0.5) == [0.5, 1.5] * 6 and r.at(1) == [0.0, 2.0] * 6
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    study = Study.load(path)  # a study sets the list as it sets any figure
+    assert study.variant({r.key: r.at(0.75)}).demand.flows["f"].monthly_factor == [0.25, 1.75] * 6
+
+
+@pytest.mark.parametrize(
+    ("ends", "message"),
+    [([1.2, 2], "0 <= low <= 1 <= high"), (["0.5", 1.5], "amplitude"), ([0, 3], "at its high end")],
+)
+def test_a_bad_list_range_is_refused_naming_its_key(ends: list, message: str) -> None:
+    raw = with_(["demand", "flows", "f", "monthly_factor"], {"value": [0.5, 1.5] * 6, "range": ends})
+    with pytest.raises(ScenarioError, match=message) as info:
+        validate(raw)
+    assert "monthly_factor" in str(info.value)
