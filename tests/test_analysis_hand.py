@@ -302,7 +302,7 @@ def test_resamples_of_nothing_measured_are_missing() -> None:
 
 
 def test_a_reference_not_compared_is_refused_naming_the_scenarios() -> None:
-    with pytest.raises(Exception, match=r"names: a, b\)"):
+    with pytest.raises(Exception, match=r"^--reference: not a scenario of this comparison \(names: a, b\)$"):
         compare.pairs(["a", "b"], "x")
 
 
@@ -311,3 +311,17 @@ def test_monthly_of_nothing_started_keeps_its_columns() -> None:
     empty = analysis.monthly(frame, dt.date(2023, 1, 1))
     full = analysis.monthly(rows(transit_days=[1.0, 2.0]), dt.date(2023, 1, 1))
     assert len(empty) == 0 and list(empty.columns) == list(full.columns) and len(full.columns) > 3
+
+
+def test_throughput_counts_deliveries_from_the_window_start_up_to_but_not_at_its_end() -> None:
+    # window days 2 to 10, 2 replications, 2 TEU a container: deliveries at 2 (in) and 10 (out, the window is
+    # half-open) to z, 5 (in) and 1.9 (out) to y, one in flight at 6 (out): 1 in to each, 8 days, 2 replications
+    frame = rows(
+        destination=["z", "z", "y", "y", "z"],
+        replication=[0, 1, 1, 0, 0],
+        status=["delivered", "delivered", "delivered", "delivered", "in_flight"],
+        transit_days=1.0,
+        end_day=[2.0, 10.0, 5.0, 1.9, 6.0],
+    )
+    out = analysis.throughput_teu_per_day(frame, (2.0, 10.0), 2.0, 2)
+    assert out == {analysis.ALL: 2 * 2 / 2 / 8, "z": 2 / 2 / 8, "y": 2 / 2 / 8}

@@ -17,7 +17,7 @@ from conftest import load, scenario_dict
 
 from corridor_sim import analysis, plots
 from corridor_sim.cli import main
-from corridor_sim.compare import compare, format_table, resamples, tabulate, write_comparison
+from corridor_sim.compare import compare, comparison_table, format_table, resamples, tabulate, write_comparison
 
 
 def line(
@@ -245,6 +245,20 @@ def test_spread_of_transit_is_the_sample_standard_deviation(two_way) -> None:
     sd = two_way[1].table.set_index(["scenario", "destination"])["sd_days"]
     assert sd.loc[("a", analysis.ALL)] == pytest.approx(12.25 * math.sqrt(2 / 9) * math.sqrt(120 / 119))
     assert sd.loc[("a", "z")] == pytest.approx(0.0, abs=1e-12) == sd.loc[("a", "y")]
+    buffer = two_way[1].table.set_index(["scenario", "destination"])["buffer_days"]  # p90 - p50: 302 h - 8 h
+    assert buffer.loc[("a", analysis.ALL)] == pytest.approx(12.25) and buffer.loc[("a", "z")] == 0.0
+
+
+def test_comparison_table_carries_the_price_figures_of_each_destination(two_way) -> None:
+    """A price of 100 USD a day in transit (added to the run's rows): to y every container 1258 1/3 USD (12 7/12
+    days), to z 33 1/3; mean, p50 and p90 of each."""
+    scenarios, result = two_way
+    tables = dict(result.tables["a"])
+    tables["containers"] = tables["containers"].assign(price_usd=lambda c: c["transit_days"] * 100)
+    table = comparison_table("a", scenarios[0], tables, 1, {}).set_index("destination")
+    y = table.loc["y", ["price_usd_mean", "price_usd_p50", "price_usd_p90"]].tolist()
+    assert y == pytest.approx([1258 + 1 / 3] * 3)
+    assert table.loc["z", "price_usd_p90"] == pytest.approx(100 / 3)
 
 
 def test_a_promise_given_to_compare_replaces_the_published_band() -> None:
