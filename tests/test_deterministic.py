@@ -578,3 +578,10 @@ def test_a_slow_line_takes_distance_over_speed_even_below_one_km_per_hour() -> N
     }
     c = run(scenario_dict(nodes, segments, {"f": flow}, duration="5d", cooldown="2d"))["containers"]
     assert c.measured.sum() == 40 and np.allclose(c.transit_days * 24, 6.0)
+
+
+def test_a_vessel_back_exactly_at_a_slot_takes_that_slot() -> None:
+    """Slots at 36 m; a cycle of 2 + 20 + 2 + 12 = 36 h: the vessel that took slot m is back in p at the instant of
+    slot m + 1 and takes it, so it sails every slot (departing 2 h after it), not every other one."""
+    s = run(ferry_only({"rule": "timetable", "every": "36h", "offset": "0h"}, 800, "12h"))["sailings"]
+    assert len(s) >= 15 and np.allclose(s.depart_day * 24, 36 * np.arange(len(s)) + 2)
