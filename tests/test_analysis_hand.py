@@ -16,6 +16,7 @@ import pytest
 from conftest import load, scenario_dict
 
 from corridor_sim import analysis, compare
+from corridor_sim.network import build_network
 
 
 def rows(**columns) -> pd.DataFrame:
@@ -325,3 +326,23 @@ def test_throughput_counts_deliveries_from_the_window_start_up_to_but_not_at_its
     )
     out = analysis.throughput_teu_per_day(frame, (2.0, 10.0), 2.0, 2)
     assert out == {analysis.ALL: 2 * 2 / 2 / 8, "z": 2 / 2 / 8, "y": 2 / 2 / 8}
+
+
+def test_section_columns_of_routes_of_equal_length_follow_the_flows_order_in_the_file() -> None:
+    # two routes of 0 km (no distances): a tie, so the flows' order in the file decides, "west" before "east"
+    nodes = {n: {"role": "terminal", "section": f"{n} yard"} for n in ("o", "p", "w", "e")}
+    segments = {
+        "ow": {"from": "o", "to": "w", "travel_time": "1h", "section": "W line"},
+        "pe": {"from": "p", "to": "e", "travel_time": "1h", "section": "E line"},
+    }
+    train = {"trains_per_week": 7, "containers_per_train": 1}
+    raw = scenario_dict(
+        nodes,
+        segments,
+        {"west": {"origin": "o", "destination": "w"} | train, "east": {"origin": "p", "destination": "e"} | train},
+    )
+    s = load(raw)
+    columns = ["scenario", "mean_days p yard", "mean_days E line", "mean_days o yard", "mean_days W line"]
+    table = pd.DataFrame(columns=columns)
+    ordered = compare._ordered_columns(table, [s], [build_network(s)])
+    assert ordered == ["scenario", "mean_days o yard", "mean_days W line", "mean_days p yard", "mean_days E line"]
