@@ -11,7 +11,7 @@ import datetime as dt
 import html
 import re
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ import pandas as pd
 
 from corridor_sim import __version__, analysis, plots
 from corridor_sim.errors import ScenarioError
-from corridor_sim.plots.directory import Job
+from corridor_sim.plots.directory import Job, Progress
 from corridor_sim.results import (
     Run,
     check_results_dir,
@@ -80,9 +80,9 @@ class Member(Run):
         self.plots_dir = plots_dir
 
 
-def expand(directories: Sequence[Path]) -> tuple[list[Member], list[Path]]:
+def expand(directories: Sequence[Path], progress: Progress | None = None) -> tuple[list[Member], list[Path]]:
     """The runs to report (a comparison directory contributes its scenarios) and the comparisons. Every file is
-    read and checked here, before anything is drawn."""
+    read and checked here, before anything is drawn (`progress` is told the runs, then each one read)."""
     runs: list[Member] = []
     comparisons: list[Path] = []
     for directory in directories:
@@ -102,8 +102,11 @@ def expand(directories: Sequence[Path]) -> tuple[list[Member], list[Path]]:
                 name = f"{run.name}-{k}"
             run.label = name
             runs.append(run)
+    progress = progress or Progress()
+    progress.begin("reading", len(runs))
     for run in runs:
         plots.run_jobs(run, run.plots_dir)  # reads and checks every table up front
+        progress.step()
     return runs, comparisons
 
 
@@ -115,7 +118,7 @@ def _fresh(path: Path, run: Run) -> bool:
     return path.stat().st_mtime >= newest
 
 
-def figures(jobs: Sequence[Job], runs: Sequence[Run], progress: Callable[[int], None] | None) -> list[Path]:
+def figures(jobs: Sequence[Job], runs: Sequence[Run], progress: Progress) -> list[Path]:
     """Each job's figure: reused when already drawn since the runs were written, else drawn where `plot` puts it."""
     paths = []
     for job in jobs:
@@ -123,8 +126,7 @@ def figures(jobs: Sequence[Job], runs: Sequence[Run], progress: Callable[[int], 
             paths.append(job.path)
         else:
             paths.append(plots.save(job.draw(), job.path, tight=job.tight))
-        if progress is not None:
-            progress(1)
+        progress.step()
     return paths
 
 
@@ -333,26 +335,23 @@ def sources_table(resolved: Any) -> pd.DataFrame:
     return pd.DataFrame(list(rows.values()))
 
 
-def build_report(
-    directories: Sequence[Path],
-    out: Path,
-    progress: Callable[[int], None] | None = None,
-    total: Callable[[int], None] | None = None,
-) -> Path:
+def build_report(directories: Sequence[Path], out: Path, progress: Progress | None = None) -> Path:
     """Write one HTML file of the directories' figures and tables; never overwrites an existing file. Figures that
-    `plot` already drew are reused; missing ones are drawn where `plot` would put them."""
+    `plot` already drew are reused; missing ones are drawn where `plot` would put them. `progress` is told each
+    stage (reading, figures, tables) and each step of it."""
     if out.exists():
         raise ScenarioError("already exists; a report is never overwritten (choose another --out)", file=str(out))
-    runs, comparisons = expand(directories)
+    progress = progress or Progress()
+    runs, comparisons = expand(directories, progress)
     with tempfile.TemporaryDirectory(prefix="corridor-report-") as tmp:
         shared = comparisons[0] / "plots" if len(comparisons) == 1 and len(directories) == 1 else Path(tmp)
         side = plots.side_by_side_jobs([(r.label, r) for r in runs], shared) if len(runs) > 1 else []
         own = [plots.run_jobs(run, run.plots_dir) for run in runs]
-        if total is not None:
-            total(len(side) + sum(map(len, own)))
+        progress.begin("figures", len(side) + sum(map(len, own)))
         side_paths = figures(side, runs, progress)
         own_paths = [figures(jobs, [run], progress) for jobs, run in zip(own, runs, strict=True)]
-        toc, body = _body(runs, comparisons, side_paths, own_paths) if runs else ([], [])
+        progress.begin("tables", len(runs) + 2)
+        toc, body = _body(runs, comparisons, side_paths, own_paths, progress) if runs else ([], [])
     studies = [d for d in directories if is_study(d) and not is_run(d)]
     for i, study in enumerate(studies):
         toc.append((f"study-{i}", f"Study: {study.name}"))
@@ -416,7 +415,11 @@ def _mismatch_warning(runs: Sequence[Run]) -> list[str]:
 
 
 def _body(
-    runs: Sequence[Member], comparisons: Sequence[Path], side: Sequence[Path], own: Sequence[Sequence[Path]]
+    runs: Sequence[Member],
+    comparisons: Sequence[Path],
+    side: Sequence[Path],
+    own: Sequence[Sequence[Path]],
+    progress: Progress,
 ) -> tuple[list[tuple[str, str]], list[str]]:
     """The report's sections (table of contents, HTML parts), figures embedded from the given files."""
     toc = [("overview", "Transit times")]
@@ -427,6 +430,7 @@ def _body(
         "replications pooled; intervals are 95% across replications.</p>",
         _table(overview(runs)),
     ]
+    progress.step()
     if len(runs) > 1:
         toc.append(("compare", "Scenarios side by side"))
         body += ['<h2 id="compare">Scenarios side by side</h2>', *map(_img, side)]
@@ -439,6 +443,7 @@ def _body(
             body.append(_table(differences, 2))
     toc.append(("parameters", "Key parameters"))
     body += ['<h2 id="parameters">Key parameters</h2>', parameters_html(runs)]
+    progress.step()
     for i, (run, paths) in enumerate(zip(runs, own, strict=True)):
         anchor = f"scenario-{i}"
         toc.append((anchor, f"Scenario: {run.label}"))
@@ -457,4 +462,5 @@ def _body(
         if len(sections):
             body.append("<h3>Mean days per corridor section</h3>")
             body.append(f'<div class="wide">{_table(sections, 2)}</div>')
+        progress.step()
     return toc, body

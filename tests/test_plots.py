@@ -3,7 +3,9 @@ numbers in legends and bar lengths, the number of series, bars and lines, titles
 
 from __future__ import annotations
 
+import multiprocessing
 import shutil
+from itertools import combinations
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +18,7 @@ from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 from matplotlib.legend import Legend
 from matplotlib.patches import Rectangle
+from matplotlib.text import Text
 
 from corridor_sim import plots
 from corridor_sim.cli import main
@@ -449,3 +452,76 @@ def test_plot_command_on_a_comparison_directory(run_dir: Path, tmp_path: Path, c
     assert sorted(p.stem for p in (run_dir / "plots").glob("*.png")) == sorted(RUN_PLOTS)
     assert main(["plot", str(tmp_path)]) == 2
     assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_time_cost_labels_never_overlap_when_scenarios_and_destinations_crowd() -> None:
+    """Four scenarios x five destinations, prices a few dollars apart and days close together (the bundled compare
+    plus a scenario): every label inside the axes, none covering another, each point's days written, and one label
+    (name and price) per destination's row."""
+    from corridor_sim.plots.time_cost import time_cost_plane
+
+    rows = []
+    slowest = {
+        "alat": (1020, 38),
+        "batumi": (1355, 20),
+        "poti": (2601, 52),
+        "istanbul": (2796, 35),
+        "budapest": (3594, 70),
+    }
+    for s, scenario in enumerate(["baseline_2022", "current_2023", "target", "target_plus"]):
+        for dest, (price, slow) in slowest.items():
+            mean = slow / (1 + 1.2 * s) + 4
+            rows.append(
+                {
+                    "alternative": dest,
+                    "group": scenario,
+                    "mean_days": mean,
+                    "p10_days": 0.7 * mean,
+                    "p90_days": 1.4 * mean,
+                    "price_per_teu": price - 3 * (s == 2),
+                }
+            )
+    table = pd.DataFrame(rows)
+    fig = time_cost_plane(table, "crowded")
+    style.render(fig)  # drawn as saved
+    ax = fig.axes[0]
+    renderer = fig.canvas.get_renderer()
+    boxes = [Text.get_window_extent(t, renderer) for t in ax.texts]  # the words, without a leader line
+    frame = ax.get_window_extent(renderer)
+    assert all(frame.x0 <= b.x0 and b.x1 <= frame.x1 and frame.y0 <= b.y0 and b.y1 <= frame.y1 for b in boxes)
+    texts = [t.get_text() for t in ax.texts]
+    overlapping = [(texts[i], texts[j]) for i, j in combinations(range(len(boxes)), 2) if boxes[i].overlaps(boxes[j])]
+    assert not overlapping
+    assert sorted(texts[len(slowest) :]) == sorted(f"{d:.1f} d" for d in table["mean_days"])
+    assert sorted(texts[: len(slowest)]) == sorted(f"{d}: {p - 3:,}–{p:,}/TEU" for d, (p, _) in slowest.items())
+
+
+class Recorder(plots.Progress):
+    """The stages a command announced, each with its number of steps and the steps it then took."""
+
+    def __init__(self) -> None:
+        self.stages: list[list] = []
+
+    def begin(self, stage: str, total: int) -> None:
+        self.stages.append([stage, total, 0])
+
+    def step(self) -> None:
+        self.stages[-1][2] += 1
+
+
+@pytest.mark.parametrize("method", multiprocessing.get_all_start_methods())
+def test_figures_drawn_by_worker_processes_are_those_drawn_serially(run_dir: Path, tmp_path: Path, method) -> None:
+    """Whatever starts the workers (a forked worker finds the tables its parent read; a spawned one reads them), the
+    same files byte for byte, and the progress told: the run read, then each figure drawn."""
+    serial, parallel = tmp_path / "serial", tmp_path / "parallel"
+    for copy in (serial, parallel):
+        shutil.copytree(run_dir, copy, ignore=shutil.ignore_patterns("plots"))
+    drawn = plots.plot_results(serial)
+    told = Recorder()
+    paths = plots.plot_results(parallel, workers=2, progress=told, start_method=method)
+    assert [p.relative_to(parallel) for p in paths] == [p.relative_to(serial) for p in drawn]
+    assert {p.name for p in paths} == {f"{stem}.png" for stem in RUN_PLOTS}
+    for path in paths:
+        assert path.read_bytes() == (serial / path.relative_to(parallel)).read_bytes(), path.name
+    assert told.stages == [["reading", 1, 1], ["drawing", len(RUN_PLOTS), len(RUN_PLOTS)]]
+    assert multiprocessing.active_children() == []

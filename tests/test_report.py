@@ -206,3 +206,23 @@ def test_a_study_directory_is_reported(tmp_path: Path) -> None:
     assert main(["report", str(study), "--out", str(out), "--quiet"]) == 0
     page = out.read_text(encoding="utf-8")
     assert "Study: sweep" in page and "<td>20.25</td>" in page and len(IMG.findall(page)) == 1
+
+
+def test_every_stage_of_a_report_is_told_with_its_steps(runs: list[Path], tmp_path: Path) -> None:
+    """No long silent stretch: reading each run, each figure, and the tables are counted as they are done."""
+    from corridor_sim.report import build_report
+
+    class Recorder(plots.Progress):
+        def __init__(self) -> None:
+            self.stages: list[list] = []
+
+        def begin(self, stage: str, total: int) -> None:
+            self.stages.append([stage, total, 0])
+
+        def step(self) -> None:
+            self.stages[-1][2] += 1
+
+    told = Recorder()
+    build_report(runs, tmp_path / "r.html", told)
+    figures = len(IMG.findall((tmp_path / "r.html").read_text(encoding="utf-8")))
+    assert told.stages == [["reading", 2, 2], ["figures", figures, figures], ["tables", 4, 4]]

@@ -110,6 +110,21 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _stages(bar, command: str):
+    """A progress bar that names the stage a plot or report is in (reading, drawing, tables) and counts its steps."""
+    from corridor_sim.plots.directory import Progress
+
+    class Bar(Progress):
+        def begin(self, stage: str, total: int) -> None:
+            bar.set_description(f"{command}: {stage}", refresh=False)
+            bar.reset(total)
+
+        def step(self) -> None:
+            bar.update(1)
+
+    return Bar()
+
+
 def cmd_plot(args: argparse.Namespace) -> int:
     from corridor_sim.plots import plot_results
     from corridor_sim.results import check_results_dir
@@ -117,8 +132,8 @@ def cmd_plot(args: argparse.Namespace) -> int:
     check_results_dir(args.results)
     if args.draw_workers < 1:
         raise ScenarioError("must be at least 1", key="--workers")
-    with progress(0, args.quiet, "plot", unit="fig") as bar:
-        paths = plot_results(args.results, bar.update, args.draw_workers, bar.reset)
+    with progress(0, args.quiet, "plot", unit="step") as bar:
+        paths = plot_results(args.results, args.draw_workers, _stages(bar, "plot"))
     print(f"{len(paths)} plots written to {args.results / 'plots'}")
     return 0
 
@@ -126,8 +141,8 @@ def cmd_plot(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from corridor_sim.report import build_report
 
-    with progress(0, args.quiet, "report", unit="fig") as bar:
-        out = build_report(args.results, args.out or args.results[0] / "report.html", bar.update, bar.reset)
+    with progress(0, args.quiet, "report", unit="step") as bar:
+        out = build_report(args.results, args.out or args.results[0] / "report.html", _stages(bar, "report"))
     print(f"report written to {out}")
     return 0
 

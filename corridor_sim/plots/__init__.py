@@ -6,6 +6,7 @@ Each figure function takes the DataFrames it draws (and a title) and returns a `
 
 from corridor_sim.plots.directory import (
     Job,
+    Progress,
     directory_jobs,
     draw,
     headline,
@@ -23,6 +24,7 @@ from corridor_sim.plots.utilisation import utilisation
 
 __all__ = [
     "Job",
+    "Progress",
     "compare_destinations",
     "compare_distributions",
     "corridor_map",

@@ -3,6 +3,7 @@ that a command can show progress figure by figure and the report can reuse figur
 
 from __future__ import annotations
 
+import multiprocessing
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from functools import cache
@@ -32,8 +33,20 @@ class Job(NamedTuple):
     tight: bool = False  # crop the margins a fixed-aspect axes leaves (the map)
 
 
+class Progress:
+    """What a long command tells its user: `begin` a named stage of `total` steps, then `step` after each one (the
+    command line shows it as a progress bar; by default nothing is shown)."""
+
+    def begin(self, stage: str, total: int) -> None:
+        pass
+
+    def step(self) -> None:
+        pass
+
+
 def run_jobs(run: Run, out_dir: Path) -> list[Job]:
-    """The plots of one run directory. Every table is read (and checked) before anything is drawn."""
+    """The plots of one run directory. Every table is read (and checked) here, before anything is drawn; what only
+    a figure needs is computed when that figure is drawn (the report reuses drawn figures without it)."""
     t = {name: run.table(name) for name in RUN_TABLES}
     name, warm, start = run.name, run.warmup_day, run.start
     reps = f"{run.replications} replications"
@@ -51,16 +64,24 @@ def run_jobs(run: Run, out_dir: Path) -> list[Job]:
         )
     title_t = f"{name}: time–distance chart of sampled containers"
     jobs.append(Job(out_dir / "time_distance.png", lambda: time_distance(t["tracks"], t["routes"], title_t, start)))
-    pools = pools_in_use(run.network.get("rolling_stock") or {}, t["occupancy"], warm)
+    rolling = run.network.get("rolling_stock") or {}
+    pools = cache(lambda: pools_in_use(rolling, t["occupancy"], warm))
     if len(t["occupancy"]):
-        jobs += _occupancy_jobs(run, t, pools, out_dir)
+        jobs += _occupancy_jobs(run, t, [str(p) for p in rolling], pools, out_dir)
     title_m = f"{name}: where containers wait along the corridor"
-    waits = waiting_by_location(t["tracks"], t["routes"])
-    jobs.append(Job(out_dir / "map.png", lambda: corridor_map(t["routes"], waits, pools, title_m), tight=True))
+    jobs.append(
+        Job(
+            out_dir / "map.png",
+            lambda: corridor_map(t["routes"], waiting_by_location(t["tracks"], t["routes"]), pools(), title_m),
+            tight=True,
+        )
+    )
     return jobs
 
 
-def _occupancy_jobs(run: Run, t: dict[str, pd.DataFrame], pools: list[Pool], out_dir: Path) -> list[Job]:
+def _occupancy_jobs(
+    run: Run, t: dict[str, pd.DataFrame], names: list[str], pools: Callable[[], list[Pool]], out_dir: Path
+) -> list[Job]:
     name, warm, start, occupancy = run.name, run.warmup_day, run.start, t["occupancy"]
 
     def occupancy_figure() -> Figure:
@@ -68,11 +89,11 @@ def _occupancy_jobs(run: Run, t: dict[str, pd.DataFrame], pools: list[Pool], out
         days.sort()
         waiting = waiting_estimate(t["tracks"], t["containers"], days, run.replications) if len(t["tracks"]) else None
         title = f"{name}: queues, yards and waiting over time"
-        names = {p.name for p in pools}
-        return occupancy_over_time(occupancy, t["routes"], run.roles, warm, title, waiting, start=start, pools=names)
+        return occupancy_over_time(
+            occupancy, t["routes"], run.roles, warm, title, waiting, start=start, pools=set(names)
+        )
 
     title = f"{name}: vessel, handling and line utilisation"
-    names = [p.name for p in pools]
     jobs = [
         Job(out_dir / "occupancy.png", occupancy_figure),
         Job(
@@ -80,9 +101,9 @@ def _occupancy_jobs(run: Run, t: dict[str, pd.DataFrame], pools: list[Pool], out
             lambda: utilisation(t["sailings"], occupancy, run.servers, warm, title, run.replications, names, start),
         ),
     ]
-    if pools:
+    if names:
         title_p = f"{name}: rolling-stock pools"
-        jobs.append(Job(out_dir / "pools.png", lambda: pool_utilisation(occupancy, pools, warm, title_p, start)))
+        jobs.append(Job(out_dir / "pools.png", lambda: pool_utilisation(occupancy, pools(), warm, title_p, start)))
     return jobs
 
 
@@ -130,88 +151,116 @@ def side_by_side_jobs(runs: Sequence[tuple[str, Run]], out_dir: Path) -> list[Jo
     and the headline destination's distributions and section bars in full. Full figures for every destination
     repeated one another (the routes share all but their last sections): each run's own section chart and the
     report's section table keep the other destinations' sections."""
-    containers, bands, means = comparison_inputs(runs)
-    section_published = section_bands(runs)
+    containers = {name: run.table("containers") for name, run in runs}
+    for _, run in runs:
+        for table in ("published", "sections", "published_sections"):
+            run.table(table)  # read and checked before anything is drawn
+    inputs = cache(lambda: comparison_inputs(runs))
     dests = [set(map(str, measured(c)["destination"].unique())) for c in containers.values()]  # not per row
     shared = sorted(set.intersection(*dests)) if dests else []
     jobs = []
-    points = corridor_points(containers, {n: run.resolved["simulation"]["teu_per_container"] for n, run in runs})
-    if len(points):  # the scenarios carry charges: every corridor and destination on one time-cost plane
-        title = "Corridors on the time-cost plane: mean days and price per TEU"
-        jobs.append(Job(out_dir / "time_cost.png", lambda t=title: time_cost_plane(points, t)))  # not the loop's title
+    if any("price_usd" in c.columns and measured(c)["price_usd"].notna().any() for c in containers.values()):
+        teu = {n: run.resolved["simulation"]["teu_per_container"] for n, run in runs}
+        title = "Corridors on the time-cost plane: mean days and price per TEU"  # every corridor and destination
+        jobs.append(Job(out_dir / "time_cost.png", lambda: time_cost_plane(corridor_points(containers, teu), title)))
     dest = headline(runs, containers, shared)
     if dest is None:
         return jobs
     if len(shared) > 1:
         order = [dest, *(d for d in shared if d != dest)]
         jobs.append(
-            Job(out_dir / "transit_compare_destinations.png", lambda: compare_destinations(containers, bands, order))
+            Job(
+                out_dir / "transit_compare_destinations.png",
+                lambda: compare_destinations(containers, inputs()[1], order),
+            )
         )
     jobs.append(
-        Job(out_dir / f"transit_compare_{slug(dest)}.png", lambda: compare_distributions(containers, bands, dest))
+        Job(out_dir / f"transit_compare_{slug(dest)}.png", lambda: compare_distributions(containers, inputs()[1], dest))
     )
-    sel = means[means["destination"].astype(str).eq(dest)]
-    if len(sel):
-        title = f"Where the days go, to {dest}: mean days per corridor section"
-        table = sel[["scenario", "section", "state", "days"]]
-        published = section_published[section_published["destination"].astype(str).eq(dest)]
+    if any(run.table("sections")["destination"].astype(str).eq(dest).any() for _, run in runs):
+        title_s = f"Where the days go, to {dest}: mean days per corridor section"
         jobs.append(
-            Job(out_dir / f"sections_compare_{slug(dest)}.png", lambda t=title: section_bars(table, t, published))
+            Job(out_dir / f"sections_compare_{slug(dest)}.png", lambda: _sections_compare(runs, inputs, dest, title_s))
         )
     return jobs
+
+
+def _sections_compare(runs: Sequence[tuple[str, Run]], inputs: Callable, dest: str, title: str) -> Figure:
+    means = inputs()[2]
+    table = means.loc[means["destination"].astype(str).eq(dest), ["scenario", "section", "state", "days"]]
+    published = section_bands(runs)
+    return section_bars(table, title, published[published["destination"].astype(str).eq(dest)])
+
+
+def directory_groups(directory: Path, out_dir: Path) -> list[Callable[[], list[Job]]]:
+    """The figures of a directory in groups, each built (its tables read and checked) once, when first called: each
+    scenario's own plots in a subfolder, then a comparison's side-by-side plots; or one run's plots."""
+    if not is_comparison(directory):
+        return [cache(lambda: run_jobs(Run(directory), out_dir))]
+    runs = [Run(path) for path in comparison_runs(directory)]
+    groups = [cache(lambda run=run: run_jobs(run, out_dir / run.path.name)) for run in runs]
+    return [*groups, cache(lambda: side_by_side_jobs([(run.path.name, run) for run in runs], out_dir))]
 
 
 def directory_jobs(directory: Path, out_dir: Path) -> list[Job]:
-    """A comparison's side-by-side plots and then each scenario's own plots in a subfolder; or one run's plots."""
-    if not is_comparison(directory):
-        return run_jobs(Run(directory), out_dir)
-    runs = [Run(path) for path in comparison_runs(directory)]
-    jobs = side_by_side_jobs([(run.path.name, run) for run in runs], out_dir)
-    for run in runs:
-        jobs += run_jobs(run, out_dir / run.path.name)
-    return jobs
+    """A comparison's side-by-side plots and then each scenario's own plots; or one run's plots."""
+    return _in_order(directory_groups(directory, out_dir))
 
 
-def draw(jobs: Sequence[Job], progress: Callable[[int], None] | None = None) -> list[Path]:
-    """Draw and save each job's figure in turn."""
+def _in_order(groups: list[Callable[[], list[Job]]]) -> list[Job]:
+    """A comparison's side-by-side plots (its last group) first."""
+    return [job for group in groups[-1:] + groups[:-1] for job in group()]
+
+
+def draw(jobs: Sequence[Job], step: Callable[[], None] | None = None) -> list[Path]:
+    """Draw and save each job's figure in turn (`step` after each)."""
     paths = []
     for job in jobs:
         paths.append(save(job.draw(), job.path, tight=job.tight))
-        if progress is not None:
-            progress(1)
+        if step is not None:
+            step()
     return paths
 
 
+# Groups the parent has built, found by a worker it forks (it then reads nothing again); a worker started by spawn or
+# forkserver builds the groups of the figures it is given.
+_BUILT: dict[tuple[Path, Path], list[Callable[[], list[Job]]]] = {}
+
+
 @cache
-def _jobs_in_worker(directory: Path, out_dir: Path) -> list[Job]:
-    return directory_jobs(directory, out_dir)
+def _worker_groups(directory: Path, out_dir: Path) -> list[Callable[[], list[Job]]]:
+    return _BUILT.get((directory, out_dir)) or directory_groups(directory, out_dir)
 
 
-def _draw_one(directory: Path, out_dir: Path, index: int) -> Path:
-    job = _jobs_in_worker(directory, out_dir)[index]
+def _draw_one(directory: Path, out_dir: Path, group: int, index: int) -> Path:
+    job = _worker_groups(directory, out_dir)[group]()[index]
     return save(job.draw(), job.path, tight=job.tight)
 
 
-def plot_results(
-    directory: Path,
-    progress: Callable[[int], None] | None = None,
-    workers: int = 1,
-    total: Callable[[int], None] | None = None,
-) -> list[Path]:
-    """(Re)draw every plot of a run or comparison directory into `directory/plots/`. Every table is read and
-    checked first; with `workers` > 1 the figures are drawn by that many processes (each reads the tables once)."""
+def plot_results(directory: Path, workers: int = 1, progress: Progress | None = None, start_method=None) -> list[Path]:
+    """(Re)draw every plot of a run or comparison directory into `directory/plots/`: every table is read and
+    checked first (stage "reading", a step per run), then the figures are drawn (stage "drawing", a step per figure)
+    by `workers` processes started by `start_method` (the platform's default if None)."""
     directory = Path(directory)
     out_dir = directory / "plots"
-    jobs = directory_jobs(directory, out_dir)
-    if total is not None:
-        total(len(jobs))
+    progress = progress or Progress()
+    groups = directory_groups(directory, out_dir)
+    progress.begin("reading", len(groups))
+    for group in groups:
+        group()
+        progress.step()
+    jobs = _in_order(groups)
+    progress.begin("drawing", len(jobs))
     if workers <= 1 or len(jobs) < 2:
-        return draw(jobs, progress)
-    paths = []
-    with ProcessPoolExecutor(min(workers, len(jobs))) as pool:
-        futures = [pool.submit(_draw_one, directory, out_dir, i) for i in range(len(jobs))]
-        for done in as_completed(futures):
-            paths.append(done.result())
-            if progress is not None:
-                progress(1)
+        return draw(jobs, progress.step)
+    tasks = [(directory, out_dir, g, i) for g, group in enumerate(groups) for i in range(len(group()))]
+    _BUILT[(directory, out_dir)] = groups
+    try:
+        context = multiprocessing.get_context(start_method)
+        with ProcessPoolExecutor(min(workers, len(jobs)), mp_context=context) as pool:
+            for done in as_completed([pool.submit(_draw_one, *task) for task in tasks]):
+                done.result()
+                progress.step()
+    finally:
+        del _BUILT[(directory, out_dir)]
     return [job.path for job in jobs]
