@@ -19,7 +19,7 @@ def _waiting_rows(tracks: pd.DataFrame) -> pd.DataFrame:
 def waiting_estimate(
     tracks: pd.DataFrame, containers: pd.DataFrame, days: np.ndarray, replications: int
 ) -> pd.DataFrame:
-    """Containers waiting at each place at each of `days`: each sampled container stands for
+    """Containers waiting at each place at each of `days` (ascending): each sampled container stands for
     measured-delivered / sampled containers of its replication.
 
     Every replication `0..replications-1` has a row for every place found and every day (0 where nothing of it waits
@@ -28,22 +28,30 @@ def waiting_estimate(
     if tracks.empty:
         return pd.DataFrame(columns=COLUMNS)
     waiting = _waiting_rows(tracks)
+    if waiting.empty:
+        return pd.DataFrame(columns=COLUMNS)
     delivered = measured(containers).groupby("replication", observed=True).size()
     sampled = tracks.groupby("replication", observed=True)["container_id"].nunique()
-    frames = []
-    for rep, g in waiting.groupby("replication", observed=True):
-        weight = delivered.get(rep, 0) / sampled[rep]
-        for loc, h in g.groupby("location", observed=True):
-            started = np.searchsorted(np.sort(h["start_day"].to_numpy()), days, side="right")
-            ended = np.searchsorted(np.sort(h["end_day"].to_numpy()), days, side="right")
-            frames.append(
-                pd.DataFrame(
-                    {"replication": rep, "day": days, "location": str(loc), "value": (started - ended) * weight}
-                )
-            )
-    if not frames:
-        return pd.DataFrame(columns=COLUMNS)
-    found = pd.concat(frames, ignore_index=True)
+    reps, rep = np.unique(waiting["replication"].to_numpy(), return_inverse=True)
+    code, places = pd.factorize(waiting["location"], sort=True)
+    # one counter per (replication, place) over the days, all at once: a wait adds one from the first day on or after
+    # its start and takes it away from the first day on or after its end (a day counts the waits begun and not ended)
+    pair = rep * len(places) + code
+    counts = np.zeros((len(reps) * len(places), len(days) + 1))
+    np.add.at(counts, (pair, np.searchsorted(days, waiting["start_day"].to_numpy(float), side="left")), 1)
+    np.add.at(counts, (pair, np.searchsorted(days, waiting["end_day"].to_numpy(float), side="left")), -1)
+    counts = counts.cumsum(axis=1)[:, :-1]
+    weight = np.array([delivered.get(r, 0) / sampled[r] for r in reps])
+    seen = np.unique(pair)  # the (replication, place) pairs with a wait, in replication then place order
+    names = [str(p) for p in places]
+    found = pd.DataFrame(
+        {
+            "replication": np.repeat(reps[seen // len(places)], len(days)),
+            "day": np.tile(days, len(seen)),
+            "location": np.repeat([names[i] for i in seen % len(places)], len(days)),
+            "value": (counts[seen] * weight[seen // len(places), None]).ravel(),
+        }
+    )
     grid = pd.MultiIndex.from_product(
         [range(replications), days, found["location"].unique()], names=["replication", "day", "location"]
     )

@@ -284,6 +284,9 @@ def test_waiting_estimate_scales_the_sample_by_hand() -> None:
     est = waiting_estimate(tracks, containers, np.array([0.0, 1.5, 2.5, 4.0, 6.0]), 1)
     assert set(est["location"]) == {"p"}  # travel is not waiting
     assert est["value"].tolist() == [0, 2, 4, 2, 0]
+    # on the sample days themselves: a wait counts from the day it starts, and not on the day it ends
+    est = waiting_estimate(tracks, containers, np.arange(7.0), 1)
+    assert est["value"].tolist() == [0, 2, 4, 2, 2, 0, 0]
 
 
 def test_waiting_estimate_of_a_replication_without_waits_counts_as_zero() -> None:
