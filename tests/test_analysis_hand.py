@@ -346,3 +346,9 @@ def test_section_columns_of_routes_of_equal_length_follow_the_flows_order_in_the
     table = pd.DataFrame(columns=columns)
     ordered = compare._ordered_columns(table, [s], [build_network(s)])
     assert ordered == ["scenario", "mean_days o yard", "mean_days W line", "mean_days p yard", "mean_days E line"]
+
+
+def test_share_within_the_promise_of_nothing_started_is_undefined() -> None:
+    frame = rows(measured=[False, False], transit_days=[1.0, 2.0])
+    out = analysis.transit_summary(frame, promise={analysis.ALL: 1.0})
+    assert out[analysis.ALL]["containers_total"] == 0 and math.isnan(out[analysis.ALL]["within_promise_share"])

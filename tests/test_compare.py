@@ -356,3 +356,12 @@ def test_without_any_promise_the_terminal_view_leaves_the_share_blank() -> None:
     assert header.split()[-3:] == ["in", "promise", "TEU/day"]
     # TEU/day in the 10-day window: fast delivers all 9 trains of 20 TEU (18.0), slow 8 (the 9th at 248 h): 16.0
     assert [r.split()[-2:] for r in rows] == [["0.3", "18.0"], ["0.3", "18.0"], ["1.3", "16.0"], ["1.3", "16.0"]]
+
+
+def test_each_scenario_s_run_directory_takes_the_comparison_s_promise(two_way, tmp_path, monkeypatch) -> None:
+    """`compare --promise 0.5d`: the run directory of each scenario says so too (not the band's 14 days)."""
+    monkeypatch.setattr(plots, "save", lambda fig, path, tight=False: path)  # the figures are not what is checked
+    scenarios, result = two_way
+    write_comparison(tmp_path, result, scenarios, replications=1, seed=1, promise_days=0.5)
+    summary = json.loads((tmp_path / "a" / "summary.json").read_text())
+    assert summary["transit_days"]["y"]["promise_days"] == 0.5
