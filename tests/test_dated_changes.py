@@ -314,3 +314,17 @@ def test_containers_waiting_for_a_train_at_a_port_with_a_yard_limit_wait_as_with
     raw["network"]["segments"]["qr"] = {"from": "q", "to": "r", "travel_time": "5h"}
     c = run(raw)["containers"]
     assert (c.end_day.dropna() * 24).tolist() == [255.0] * 100
+
+
+def test_monitor_counts_vessels_waiting_for_cargo_and_names_vessels_of_a_named_group() -> None:
+    """`ferry()`: the vessel waits empty in p until train 1's containers enter the yard at 34 and sails at 36, back
+    at 84 (48 h cycle): sampled every 24 h it waits at hours 0 and 24, is away at 48 and 72. A named group of two
+    vessels names them `name-1`, `name-2`; a single named vessel keeps its name."""
+    raw = ferry(duration="4d", cooldown="0h", monitor_interval="24h")
+    o = run(raw)["occupancy"]
+    waiting = o[o.metric.astype(str).eq("vessels_waiting_for_cargo") & o.location.astype(str).eq("pq")]
+    assert waiting.set_index("day")["value"].loc[[0.0, 1.0, 2.0, 3.0]].tolist() == [1, 1, 0, 0]
+    for count, names in ((2, {"Akademik-1", "Akademik-2"}), (1, {"Akademik"})):
+        raw = ferry(duration="6d")
+        raw["network"]["segments"]["pq"]["vessels"][0] |= {"name": "Akademik", "count": count}
+        assert set(run(raw)["sailings"].vessel) == names
