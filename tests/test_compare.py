@@ -329,6 +329,8 @@ def test_tabulate_reads_the_replications_off_the_runs_and_gives_compare_s_table(
     assert rows.loc[("slow", "z"), ["mean_ci_low", "mean_days", "mean_ci_high"]].tolist() == pytest.approx(
         [SLOW_DAYS] * 3
     )
+    for key in ("p50", "p90"):
+        assert rows.loc[("slow", "z"), [f"{key}_ci_low", f"{key}_ci_high"]].tolist() == pytest.approx([SLOW_DAYS] * 2)
     again = tabulate(scenarios, [result.tables[n] for n in ("fast", "slow")])
     pd.testing.assert_frame_equal(again.table, result.table)
     assert set(again.table["replications"]) == {2}
