@@ -352,3 +352,10 @@ def test_share_within_the_promise_of_nothing_started_is_undefined() -> None:
     frame = rows(measured=[False, False], transit_days=[1.0, 2.0])
     out = analysis.transit_summary(frame, promise={analysis.ALL: 1.0})
     assert out[analysis.ALL]["containers_total"] == 0 and math.isnan(out[analysis.ALL]["within_promise_share"])
+
+
+def test_transit_summary_has_no_row_for_a_destination_without_measured_deliveries() -> None:
+    frame = rows(
+        destination=pd.Categorical(["z", "y"], categories=["y", "z"]), measured=[True, False], transit_days=1.0
+    )
+    assert set(analysis.transit_summary(frame)) == {analysis.ALL, "z"}
