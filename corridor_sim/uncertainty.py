@@ -10,7 +10,7 @@ sampling noise, and the noise of each set's pooled figure is measured apart (boo
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -24,6 +24,7 @@ from corridor_sim.ledger import Ledger, Row, fingerprint, run_design
 from corridor_sim.ranges import Ranged, ranged, without_ranges
 from corridor_sim.schema import Scenario
 from corridor_sim.tuning.evaluate import CHUNK_REPLICATIONS, Study, resamples  # noqa: F401 - patched in tests
+from corridor_sim.workload import DEFAULT_MAX_EVENTS
 
 Design = Literal["lhs", "sobol"]
 NOISE = "_noise_sd"  # suffix of the replication-noise columns
@@ -227,6 +228,28 @@ def comparison_band(study: Study, n: int, seed: int | None = None) -> pd.DataFra
     wide.columns = [f"{kpi}_ranges_{q}" for q, kpi in wide.columns]
     wide[BAND_SETS] = n
     return wide.reset_index()
+
+
+def scenario_bands(
+    table: pd.DataFrame,
+    paths: Sequence[Path],
+    sets: Sequence[str],
+    n: int,
+    workers: int = 1,
+    progress: Callable[[int], None] | None = None,
+    expect: Callable[[int], None] | None = None,
+    max_events: float | None = None,
+) -> tuple[pd.DataFrame, list[Path]]:
+    """`compare --uncertainty-samples n`: the comparison `table` with the band of each scenario file (in the table's
+    scenario order, loaded with the comparison's `sets`: its seed and replications), and the files without a range."""
+    bands, unranged = [], []
+    for path in paths:
+        study = Study.load(path, sets, workers=workers, progress=progress, expect=expect)
+        study.max_events = DEFAULT_MAX_EVENTS if max_events is None else max_events
+        bands.append(comparison_band(study, n))
+        if bands[-1] is None:
+            unranged.append(Path(path))
+    return with_bands(table, bands), unranged
 
 
 def with_bands(table: pd.DataFrame, bands: Sequence[pd.DataFrame | None]) -> pd.DataFrame:

@@ -74,22 +74,18 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 def _with_uncertainty(args: argparse.Namespace, common: list[str], table, bar):
     """The comparison table with each scenario's band over its ranges (`--uncertainty-samples`)."""
-    from corridor_sim.tuning.evaluate import Study
-    from corridor_sim.uncertainty import comparison_band, with_bands
-    from corridor_sim.workload import DEFAULT_MAX_EVENTS
+    from corridor_sim.uncertainty import scenario_bands
 
     def expect(n: int) -> None:
         bar.total = (bar.total or 0) + n
         bar.refresh()
 
-    bands = []
-    for path in args.scenarios:
-        study = Study.load(path, common, workers=args.workers, progress=bar.update, expect=expect)
-        study.max_events = DEFAULT_MAX_EVENTS if args.max_events is None else args.max_events
-        bands.append(comparison_band(study, args.uncertainty_samples))
-        if bands[-1] is None:
-            print(f"note: {path} has no ranged figure (see `validate`): no band over the ranges", file=sys.stderr)
-    return with_bands(table, bands)
+    table, unranged = scenario_bands(
+        table, args.scenarios, common, args.uncertainty_samples, args.workers, bar.update, expect, args.max_events
+    )
+    for path in unranged:
+        print(f"note: {path} has no ranged figure (see `validate`): no band over the ranges", file=sys.stderr)
+    return table
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
