@@ -541,6 +541,12 @@ class Scenario(Strict):
         return self
 
 
+def whole_containers(teu: float, teu_per_container: float) -> int:
+    """Whole containers in `teu` (at least one). The quotient is rounded to 9 decimals before it is floored, so that
+    11 TEU at 1.1 TEU per container is 10 boxes as written, although `11 // 1.1` is 9 (binary 1.1 is a hair above)."""
+    return max(math.floor(round(teu / teu_per_container, 9)), 1)
+
+
 def vessel_capacity(vessel: Vessel, seg: Segment, teu_per_container: float) -> int:
     """Containers a vessel carries: its TEU times the segment's load factor, in whole containers (at least one)."""
-    return max(int(vessel.capacity_teu * seg.load_factor // teu_per_container), 1)
+    return whole_containers(vessel.capacity_teu * seg.load_factor, teu_per_container)

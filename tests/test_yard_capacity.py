@@ -110,3 +110,26 @@ def test_yard_needs_a_size_and_a_port() -> None:
     raw["network"]["nodes"]["o"]["yard"] = {"containers": 10}
     with pytest.raises(ScenarioError, match=r"network\.nodes\.o: only a port stores containers"):
         load(raw)
+
+
+@pytest.mark.parametrize(
+    ("teu", "per_box", "boxes"),
+    [(11, 1.1, 10), (3.3, 1.1, 3), (10, 2, 5), (11, 2, 5), (0.5, 2, 1), (160 * 0.85, 2, 68), (6.9, 2.3, 3)],
+)
+def test_teu_become_whole_containers_as_written(teu: float, per_box: float, boxes: int) -> None:
+    """A yard's or vessel's TEU in whole boxes, by hand: 11 TEU at 1.1 TEU a box is 10 boxes (floor division of the
+    binary numbers gives 9), a remainder is left out, and there is always room for one."""
+    from corridor_sim.engine.storage import yard_containers
+    from corridor_sim.schema import Segment, YardLimit, vessel_capacity
+
+    assert yard_containers(YardLimit(capacity_teu=teu), per_box) == boxes
+    segment = Segment.model_validate(
+        {
+            "from": "a",
+            "to": "b",
+            "mode": "ferry",
+            "crossing_time": "10h",
+            "vessels": [{"capacity_teu": teu, "count": 1}],
+        }
+    )
+    assert vessel_capacity(segment.vessels[0], segment, per_box) == boxes

@@ -16,7 +16,7 @@ import numpy as np
 import simpy
 
 from corridor_sim.records import STATE_CODE, Recorder
-from corridor_sim.schema import YardLimit
+from corridor_sim.schema import YardLimit, whole_containers
 
 HELD = STATE_CODE["held_before_port"]
 
@@ -69,4 +69,4 @@ class Storage:
 
 def yard_containers(yard: YardLimit, teu_per_container: float) -> int:
     """A yard's room in containers (its TEU in whole containers, if given in TEU)."""
-    return yard.containers if yard.containers is not None else max(int(yard.capacity_teu // teu_per_container), 1)
+    return yard.containers if yard.containers is not None else whole_containers(yard.capacity_teu, teu_per_container)
