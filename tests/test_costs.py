@@ -231,5 +231,6 @@ def test_a_comparisons_time_cost_plane_keeps_its_own_title(tmp_path) -> None:
         paths[-1].write_text(yaml.safe_dump({**priced(), "name": name}), encoding="utf-8")
     out = tmp_path / "cmp"
     assert main(["compare", *map(str, paths), "--out", str(out), "--quiet", "--no-cache", "--replications", "2"]) == 0
+    assert (out / "time_cost.png").stat().st_size > 0  # compare draws the plane of a priced pair itself
     (job,) = [j for j in directory_jobs(out, tmp_path / "plots") if j.path.name == "time_cost.png"]
     assert job.draw().axes[0].get_title(loc="left").startswith("Corridors on the time-cost plane")
