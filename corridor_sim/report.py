@@ -37,6 +37,7 @@ CAPTIONS = {
     "transit_compare_destinations": "At which destinations does each scenario deliver faster, and by how much?",
     "time_cost": "What does each corridor cost in days and in money per TEU, scenario by scenario?",
     "transit_compare": "How long does a container take in each scenario, and does it fall in the published band?",
+    "uncertainty_compare": "How sure is each scenario: replication CI against the spread over the estimates' ranges?",
     "sections_compare": "Where do the days go in each scenario, and which sections did a change shorten?",
     "transit": "How are transit times spread per destination (histogram, ECDF, box), against the published bands?",
     "sections": "Which corridor sections take the days, and is it moving, handling or waiting?",
@@ -345,7 +346,8 @@ def build_report(directories: Sequence[Path], out: Path, progress: Progress | No
     runs, comparisons = expand(directories, progress)
     with tempfile.TemporaryDirectory(prefix="corridor-report-") as tmp:
         shared = comparisons[0] / "plots" if len(comparisons) == 1 and len(directories) == 1 else Path(tmp)
-        side = plots.side_by_side_jobs([(r.label, r) for r in runs], shared) if len(runs) > 1 else []
+        comparison = comparisons[0] if shared != Path(tmp) else None  # its own directory: its band over the ranges
+        side = plots.side_by_side_jobs([(r.label, r) for r in runs], shared, comparison) if len(runs) > 1 else []
         own = [plots.run_jobs(run, run.plots_dir) for run in runs]
         progress.begin("figures", len(side) + sum(map(len, own)))
         side_paths = figures(side, runs, progress)

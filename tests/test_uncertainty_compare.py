@@ -70,6 +70,14 @@ def test_compare_adds_the_band_only_when_asked(tmp_path, capsys) -> None:
     assert band.set_index(["scenario", "destination"]).loc[("b", "z"), new].isna().all()
     assert (tmp_path / "band" / "uncertainty_compare.png").stat().st_size > 0
     assert not (tmp_path / "plain" / "uncertainty_compare.png").exists()
+    # `plot` redraws it from comparison.csv, and the report shows it; neither draws it for the plain comparison
+    assert (
+        main(["report", str(tmp_path / "band"), "--quiet"]) == main(["report", str(tmp_path / "plain"), "--quiet"]) == 0
+    )
+    assert (tmp_path / "band" / "plots" / "uncertainty_compare.png").stat().st_size > 0
+    assert not (tmp_path / "plain" / "plots" / "uncertainty_compare.png").exists()
+    page = (tmp_path / "band" / "report.html").read_text(encoding="utf-8")
+    assert "replication CI against the spread over the estimates&#x27; ranges" in page  # the figure's caption
 
 
 def test_a_bad_sample_count_is_refused_before_anything_runs(tmp_path, capsys) -> None:

@@ -22,8 +22,9 @@ from corridor_sim.plots.style import save, slug
 from corridor_sim.plots.time_cost import corridor_points, time_cost_plane
 from corridor_sim.plots.timeline import time_distance
 from corridor_sim.plots.transit import compare_destinations, compare_distributions, transit_distribution
+from corridor_sim.plots.uncertainty import compare_bands_figure
 from corridor_sim.plots.utilisation import utilisation
-from corridor_sim.results import RUN_TABLES, Run, comparison_runs, is_comparison
+from corridor_sim.results import RUN_TABLES, Run, comparison_runs, is_comparison, read_table
 from corridor_sim.waiting import waiting_by_location, waiting_estimate
 
 
@@ -146,11 +147,12 @@ def headline(runs: Sequence[tuple[str, Run]], containers: dict[str, pd.DataFrame
     return str(counts.idxmax()) if len(counts) else None
 
 
-def side_by_side_jobs(runs: Sequence[tuple[str, Run]], out_dir: Path) -> list[Job]:
+def side_by_side_jobs(runs: Sequence[tuple[str, Run]], out_dir: Path, comparison: Path | None = None) -> list[Job]:
     """The time-cost plane (priced runs), every shared destination's transit times in one figure of small panels,
-    and the headline destination's distributions and section bars in full. Full figures for every destination
-    repeated one another (the routes share all but their last sections): each run's own section chart and the
-    report's section table keep the other destinations' sections."""
+    and the headline destination's distributions and section bars in full; given the `comparison` directory of a
+    `compare --uncertainty-samples`, each scenario's band over its estimates' ranges beside its replication CI.
+    Full figures for every destination repeated one another (the routes share all but their last sections): each
+    run's own section chart and the report's section table keep the other destinations' sections."""
     containers = {name: run.table("containers") for name, run in runs}
     for _, run in runs:
         for table in ("published", "sections", "published_sections"):
@@ -182,6 +184,9 @@ def side_by_side_jobs(runs: Sequence[tuple[str, Run]], out_dir: Path) -> list[Jo
         jobs.append(
             Job(out_dir / f"sections_compare_{slug(dest)}.png", lambda: _sections_compare(runs, inputs, dest, title_s))
         )
+    table = read_table(comparison, "comparison") if comparison is not None else None
+    if table is not None and "p50_days_ranges_p5" in table.columns:  # compare --uncertainty-samples
+        jobs.append(Job(out_dir / "uncertainty_compare.png", lambda: compare_bands_figure(table, inputs()[1], dest)))
     return jobs
 
 
@@ -199,7 +204,7 @@ def directory_groups(directory: Path, out_dir: Path) -> list[Callable[[], list[J
         return [cache(lambda: run_jobs(Run(directory), out_dir))]
     runs = [Run(path) for path in comparison_runs(directory)]
     groups = [cache(lambda run=run: run_jobs(run, out_dir / run.path.name)) for run in runs]
-    return [*groups, cache(lambda: side_by_side_jobs([(run.path.name, run) for run in runs], out_dir))]
+    return [*groups, cache(lambda: side_by_side_jobs([(run.path.name, run) for run in runs], out_dir, directory))]
 
 
 def directory_jobs(directory: Path, out_dir: Path) -> list[Job]:

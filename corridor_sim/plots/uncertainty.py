@@ -90,7 +90,7 @@ def ranking(table: pd.DataFrame, kpi: str, title: str, directory: Path, top: int
 
 
 @styled
-def _compare_bands_figure(table: pd.DataFrame, bands: pd.DataFrame, destination: str):
+def compare_bands_figure(table: pd.DataFrame, bands: pd.DataFrame, destination: str):
     rows = table[table["destination"].astype(str).eq(destination)].reset_index(drop=True)
     figures = [k for k in ("p50", "p90") if f"{k}_days_ranges_p5" in rows]
     fig = new_figure((4.6 * len(figures), 0.55 * len(rows) + 2.2))
@@ -121,4 +121,4 @@ def _compare_bands_figure(table: pd.DataFrame, bands: pd.DataFrame, destination:
 def compare_bands(table: pd.DataFrame, bands: pd.DataFrame, destination: str, path: Path) -> Path:
     """A comparison's p50 and p90 per scenario: the replication CI (thick) inside the band over the ranges (thin),
     the published band shaded. `table`: comparison.csv with its `_ranges_` columns; `bands`: published bands."""
-    return save(_compare_bands_figure(table, bands, destination), path)
+    return save(compare_bands_figure(table, bands, destination), path)
