@@ -19,6 +19,7 @@ from matplotlib.figure import Figure
 from matplotlib.legend import Legend
 from matplotlib.patches import Rectangle
 from matplotlib.text import Text
+from stages import Recorder
 
 from corridor_sim import plots
 from corridor_sim.cli import main
@@ -497,19 +498,6 @@ def test_time_cost_labels_never_overlap_when_scenarios_and_destinations_crowd() 
     assert not overlapping
     assert sorted(texts[len(slowest) :]) == sorted(f"{d:.1f} d" for d in table["mean_days"])
     assert sorted(texts[: len(slowest)]) == sorted(f"{d}: {p - 3:,}–{p:,}/TEU" for d, (p, _) in slowest.items())
-
-
-class Recorder(plots.Progress):
-    """The stages a command announced, each with its number of steps and the steps it then took."""
-
-    def __init__(self) -> None:
-        self.stages: list[list] = []
-
-    def begin(self, stage: str, total: int) -> None:
-        self.stages.append([stage, total, 0])
-
-    def step(self) -> None:
-        self.stages[-1][2] += 1
 
 
 @pytest.mark.parametrize("method", multiprocessing.get_all_start_methods())

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from stages import Recorder
 
 from corridor_sim import plots
 from corridor_sim.cli import main
@@ -211,16 +212,6 @@ def test_a_study_directory_is_reported(tmp_path: Path) -> None:
 def test_every_stage_of_a_report_is_told_with_its_steps(runs: list[Path], tmp_path: Path) -> None:
     """No long silent stretch: reading each run, each figure, and the tables are counted as they are done."""
     from corridor_sim.report import build_report
-
-    class Recorder(plots.Progress):
-        def __init__(self) -> None:
-            self.stages: list[list] = []
-
-        def begin(self, stage: str, total: int) -> None:
-            self.stages.append([stage, total, 0])
-
-        def step(self) -> None:
-            self.stages[-1][2] += 1
 
     told = Recorder()
     build_report(runs, tmp_path / "r.html", told)
