@@ -11,7 +11,7 @@ both (paired by replication: common random numbers).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -297,3 +297,17 @@ def throughput_teu_per_day(
     for dest, frame in done.groupby("destination", observed=True):
         out[str(dest)] = len(frame) * per
     return out
+
+
+def headline(bands: Iterable[str], delivered: pd.Series, among: Collection[str] | None = None) -> str | None:
+    """The destination a comparison is about: the first of `bands` (each scenario's first published band, in the
+    scenarios' order) that is `among` the destinations drawn, else the one `delivered` (containers by destination,
+    summed over repeated entries; the all-destinations row never counts) credits with the most. None if neither."""
+    for dest in bands:
+        if among is None or dest in among:
+            return str(dest)
+    totals = delivered.groupby(delivered.index.astype(str)).sum()
+    totals = totals[totals.index != ALL]
+    if among is not None:
+        totals = totals[totals.index.isin(list(among))]
+    return str(totals.idxmax()) if len(totals) else None

@@ -253,21 +253,6 @@ def tabulate(
     )
 
 
-def headline_destination(scenarios: Sequence[Scenario]) -> str | None:
-    """The destination the published bands speak of (the first band of the first scenario that has one)."""
-    for s in scenarios:
-        if s.published:
-            return s.published[0].destination
-    return None
-
-
-def _busiest_destination(table: pd.DataFrame) -> str | None:
-    rows = table[table["destination"].ne(analysis.ALL)]
-    if rows.empty:
-        return None
-    return str(rows.groupby("destination", observed=True)["containers_delivered_total"].sum().idxmax())
-
-
 def format_table(table: pd.DataFrame) -> str:
     """The terminal view: pooled percentiles and mean, deliveries per replication, share within the promise."""
     cols = {
@@ -324,7 +309,8 @@ def write_comparison(
         [bands_table(s).assign(scenario=n) for n, s in zip(names, scenarios, strict=True)], ignore_index=True
     )
     containers = {n: result.tables[n]["containers"] for n in names}
-    dest = headline_destination(scenarios) or _busiest_destination(result.table)
+    delivered = result.table.set_index("destination")["containers_delivered_total"]
+    dest = analysis.headline([s.published[0].destination for s in scenarios if s.published], delivered)
     plots.save(plots.compare_distributions(containers, bands, dest), directory / "transit_compare.png")
     means = result.section_means[result.section_means["destination"].eq(dest)]
     table = means.groupby(["scenario", "section", "state"], as_index=False, sort=False, observed=True)["days"].sum()

@@ -250,8 +250,9 @@ def test_busiest_destination_sums_deliveries_over_scenarios() -> None:
             "containers_delivered_total": [100, 30, 70, 100, 61, 20],
         }
     )
-    assert compare._busiest_destination(table) == "z"  # 91 against 90 over both; 'all' never counts
-    assert compare._busiest_destination(table[table["destination"].eq(analysis.ALL)]) is None
+    delivered = table.set_index("destination")["containers_delivered_total"]
+    assert analysis.headline([], delivered) == "z"  # 91 against 90 over both; 'all' never counts
+    assert analysis.headline([], delivered[delivered.index == analysis.ALL]) is None
 
 
 def test_terminal_view_names_each_figure_and_rounds_to_a_tenth() -> None:

@@ -13,6 +13,7 @@ from typing import NamedTuple
 import pandas as pd
 from matplotlib.figure import Figure
 
+from corridor_sim import analysis
 from corridor_sim.analysis import measured, section_means
 from corridor_sim.plots.map import Pool, corridor_map, pools_in_use
 from corridor_sim.plots.occupancy import occupancy_over_time
@@ -136,15 +137,12 @@ def section_bands(runs: Sequence[tuple[str, Run]]) -> pd.DataFrame:
 
 
 def headline(runs: Sequence[tuple[str, Run]], containers: dict[str, pd.DataFrame], shared: list[str]) -> str | None:
-    """The destination a comparison is about: the first published band's (as `compare` picks it), else the one that
-    receives the most containers."""
-    for _, run in runs:
-        bands = run.resolved.get("published") or []
-        if bands and isinstance(bands[0], dict) and str(bands[0].get("destination")) in shared:
-            return str(bands[0]["destination"])
-    counts = pd.concat([measured(c)["destination"].astype(str).value_counts() for c in containers.values()])
-    counts = counts[counts.index.isin(shared)].groupby(level=0).sum()
-    return str(counts.idxmax()) if len(counts) else None
+    """The destination a comparison is about, by `analysis.headline` (as `compare` picks it), among the destinations
+    every run delivers to: the runs' first published bands, then the containers they delivered."""
+    firsts = [(run.resolved.get("published") or [None])[0] for _, run in runs]
+    bands = [str(b.get("destination")) for b in firsts if isinstance(b, dict)]
+    delivered = pd.concat([measured(c)["destination"].astype(str).value_counts() for c in containers.values()])
+    return analysis.headline(bands, delivered, shared)
 
 
 def side_by_side_jobs(runs: Sequence[tuple[str, Run]], out_dir: Path, comparison: Path | None = None) -> list[Job]:
