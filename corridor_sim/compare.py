@@ -282,7 +282,7 @@ def write_comparison(
 ) -> None:
     """The comparison files (floats to 6 decimals) plus one ordinary run directory per scenario."""
     from corridor_sim import plots
-    from corridor_sim.runner import bands_table, section_bands_table, write_run
+    from corridor_sim.runner import bands_table, scenarios_section_bands, write_run
     from corridor_sim.workspace import safe_name
 
     names = unique_names(scenarios)
@@ -314,9 +314,7 @@ def write_comparison(
     plots.save(plots.compare_distributions(containers, bands, dest), directory / "transit_compare.png")
     means = result.section_means[result.section_means["destination"].eq(dest)]
     table = means.groupby(["scenario", "section", "state"], as_index=False, sort=False, observed=True)["days"].sum()
-    published = pd.concat(
-        [section_bands_table(s).assign(scenario=n) for n, s in zip(names, scenarios, strict=True)], ignore_index=True
-    )
+    published = scenarios_section_bands(names, scenarios)
     plots.save(
         plots.section_bars(
             table,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -48,6 +48,14 @@ def section_bands_table(scenario: Scenario) -> pd.DataFrame:
             for b in scenario.published_sections
         ],
         columns=["scenario", "group", "destination", "sections", "label", "low_days", "high_days"],
+    )
+
+
+def scenarios_section_bands(names: Sequence[str], scenarios: Sequence[Scenario]) -> pd.DataFrame:
+    """The published section-group durations of several scenarios side by side, each row under its scenario's name
+    (a comparison's section chart brackets them)."""
+    return pd.concat(
+        [section_bands_table(s).assign(scenario=n) for n, s in zip(names, scenarios, strict=True)], ignore_index=True
     )
 
 

@@ -7,10 +7,8 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-import pandas as pd
-
 from corridor_sim.network import build_network
-from corridor_sim.runner import bands_table, section_bands_table
+from corridor_sim.runner import bands_table, scenarios_section_bands
 from corridor_sim.serve.runner import Outcome
 from corridor_sim.waiting import waiting_by_location
 from corridor_sim.workspace import routes_table
@@ -39,10 +37,7 @@ def draw(outcome: Outcome, destination: str, check: Callable[[], None]) -> dict[
         means = means[means["destination"].eq(destination)]
         bars = means.groupby(["scenario", "section", "state"], as_index=False, sort=False, observed=True)["days"].sum()
         title = f"Where the days go (to {destination}): before and after"
-        published = pd.concat(
-            [section_bands_table(s).assign(scenario=n) for n, s in zip(names, outcome.scenarios, strict=True)],
-            ignore_index=True,
-        )
+        published = scenarios_section_bands(names, outcome.scenarios)
         published = published[published["destination"].eq(destination)]  # the published Kazakh section, bracketed
         out["sections"] = _png(plots.save(plots.section_bars(bars, title, published), folder / "s.png"))
         check()
