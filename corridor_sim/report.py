@@ -12,6 +12,7 @@ import html
 import re
 import tempfile
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ import pandas as pd
 
 from corridor_sim import __version__, analysis, plots
 from corridor_sim.errors import ScenarioError
-from corridor_sim.plots.directory import Job, Progress
+from corridor_sim.plots.directory import Job, Progress, read_all
 from corridor_sim.results import (
     Run,
     check_results_dir,
@@ -105,9 +106,7 @@ def expand(directories: Sequence[Path], progress: Progress | None = None) -> tup
             runs.append(run)
     progress = progress or Progress()
     progress.begin("reading", len(runs))
-    for run in runs:
-        plots.run_jobs(run, run.plots_dir)  # reads and checks every table up front
-        progress.step()
+    read_all([partial(plots.run_jobs, run, run.plots_dir) for run in runs], progress.step)  # every table, up front
     return runs, comparisons
 
 

@@ -4,8 +4,9 @@ that a command can show progress figure by figure and the report can reuse figur
 from __future__ import annotations
 
 import multiprocessing
+import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from functools import cache
 from pathlib import Path
 from typing import NamedTuple
@@ -215,6 +216,18 @@ def _in_order(groups: list[Callable[[], list[Job]]]) -> list[Job]:
     return [job for group in groups[-1:] + groups[:-1] for job in group()]
 
 
+def read_all(loaders: Sequence[Callable[[], object]], step: Callable[[], None]) -> None:
+    """Call each loader (one run's tables read and checked) on threads, `step` after each in order: pandas parses a
+    CSV file without holding the GIL, so two runs are read in little more than the time of one. The first loader's
+    error in order is raised, whichever thread failed first."""
+    if not loaders:
+        return
+    with ThreadPoolExecutor(min(len(loaders), os.cpu_count() or 1)) as pool:
+        for future in [pool.submit(loader) for loader in loaders]:
+            future.result()
+            step()
+
+
 def draw(jobs: Sequence[Job], step: Callable[[], None] | None = None) -> list[Path]:
     """Draw and save each job's figure in turn (`step` after each)."""
     paths = []
@@ -249,9 +262,8 @@ def plot_results(directory: Path, workers: int = 1, progress: Progress | None = 
     progress = progress or Progress()
     groups = directory_groups(directory, out_dir)
     progress.begin("reading", len(groups))
-    for group in groups:
-        group()
-        progress.step()
+    read_all(groups[:-1], progress.step)  # each run on its own (a comparison's side-by-side group reads them all)
+    read_all(groups[-1:], progress.step)
     jobs = _in_order(groups)
     progress.begin("drawing", len(jobs))
     if workers <= 1 or len(jobs) < 2:
