@@ -10,10 +10,11 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.legend import Legend
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.text import Annotation
-from matplotlib.transforms import Bbox
+from matplotlib.transforms import Bbox, ScaledTranslation
 
 from corridor_sim.plots.basemap import draw_basemap
 from corridor_sim.plots.style import STATE_COLOURS, empty, new_figure, num, section_colours, section_order, styled
@@ -71,16 +72,25 @@ def pools_in_use(rolling_stock: dict, occupancy: pd.DataFrame, warmup_day: float
     ]
 
 
+# The map's place in inches: a fixed width, and margins (left, top, bottom) for the latitude ticks, the title, and
+# the longitude ticks, section legend and source line below; the figure is as wide as the legend on the right needs
+# (measured) and is cropped to what is drawn, so a margin only has to be large enough. No layout engine.
+MAP_WIDTH = 10.0
+MARGINS = (0.9, 0.55, 2.1)
+LEGEND_DROP = 0.55  # inches from the map's bottom edge down to the section legend (below the longitude label)
+
+
 def _frame(nodes: pd.DataFrame) -> tuple[tuple[float, float, float, float], float, float]:
-    """Map extent (lon0, lon1, lat0, lat1), the aspect that keeps distances true at this latitude, figure height."""
+    """Map extent (lon0, lon1, lat0, lat1), the aspect that keeps distances true at this latitude, and the map's
+    height in inches at `MAP_WIDTH`."""
     lon, lat = nodes["lon"].to_numpy(float), nodes["lat"].to_numpy(float)
     if not len(lon):
-        return (0, 1, 0, 1), 1.0, 4.5
+        return (0, 1, 0, 1), 1.0, 2.0
     pad_x, pad_y = max(np.ptp(lon) * 0.06, 2.5), max(np.ptp(lat) * 0.3, 3.0)
     aspect = 1 / np.cos(np.radians(np.mean(lat)))
     ratio = (np.ptp(lat) + 2 * pad_y) * aspect / (np.ptp(lon) + 2 * pad_x)
     extent = (lon.min() - pad_x, lon.max() + pad_x, lat.min() - pad_y, lat.max() + pad_y)
-    return extent, aspect, float(np.clip(13 * ratio * 0.9 + 2.6, 4.5, 11))
+    return extent, aspect, float(np.clip(MAP_WIDTH * ratio, 2.0, 11.0))
 
 
 @styled
@@ -89,8 +99,9 @@ def corridor_map(routes: pd.DataFrame, waits: pd.Series, pools: list[Pool], titl
     `pools`: from `pools_in_use`."""
     nodes = routes[routes["kind"].eq("node")].dropna(subset=["lat", "lon"]).drop_duplicates("location")
     extent, aspect, height = _frame(nodes)
-    fig = new_figure((13, height))
-    ax = fig.subplots()
+    fig = new_figure((MAP_WIDTH, height), layout=None)
+    ax = fig.add_axes((0, 0, 1, 1))
+    _place(ax, height)
     if nodes.empty:
         empty(ax, "no node coordinates (lat/lon) in this scenario")
         ax.set_title(title)
@@ -111,10 +122,23 @@ def corridor_map(routes: pd.DataFrame, waits: pd.Series, pools: list[Pool], titl
     ax.set_xlabel("longitude (°E)")
     ax.set_ylabel("latitude (°N)")
     ax.set_title(title)
-    _legend(ax, colours, pools, pool_colour)
-    fig.text(0.01, 0.003, "Borders and coastlines: Natural Earth 1:110m (public domain)", fontsize=6.5, color="0.45")
+    side = _legend(ax, colours, pools, pool_colour)
+    box = side.get_window_extent(fig.canvas.get_renderer())
+    _place(ax, height, (box.width / fig.dpi, box.height / fig.dpi))
+    ax.apply_aspect()  # the map's final place: labels can now be measured without drawing the figure
     drop_overlapping(fig, labels, markers)
     return fig
+
+
+def _place(ax: Axes, height: float, legend: tuple[float, float] = (0.0, 0.0)) -> None:
+    """The map `MAP_WIDTH` by `height` inches at the fixed margins, in a figure widened for a `legend` (width,
+    height in inches) on its right, and lengthened below when that legend is taller than the map."""
+    fig = ax.get_figure()
+    left, top, bottom = MARGINS
+    bottom = max(bottom, legend[1] + 0.2 - height)
+    width, total = left + MAP_WIDTH + 0.2 + legend[0] + 0.3, top + height + bottom
+    fig.set_size_inches(width, total)
+    ax.set_position((left / width, bottom / total, MAP_WIDTH / width, height / total))
 
 
 def _draw_legs(ax: Axes, legs: list[Leg], coords: dict, pools: list[Pool], pool_colour: dict) -> None:
@@ -174,7 +198,15 @@ def _draw_waiting(ax: Axes, legs: list[Leg], coords: dict, waits: pd.Series, asp
             labels.append((-days, callout))
         elif days >= max(0.05 * top, 0.1):
             note = ax.annotate(
-                f"{num(days)} d", (x, y), fontsize=7, ha="center", va="center", color="#7f0000", zorder=5
+                f"{num(days)} d",
+                (x, y),
+                xytext=(5, -5),  # beside the place, not over its node
+                textcoords="offset points",
+                fontsize=7,
+                ha="left",
+                va="top",
+                color="#7f0000",
+                zorder=5,
             )
             labels.append((2, note))
 
@@ -206,7 +238,8 @@ def _draw_nodes(
     return markers
 
 
-def _legend(ax: Axes, colours: dict[str, str], pools: list[Pool], pool_colour: dict) -> None:
+def _legend(ax: Axes, colours: dict[str, str], pools: list[Pool], pool_colour: dict) -> Legend:
+    """The sections and modes below the map, with the source line; waiting and pools on the right (returned)."""
     handles = [Patch(facecolor=colour, edgecolor="black", label=s) for s, colour in colours.items()]
     handles += [
         Line2D([], [], color="0.25", linewidth=2.2, label="rail / road"),
@@ -238,17 +271,40 @@ def _legend(ax: Axes, colours: dict[str, str], pools: list[Pool], pool_colour: d
         )
         for p in pools
     ]
+    below = ax.transAxes + ScaledTranslation(0, -LEGEND_DROP, ax.figure.dpi_scale_trans)
     sections = ax.legend(
-        handles=handles[: len(colours) + 2], loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=5, labelspacing=1.0
+        handles=handles[: len(colours) + 2],
+        loc="upper center",
+        bbox_to_anchor=(0.5, 0.0),
+        bbox_transform=below,
+        ncol=5,
+        labelspacing=1.0,
     )
     ax.add_artist(sections)
-    ax.legend(handles=handles[len(colours) + 2 :], loc="upper left", bbox_to_anchor=(1.01, 1.0), labelspacing=2.2)
+    side = ax.legend(
+        handles=handles[len(colours) + 2 :], loc="upper left", bbox_to_anchor=(1.01, 1.0), labelspacing=2.2
+    )
+    ax.annotate(  # under the section legend, at the map's left edge
+        "Borders and coastlines: Natural Earth 1:110m (public domain)",
+        (0.0, 0.0),
+        xycoords=("axes fraction", sections),
+        xytext=(0, -4),
+        textcoords="offset points",
+        va="top",
+        fontsize=6.5,
+        color="0.45",
+        annotation_clip=False,
+    )
+    return side
 
 
 def drop_overlapping(fig: Figure, labels: Labels, markers: list) -> None:
-    """Keep labels in priority order, removing any that would cover a kept label or another node's marker."""
-    fig.draw_without_rendering()
+    """Keep labels in priority order, removing any that would cover a kept label or another node's marker. A node's
+    name tries its place away from its legs, then the other side, above and below, and takes the first place inside
+    the map's frame that is free (else the first free one). Measured on the placed axes (`apply_aspect` done),
+    without drawing the figure."""
     renderer = fig.canvas.get_renderer()
+    frame = markers[0].axes.get_window_extent(renderer) if markers else None
     obstacles = []
     for m in markers:
         x, y = m.get_offset_transform().transform(m.get_offsets()[0])
@@ -256,14 +312,36 @@ def drop_overlapping(fig: Figure, labels: Labels, markers: list) -> None:
         obstacles.append(((x, y), Bbox([[x - r, y - r], [x + r, y + r]])))
     kept: list = []
     for priority, label in sorted(labels, key=lambda item: item[0]):
-        box = label.get_window_extent(renderer)
         anchor = label.axes.transData.transform(label.xy)
         # callouts (negative priority) sit on a leader line and may cross markers; other labels may not
         blocked = [] if priority < 0 else [b for (xy, b) in obstacles if np.hypot(*(np.asarray(xy) - anchor)) > 1]
-        if any(box.overlaps(other) for other in kept + blocked):
-            label.remove()
-        else:
+        places = _places(label) if priority == 1 else [(label.xyann, label.get_ha(), label.get_va())]
+        free = []
+        for xyann, ha, va in places:
+            label.xyann = xyann
+            label.set(ha=ha, va=va)
+            box = label.get_window_extent(renderer)
+            if not any(box.overlaps(other) for other in kept + blocked):
+                free.append(((xyann, ha, va), box))
+                if frame is None or frame.x0 <= box.x0 and box.x1 <= frame.x1:
+                    free = free[-1:]
+                    break
+        if free:
+            (xyann, ha, va), box = free[0]
+            label.xyann = xyann
+            label.set(ha=ha, va=va)
             kept.append(box)
+        else:
+            label.remove()
+
+
+def _places(label: Annotation) -> list[tuple[tuple[float, float], str, str]]:
+    """A node name's places (offset in points, alignments): where it was put, mirrored left for right, above,
+    below."""
+    (dx, dy), ha, va = label.xyann, label.get_ha(), label.get_va()
+    gap = float(np.hypot(dx, dy)) or 8.0
+    mirrored = {"left": "right", "right": "left"}.get(ha, "center")
+    return [((dx, dy), ha, va), ((-dx, dy), mirrored, va), ((0, gap), "center", "bottom"), ((0, -gap), "center", "top")]
 
 
 def away(coords: dict[str, tuple[float, float]], node: str, others: set[str], aspect: float) -> tuple[float, float]:
