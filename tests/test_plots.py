@@ -516,3 +516,49 @@ def test_figures_drawn_by_worker_processes_are_those_drawn_serially(run_dir: Pat
         assert path.read_bytes() == (serial / path.relative_to(parallel)).read_bytes(), path.name
     assert told.stages == [["reading", 1, 1], ["drawing", len(RUN_PLOTS), len(RUN_PLOTS)]]
     assert multiprocessing.active_children() == []
+
+
+LONG_PLACES = ["Khorgos Eastern Gate dry port", "Aktau multimodal container hub (north quay)", "alat"]
+
+
+def _inside_and_apart(fig: Figure, artists: list) -> None:
+    """After drawing as saved: each artist (legends, texts) wholly inside the figure, and no legend over an axes."""
+    style.render(fig)
+    renderer = fig.canvas.get_renderer()
+    frame = fig.bbox
+    for artist in artists:
+        box = artist.get_window_extent(renderer)
+        inside = frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1
+        assert inside, f"{artist} reaches past the figure: {box} {frame}"
+    legends = [a for a in artists if isinstance(a, Legend)]
+    for legend, ax in [(lg, ax) for lg in legends for ax in fig.axes]:
+        assert not legend.get_window_extent(renderer).overlaps(ax.get_window_extent(renderer))
+
+
+def test_occupancy_with_long_place_names_keeps_every_label_inside_the_figure() -> None:
+    """Margins are set from the legends and the closures' place names as the scenario names them: names far longer
+    than the bundled ones are neither cut at the figure's edge nor drawn over a panel."""
+    from corridor_sim.plots.occupancy import occupancy_over_time
+
+    days = np.arange(0.0, 60.0)
+    rows = [
+        {"replication": 0, "day": d, "location": loc, "metric": metric, "value": value}
+        for loc in LONG_PLACES
+        for metric, value in (("queue_trains", 12500.0), ("yard_containers", 3.0))
+        for d in days
+    ]
+    rows += [
+        {"replication": 0, "day": d, "location": loc, "metric": "closed", "value": 1.0}
+        for loc in LONG_PLACES
+        for d in days[::9]
+    ]
+    occupancy = pd.DataFrame(rows)
+    routes = pd.DataFrame({"flow": "f", "seq": range(len(LONG_PLACES)), "location": LONG_PLACES})
+    roles = dict.fromkeys(LONG_PLACES, "port")
+    waiting = occupancy[occupancy["metric"].eq("yard_containers")]  # its long title wraps beside long names
+    fig = occupancy_over_time(occupancy, routes, roles, 10.0, "long names", waiting, start="2023-01-01")
+    closures = fig.axes[-1]
+    assert [t.get_text() for t in closures.get_yticklabels()] == LONG_PLACES
+    titles = [c for ax in fig.axes for c in ax.get_children() if isinstance(c, Text) and c.get_text()]
+    texts = [*closures.get_yticklabels(), *titles]
+    _inside_and_apart(fig, [*texts, *(ax.get_legend() for ax in fig.axes[:-1])])

@@ -6,8 +6,19 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.text import Text
 
-from corridor_sim.plots.style import calendar_axis, empty, location_colours, new_figure, num, styled
+from corridor_sim.plots.style import (
+    calendar_axis,
+    empty,
+    location_colours,
+    new_figure,
+    num,
+    place_grid,
+    styled,
+    top_title,
+    widest,
+)
 
 OCCUPANCY_PANELS = (
     ("queue_trains", "trains queued for handling", "trains"),
@@ -90,27 +101,47 @@ def occupancy_over_time(
     )
     colours = location_colours(locs)
     ratios = [2.3] * len(panels) + ([0.35 * closed["location"].nunique() + 0.6] if len(closed) else [])
-    fig = new_figure((12, 1.2 + sum(ratios)))
-    axes = fig.subplots(
-        max(len(ratios), 1), 1, sharex=True, squeeze=False, gridspec_kw={"height_ratios": ratios or [1]}
-    )[:, 0]
+    fig = new_figure((12, 1.2 + sum(ratios or [1.8])), layout=None)
+    axes = fig.subplots(len(ratios or [1]), 1, sharex=True, squeeze=False, gridspec_kw={"height_ratios": ratios or [1]})
+    axes = axes[:, 0]
     if not ratios:
         empty(axes[0], "no occupancy samples")
-    for ax, panel in zip(axes, panels, strict=False):
-        _draw_panel(ax, panel, locs, colours, warmup_day)
+    titles = [_draw_panel(ax, panel, locs, colours, warmup_day) for ax, panel in zip(axes, panels, strict=False)]
     if len(closed):
-        _closures(axes[-1], closed, occupancy, locs, colours)
+        titles.append(_closures(axes[-1], closed, occupancy, locs, colours))
     for ax in axes:
         ax.axvspan(0, warmup_day, color="0.85", alpha=0.5, zorder=0)
     axes[0].text(
         warmup_day / 2, 0.97, "warm-up", transform=axes[0].get_xaxis_transform(), ha="center", va="top", fontsize=8
     ).set_color("0.4")
     calendar_axis(axes[-1], start)
-    fig.suptitle(title, fontweight="bold")
+    _place(fig, axes, titles, bool(len(closed)))
+    top_title(fig, title)
     return fig
 
 
-def _draw_panel(ax: Axes, panel: Panel, locs: list[str], colours: dict, warmup_day: float) -> None:
+# fixed margins in inches: numbers up to 5 digits and the unit left of the axes; the figure title and a panel title
+# above; dates and their label below; a panel title between panels
+LEFT, TOP, BOTTOM, ROW_GAP = 0.85, 0.62, 0.6, 0.45
+LABEL_PAD, LEGEND_PAD = 0.22, 0.16  # beside the closures' place names (tick and edge); beside a legend (gap and edge)
+EDGE, TITLE_LINE = 0.05, 0.2  # the least room between a panel title and the figure's edge; a title's line
+
+
+def _place(fig: Figure, axes: np.ndarray, titles: list[Text], closures: bool) -> None:
+    """Axes placed once: the legends on the right and the closures' place names on the left measured, since the
+    scenario names them; the rest fixed. A panel title that long place names push past the figure's edge wraps."""
+    names = axes[-1].get_yticklabels() if closures else []
+    left = max(LEFT, widest(fig, names) + LABEL_PAD)
+    right = widest(fig, [ax.get_legend() for ax in axes]) + LEGEND_PAD
+    room = fig.get_size_inches()[0] - left - EDGE
+    wrap = [widest(fig, [title]) > room for title in titles]
+    for title, long in zip(titles, wrap, strict=True):
+        title.set_wrap(long)
+    extra = TITLE_LINE if any(wrap) else 0.0  # room for a title's second line above every panel
+    place_grid(fig, len(axes), 1, (left, right, TOP + extra, BOTTOM), (ROW_GAP + extra, 0.0))
+
+
+def _draw_panel(ax: Axes, panel: Panel, locs: list[str], colours: dict, warmup_day: float) -> Text:
     label, unit, found, note = panel
     for loc in sorted(found, key=locs.index):
         stats = found[loc]
@@ -121,10 +152,10 @@ def _draw_panel(ax: Axes, panel: Panel, locs: list[str], colours: dict, warmup_d
     ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), title=note, title_fontsize=7.5)
     ax.set_ylabel(unit)
     ax.set_ylim(bottom=0)
-    ax.set_title(label, loc="left", fontsize=10)
+    return ax.set_title(label, loc="left", fontsize=10)
 
 
-def _closures(ax: Axes, closed: pd.DataFrame, occupancy: pd.DataFrame, locs: list[str], colours: dict) -> None:
+def _closures(ax: Axes, closed: pd.DataFrame, occupancy: pd.DataFrame, locs: list[str], colours: dict) -> Text:
     """Closed periods of one replication, a row per place."""
     days_sampled = np.sort(occupancy["day"].unique())
     step = float(np.median(np.diff(days_sampled))) if len(days_sampled) > 1 else 1.0
@@ -136,4 +167,4 @@ def _closures(ax: Axes, closed: pd.DataFrame, occupancy: pd.DataFrame, locs: lis
     ax.set_yticks(range(len(names)), names)
     ax.set_ylim(-0.6, len(names) - 0.4)
     ax.grid(axis="y", visible=False)
-    ax.set_title(f"closed by disruptions (replication {rep})", loc="left", fontsize=10)
+    return ax.set_title(f"closed by disruptions (replication {rep})", loc="left", fontsize=10)

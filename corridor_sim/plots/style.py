@@ -105,20 +105,7 @@ def fixed_grid(
     """A grid of axes placed once by fixed margins (left, right, top, bottom) and gaps (between rows, between
     columns) in inches, for a figure without a layout engine: constrained layout measures every tick label again at
     each draw, which on a figure of many small panels costs more than painting it."""
-    width, height = fig.get_size_inches()
-    left, right, top, bottom = margins
-    row_gap, col_gap = gaps
-    axes_h = (height - top - bottom - (rows - 1) * row_gap) / rows
-    axes_w = (width - left - right - (cols - 1) * col_gap) / cols
-    spec = {
-        "left": left / width,
-        "right": 1 - right / width,
-        "top": 1 - top / height,
-        "bottom": bottom / height,
-        "hspace": row_gap / axes_h,
-        "wspace": col_gap / axes_w,
-    }
-    return fig.subplots(rows, cols, squeeze=False, gridspec_kw=spec, **kw)
+    return fig.subplots(rows, cols, squeeze=False, gridspec_kw=grid_fractions(fig, rows, cols, margins, gaps), **kw)
 
 
 def render(fig: Figure, tight: bool = False) -> Image.Image:
@@ -245,3 +232,45 @@ def calendar_axis(ax: Axes, start: str | None) -> None:
     labels = [pd.Timestamp(t).strftime(fmt) for t in ticks[keep]]
     ax.set_xticks(days[keep], labels)
     ax.set_xlabel(f"date (simulated day 0 = {str(start)[:10]})")
+
+
+def grid_fractions(
+    fig: Figure, rows: int, cols: int, margins: tuple[float, float, float, float], gaps: tuple[float, float]
+) -> dict[str, float]:
+    """The gridspec parameters (fractions of the figure) of a grid placed by margins (left, right, top, bottom) and
+    gaps (between rows, between columns) in inches; with height or width ratios the gaps stay as given."""
+    width, height = fig.get_size_inches()
+    left, right, top, bottom = margins
+    row_gap, col_gap = gaps
+    axes_h = (height - top - bottom - (rows - 1) * row_gap) / rows
+    axes_w = (width - left - right - (cols - 1) * col_gap) / cols
+    return {
+        "left": left / width,
+        "right": 1 - right / width,
+        "top": 1 - top / height,
+        "bottom": bottom / height,
+        "hspace": row_gap / axes_h,
+        "wspace": col_gap / axes_w,
+    }
+
+
+def place_grid(
+    fig: Figure, rows: int, cols: int, margins: tuple[float, float, float, float], gaps: tuple[float, float]
+) -> None:
+    """Move the axes of the figure's one grid (made by `fig.subplots` or `fig.add_gridspec` without positions) to
+    margins and gaps in inches: for a figure without a layout engine whose margins are known only once its legends
+    or category labels exist and have been measured (`widest`)."""
+    fig.subplots_adjust(**grid_fractions(fig, rows, cols, margins, gaps))
+
+
+def widest(fig: Figure, artists: Iterable) -> float:
+    """The width in inches of the widest of `artists` (legends, texts; None skipped), each measured alone: the few
+    artists whose size varies with the scenario, without drawing the figure or measuring every tick label."""
+    renderer = fig.canvas.get_renderer()
+    widths = [a.get_window_extent(renderer).width for a in artists if a is not None and a.get_visible()]
+    return max(widths, default=0.0) / fig.dpi
+
+
+def top_title(fig: Figure, title: str, gap: float = 0.08, **kw) -> None:
+    """The figure's bold title with its top `gap` inches below the figure's top edge (no layout engine to put it)."""
+    fig.suptitle(title, y=1 - gap / fig.get_size_inches()[1], va="top", fontweight="bold", **kw)
