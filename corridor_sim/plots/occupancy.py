@@ -95,10 +95,10 @@ def occupancy_over_time(
     panels = occupancy_panels(occupancy, roles, pools) + (waiting_panel(waiting, top) if waiting is not None else [])
     closed = occupancy[occupancy["metric"].eq("closed")]
     order = location_order(routes)
-    locs = sorted(
-        {loc for _, _, found, _ in panels for loc in found} | set(closed["location"].astype(str)),
-        key=lambda x: order.index(x) if x in order else len(order),
+    seen = dict.fromkeys(
+        [*(loc for _, _, found, _ in panels for loc in found), *closed["location"].astype(str).unique()]
     )
+    locs = sorted(seen, key=lambda x: order.index(x) if x in order else len(order))  # off-route: as first seen
     colours = location_colours(locs)
     ratios = [2.3] * len(panels) + ([0.35 * closed["location"].nunique() + 0.6] if len(closed) else [])
     fig = new_figure((12, 1.2 + sum(ratios or [1.8])), layout=None)
