@@ -14,7 +14,7 @@ import pytest
 from conftest import load, scenario_dict
 
 from corridor_sim import analysis
-from corridor_sim.plots.utilisation import utilisation
+from corridor_sim.plots.utilisation import capacity_utilisation
 from corridor_sim.results import Run
 from corridor_sim.tuning.capacity import _trains_into
 
@@ -69,7 +69,7 @@ def test_sailings_per_week_count_a_replication_without_sailings() -> None:
         }
     )
     occupancy = pd.DataFrame({"replication": 0, "day": [0.0], "location": "s", "metric": "waiting_trains", "value": 0})
-    fig = utilisation(sailings, occupancy, {}, 0.0, "t", replications=2)
+    fig = capacity_utilisation(sailings, occupancy, {}, 0.0, "t", replications=2)
     texts = [t.get_text() for ax in fig.axes for t in ax.texts]
     assert "50%, 0.7 sailings/wk" in texts, texts
 

@@ -9,25 +9,23 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from functools import cache
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import pandas as pd
-from matplotlib.figure import Figure
 
-from corridor_sim import analysis
+from corridor_sim import analysis, plots
 from corridor_sim.analysis import measured, section_means
-from corridor_sim.plots.map import Pool, corridor_map, pools_in_use
-from corridor_sim.plots.occupancy import occupancy_over_time
-from corridor_sim.plots.sections import section_bars, section_breakdown
-from corridor_sim.plots.stock import pool_utilisation
-from corridor_sim.plots.style import save, slug
-from corridor_sim.plots.time_cost import corridor_points, time_cost_plane
-from corridor_sim.plots.timeline import time_distance
-from corridor_sim.plots.transit import compare_destinations, compare_distributions, transit_distribution
-from corridor_sim.plots.uncertainty import compare_bands_figure
-from corridor_sim.plots.utilisation import utilisation
+from corridor_sim.plots.names import slug
 from corridor_sim.results import RUN_TABLES, Run, comparison_runs, is_comparison, read_table
 from corridor_sim.waiting import waiting_by_location, waiting_estimate
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from corridor_sim.plots.map import Pool
+
+# The figure functions are called as `plots.<name>`: the package imports their modules (and matplotlib) when a figure
+# is first drawn, not when the jobs are listed.
 
 
 class Job(NamedTuple):
@@ -54,28 +52,30 @@ def run_jobs(run: Run, out_dir: Path) -> list[Job]:
     name, warm, start = run.name, run.warmup_day, run.start
     reps = f"{run.replications} replications"
     title = f"{name}: transit time per destination ({reps})"
-    jobs = [Job(out_dir / "transit.png", lambda: transit_distribution(t["containers"], t["published"], title))]
+    jobs = [Job(out_dir / "transit.png", lambda: plots.transit_distribution(t["containers"], t["published"], title))]
     if len(t["sections"]):
         title_s = f"{name}: where the days go (mean days per corridor section)"
         jobs.append(
             Job(
                 out_dir / "sections.png",
-                lambda: section_breakdown(
+                lambda: plots.section_breakdown(
                     t["sections"], t["routes"], title_s, run.replications, t["published_sections"]
                 ),
             )
         )
     title_t = f"{name}: time–distance chart of sampled containers"
-    jobs.append(Job(out_dir / "time_distance.png", lambda: time_distance(t["tracks"], t["routes"], title_t, start)))
+    jobs.append(
+        Job(out_dir / "time_distance.png", lambda: plots.time_distance(t["tracks"], t["routes"], title_t, start))
+    )
     rolling = run.network.get("rolling_stock") or {}
-    pools = cache(lambda: pools_in_use(rolling, t["occupancy"], warm))
+    pools = cache(lambda: plots.pools_in_use(rolling, t["occupancy"], warm))
     if len(t["occupancy"]):
         jobs += _occupancy_jobs(run, t, [str(p) for p in rolling], pools, out_dir)
     title_m = f"{name}: where containers wait along the corridor"
     jobs.append(
         Job(
             out_dir / "map.png",
-            lambda: corridor_map(t["routes"], waiting_by_location(t["tracks"], t["routes"]), pools(), title_m),
+            lambda: plots.corridor_map(t["routes"], waiting_by_location(t["tracks"], t["routes"]), pools(), title_m),
             tight=True,
         )
     )
@@ -92,7 +92,7 @@ def _occupancy_jobs(
         days.sort()
         waiting = waiting_estimate(t["tracks"], t["containers"], days, run.replications) if len(t["tracks"]) else None
         title = f"{name}: queues, yards and waiting over time"
-        return occupancy_over_time(
+        return plots.occupancy_over_time(
             occupancy, t["routes"], run.roles, warm, title, waiting, start=start, pools=set(names)
         )
 
@@ -101,12 +101,16 @@ def _occupancy_jobs(
         Job(out_dir / "occupancy.png", occupancy_figure),
         Job(
             out_dir / "utilisation.png",
-            lambda: utilisation(t["sailings"], occupancy, run.servers, warm, title, run.replications, names, start),
+            lambda: plots.capacity_utilisation(
+                t["sailings"], occupancy, run.servers, warm, title, run.replications, names, start
+            ),
         ),
     ]
     if names:
         title_p = f"{name}: rolling-stock pools"
-        jobs.append(Job(out_dir / "pools.png", lambda: pool_utilisation(occupancy, pools(), warm, title_p, start)))
+        jobs.append(
+            Job(out_dir / "pools.png", lambda: plots.pool_utilisation(occupancy, pools(), warm, title_p, start))
+        )
     return jobs
 
 
@@ -163,7 +167,9 @@ def side_by_side_jobs(runs: Sequence[tuple[str, Run]], out_dir: Path, comparison
     if any("price_usd" in c.columns and measured(c)["price_usd"].notna().any() for c in containers.values()):
         teu = {n: run.resolved["simulation"]["teu_per_container"] for n, run in runs}
         title = "Corridors on the time-cost plane: mean days and price per TEU"  # every corridor and destination
-        jobs.append(Job(out_dir / "time_cost.png", lambda: time_cost_plane(corridor_points(containers, teu), title)))
+        jobs.append(
+            Job(out_dir / "time_cost.png", lambda: plots.time_cost_plane(plots.corridor_points(containers, teu), title))
+        )
     dest = headline(runs, containers, shared)
     if dest is None:
         return jobs
@@ -172,11 +178,14 @@ def side_by_side_jobs(runs: Sequence[tuple[str, Run]], out_dir: Path, comparison
         jobs.append(
             Job(
                 out_dir / "transit_compare_destinations.png",
-                lambda: compare_destinations(containers, inputs()[1], order),
+                lambda: plots.compare_destinations(containers, inputs()[1], order),
             )
         )
     jobs.append(
-        Job(out_dir / f"transit_compare_{slug(dest)}.png", lambda: compare_distributions(containers, inputs()[1], dest))
+        Job(
+            out_dir / f"transit_compare_{slug(dest)}.png",
+            lambda: plots.compare_distributions(containers, inputs()[1], dest),
+        )
     )
     if any(run.table("sections")["destination"].astype(str).eq(dest).any() for _, run in runs):
         title_s = f"Where the days go, to {dest}: mean days per corridor section"
@@ -185,7 +194,9 @@ def side_by_side_jobs(runs: Sequence[tuple[str, Run]], out_dir: Path, comparison
         )
     table = read_table(comparison, "comparison") if comparison is not None else None
     if table is not None and "p50_days_ranges_p5" in table.columns:  # compare --uncertainty-samples
-        jobs.append(Job(out_dir / "uncertainty_compare.png", lambda: compare_bands_figure(table, inputs()[1], dest)))
+        jobs.append(
+            Job(out_dir / "uncertainty_compare.png", lambda: plots.compare_bands_figure(table, inputs()[1], dest))
+        )
     return jobs
 
 
@@ -193,7 +204,7 @@ def _sections_compare(runs: Sequence[tuple[str, Run]], inputs: Callable, dest: s
     means = inputs()[2]
     table = means.loc[means["destination"].astype(str).eq(dest), ["scenario", "section", "state", "days"]]
     published = section_bands(runs)
-    return section_bars(table, title, published[published["destination"].astype(str).eq(dest)])
+    return plots.section_bars(table, title, published[published["destination"].astype(str).eq(dest)])
 
 
 def directory_groups(directory: Path, out_dir: Path) -> list[Callable[[], list[Job]]]:
@@ -232,7 +243,7 @@ def draw(jobs: Sequence[Job], step: Callable[[], None] | None = None) -> list[Pa
     """Draw and save each job's figure in turn (`step` after each)."""
     paths = []
     for job in jobs:
-        paths.append(save(job.draw(), job.path, tight=job.tight))
+        paths.append(plots.save(job.draw(), job.path, tight=job.tight))
         if step is not None:
             step()
     return paths
@@ -250,7 +261,7 @@ def _worker_groups(directory: Path, out_dir: Path) -> list[Callable[[], list[Job
 
 def _draw_one(directory: Path, out_dir: Path, group: int, index: int) -> Path:
     job = _worker_groups(directory, out_dir)[group]()[index]
-    return save(job.draw(), job.path, tight=job.tight)
+    return plots.save(job.draw(), job.path, tight=job.tight)
 
 
 def plot_results(directory: Path, workers: int = 1, progress: Progress | None = None, start_method=None) -> list[Path]:

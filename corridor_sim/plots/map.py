@@ -17,7 +17,8 @@ from matplotlib.text import Annotation
 from matplotlib.transforms import Bbox, ScaledTranslation
 
 from corridor_sim.plots.basemap import draw_basemap
-from corridor_sim.plots.style import STATE_COLOURS, empty, new_figure, num, section_colours, section_order, styled
+from corridor_sim.plots.names import section_order
+from corridor_sim.plots.style import STATE_COLOURS, empty, new_figure, num, section_colours, styled
 
 Labels = list[tuple[float, Annotation]]  # (priority, label): the lower keeps its place when two overlap
 BOX = {"boxstyle": "round,pad=0.2", "facecolor": "white", "alpha": 0.85, "linewidth": 0}

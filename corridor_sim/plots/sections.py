@@ -9,7 +9,8 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from corridor_sim.plots.style import STATE_STYLE, empty, new_figure, section_colours, section_order, styled
+from corridor_sim.plots.names import section_order
+from corridor_sim.plots.style import STATE_STYLE, empty, new_figure, section_colours, styled
 
 
 def _stacked_sections(

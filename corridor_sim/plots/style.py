@@ -18,18 +18,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from PIL import Image
 
-SECTION_ORDER = (
-    "China",
-    "KZ border",
-    "KZ rail",
-    "KZ approaches",  # trains held before a full port yard (a `yard:` limit)
-    "Caspian port wait",
-    "Caspian crossing",
-    "Azerbaijan",
-    "Georgia",
-    "Black Sea / Türkiye",
-    "Europe",
-)
+from corridor_sim.plots.names import SECTION_ORDER
+
 SECTION_PALETTE = (
     "#c0392b",
     "#e67e22",
@@ -153,18 +143,6 @@ def scenario_colours(names: Iterable[str]) -> dict[str, str]:
     return {n: out[n] for n in names}
 
 
-def section_order(sections: Iterable[str], routes: pd.DataFrame | None = None) -> list[str]:
-    """Corridor order: the canonical sections first, then any others in route order (or first appearance)."""
-    present = list(dict.fromkeys(str(s) for s in sections))
-    known = [s for s in SECTION_ORDER if s in present]
-    route_seq: list[str] = []
-    if routes is not None and len(routes):
-        route_seq = list(dict.fromkeys(routes.sort_values(["flow", "seq"])["section"].astype(str)))
-    rest = [s for s in present if s not in SECTION_ORDER]
-    rest.sort(key=lambda s: route_seq.index(s) if s in route_seq else len(route_seq) + present.index(s))
-    return known + rest
-
-
 def section_colours(order: Sequence[str]) -> dict[str, str]:
     """Canonical sections keep their colour whichever subset is shown; others take the remaining colours."""
     out = {s: SECTION_PALETTE[SECTION_ORDER.index(s)] for s in order if s in SECTION_ORDER}
@@ -204,10 +182,6 @@ def text(labels: pd.Series) -> pd.Series:
 
 def empty(ax: Axes, message: str) -> None:
     ax.text(0.5, 0.5, message, ha="center", va="center", transform=ax.transAxes, color="0.4")
-
-
-def slug(text: str) -> str:
-    return "".join(c if c.isalnum() else "_" for c in text).strip("_") or "all"
 
 
 def calendar_axis(ax: Axes, start: str | None) -> None:

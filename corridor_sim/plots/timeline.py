@@ -9,13 +9,13 @@ from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from corridor_sim.plots.names import section_order
 from corridor_sim.plots.style import (
     STATE_COLOURS,
     calendar_axis,
     empty,
     new_figure,
     section_colours,
-    section_order,
     styled,
 )
 from corridor_sim.records import STATES

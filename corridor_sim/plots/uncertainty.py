@@ -13,7 +13,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from corridor_sim.plots.style import new_figure, save, slug, styled
+from corridor_sim.plots.names import slug
+from corridor_sim.plots.style import new_figure, save, styled
 
 _SHOWN = ("p50_days", "p90_days", "in_band_share")
 

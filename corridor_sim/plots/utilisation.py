@@ -12,7 +12,7 @@ from corridor_sim.plots.style import SCENARIO_PALETTE, calendar_axis, empty, new
 
 
 @styled
-def utilisation(
+def capacity_utilisation(
     sailings: pd.DataFrame,
     occupancy: pd.DataFrame,
     servers: dict[str, int],
