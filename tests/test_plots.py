@@ -562,3 +562,40 @@ def test_occupancy_with_long_place_names_keeps_every_label_inside_the_figure() -
     titles = [c for ax in fig.axes for c in ax.get_children() if isinstance(c, Text) and c.get_text()]
     texts = [*closures.get_yticklabels(), *titles]
     _inside_and_apart(fig, [*texts, *(ax.get_legend() for ax in fig.axes[:-1])])
+
+
+def test_utilisation_with_long_place_names_keeps_every_label_inside_the_figure() -> None:
+    """The handling bars' place names, the vessel segments' and the line names beside the right-hand panels are
+    measured: long ones push the panels aside instead of running off the figure or over the panel beside them."""
+    from corridor_sim.plots.utilisation import capacity_utilisation
+
+    segments = [f"{place} ferry" for place in LONG_PLACES]
+    sailings = pd.DataFrame(
+        {
+            "segment": np.repeat(segments, 20),
+            "depart_day": np.tile(np.arange(20.0) * 3, len(segments)),
+            "containers": 40,
+            "capacity_containers": 50,
+        }
+    )
+    rows = [
+        {"replication": 0, "day": d, "location": loc, "metric": metric, "value": 1.0}
+        for loc, metric in [*((p, "busy_servers") for p in LONG_PLACES), *((s, "waiting_trains") for s in segments)]
+        for d in np.arange(0.0, 60.0)
+    ]
+    fig = capacity_utilisation(sailings, pd.DataFrame(rows), dict.fromkeys(LONG_PLACES, 2), 10.0, "long names", 1)
+    ax_t, ax_v, ax_h, ax_l = fig.axes
+    assert sorted(t.get_text() for t in ax_h.get_yticklabels()) == sorted(LONG_PLACES)
+    assert sorted(t.get_text() for t in ax_l.get_yticklabels()) == sorted(segments)
+    names = [t for ax in (ax_v, ax_h, ax_l) for t in ax.get_yticklabels()]
+    legend = ax_t.get_legend()
+    titles = {c.get_text(): c for ax in fig.axes for c in ax.get_children() if isinstance(c, Text) and c.get_text()}
+    _inside_and_apart(fig, [*names, legend, *titles.values()])
+    renderer = fig.canvas.get_renderer()
+    assert not legend.get_window_extent(renderer).overlaps(
+        titles["Vessel load per sailing"].get_window_extent(renderer)
+    )
+    for left, right in ((ax_t, ax_v), (ax_h, ax_l)):  # the right panel's names clear the left panel
+        assert left.get_window_extent(renderer).x1 < min(
+            t.get_window_extent(renderer).x0 for t in right.get_yticklabels()
+        )

@@ -7,8 +7,20 @@ from collections.abc import Sequence
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.legend import Legend
+from matplotlib.text import Text
+from matplotlib.transforms import ScaledTranslation
 
-from corridor_sim.plots.style import SCENARIO_PALETTE, calendar_axis, empty, new_figure, styled
+from corridor_sim.plots.style import (
+    SCENARIO_PALETTE,
+    calendar_axis,
+    empty,
+    new_figure,
+    place_grid,
+    styled,
+    top_title,
+    widest,
+)
 
 
 @styled
@@ -25,22 +37,72 @@ def capacity_utilisation(
     """Vessel load per sailing and per segment, handling utilisation per node and line congestion (trains waiting
     for a path; trains waiting for rolling stock of the `pools` have their own figure). Sailings per week are a
     mean over the run's `replications` (one without sailings still counts)."""
-    fig = new_figure((13, 8))
-    grid = fig.add_gridspec(2, 3, width_ratios=[2.2, 1, 1])
-    ax_t = fig.add_subplot(grid[0, :2])
-    ax_v = fig.add_subplot(grid[0, 2])
-    ax_h = fig.add_subplot(grid[1, :2])
-    ax_l = fig.add_subplot(grid[1, 2])
-    _vessels(ax_t, ax_v, sailings, warmup_day, replications)
+    fig = new_figure((13, 8), layout=None)
+    (ax_t, ax_v), (ax_h, ax_l) = fig.subplots(2, 2, width_ratios=WIDTHS)
+    load_title, vessel_title = _vessels(ax_t, ax_v, sailings, warmup_day, replications)
     calendar_axis(ax_t, start)
     after = occupancy[occupancy["day"] >= warmup_day]
     _handling(ax_h, after, servers)
-    _lines(ax_l, after[~after["location"].astype(str).isin(set(pools))])
-    fig.suptitle(title, fontweight="bold")
+    right_titles = [vessel_title, _lines(ax_l, after[~after["location"].astype(str).isin(set(pools))])]
+    names = [*ax_v.get_yticklabels(), *ax_l.get_yticklabels()]
+    _place(fig, ax_t, load_title, ax_h.get_yticklabels(), names, right_titles)
+    top_title(fig, title)
     return fig
 
 
-def _vessels(ax_t: Axes, ax_v: Axes, sailings: pd.DataFrame, warmup_day: float, replications: int) -> None:
+# fixed margins in inches: numbers and their label on the left, a two-line panel title (and the figure title) above,
+# numbers and a label below a panel; a bar's figure may pass its axes on the right
+LEFT, TOP, BOTTOM, RIGHT, ROW_GAP, COL_GAP = 0.85, 0.85, 0.6, 0.3, 1.1, 0.6
+LABEL_PAD, LEGEND_TOP = 0.2, 0.45  # beside the place names (tick and edge); above the vessel legend (the title)
+WIDTHS, TITLE_LINE = (3.2, 1), 0.3  # the left and right columns; a panel title's line (12 pt) and its pad
+EDGE = 0.05  # the least room between a title and the figure's edge
+
+
+def _place(
+    fig: Figure, ax_t: Axes, load_title: Text, names: list[Text], right_names: list[Text], right_titles: list[Text]
+) -> None:
+    """Axes placed once: the place names left of the handling bars and of the right-hand panels, and the vessel
+    legend above the load panel (as many columns as fit beside its title), measured (the scenario names them); the
+    right-hand column at least as wide as its titles; the rest fixed."""
+    left = max(LEFT, widest(fig, names) + LABEL_PAD)
+    col_gap = max(COL_GAP, widest(fig, right_names) + LABEL_PAD + 0.1)
+    both = fig.get_size_inches()[0] - left - RIGHT - col_gap
+    right = max(both * WIDTHS[1] / sum(WIDTHS), widest(fig, right_titles) + EDGE - RIGHT)
+    ax_t.get_gridspec().set_width_ratios([both - right, right])
+    legend, lift = _segment_legend(ax_t, both - right, widest(fig, [load_title]) + LABEL_PAD)
+    top = TOP
+    if legend is not None:
+        renderer = fig.canvas.get_renderer()
+        top = max(TOP, LEGEND_TOP + lift + legend.get_window_extent(renderer).height / fig.dpi)
+    place_grid(fig, 2, 2, (left, RIGHT, top, BOTTOM), (ROW_GAP, col_gap))
+
+
+def _segment_legend(ax: Axes, width: float, title: float) -> tuple[Legend | None, float]:
+    """The segments' legend above the load panel (`width` inches wide): beside its title (`title` inches) in as many
+    columns as fit, up to 3, else above the title; with how far it was lifted over the title (inches)."""
+    if not ax.get_legend_handles_labels()[0]:
+        return None, 0.0
+    for lift, room in ((0.0, width - title), (TITLE_LINE, width)):
+        for ncol in (3, 2, 1):
+            legend = ax.legend(
+                title="segment (line: rolling mean of 20 sailings)",
+                loc="lower right",  # above the axes, beside the title: no point hidden ("best" cost ~1 s a figure)
+                bbox_to_anchor=(1.0, 1.0),
+                bbox_transform=ax.transAxes + ScaledTranslation(0, lift, ax.figure.dpi_scale_trans),
+                ncol=ncol,
+                fontsize=8,
+                title_fontsize=8,
+                frameon=True,
+                framealpha=0.6,
+                edgecolor="none",
+            )
+            if widest(ax.figure, [legend]) <= room:
+                return legend, lift
+    return legend, lift
+
+
+def _vessels(ax_t: Axes, ax_v: Axes, sailings: pd.DataFrame, warmup_day: float, replications: int) -> tuple[Text, Text]:
+    """The load of each sailing over time and each segment's mean load; the two panels' titles returned."""
     sail = sailings[sailings["capacity_containers"] > 0].assign(
         load=lambda d: 100 * d["containers"] / d["capacity_containers"]
     )
@@ -53,26 +115,16 @@ def _vessels(ax_t: Axes, ax_v: Axes, sailings: pd.DataFrame, warmup_day: float, 
             trend = s.set_index("depart_day")["load"].rolling(20, min_periods=1, center=True).mean()
             ax_t.plot(trend.index, trend.to_numpy(), color=seg_colour[seg], linewidth=1.8, label=f"{seg}")
         _vessel_bars(ax_v, sailings, sail, warmup_day, seg_colour, replications)
-        ax_t.legend(
-            title="segment (line: rolling mean of 20 sailings)",
-            loc="lower right",  # above the axes, beside the title: no point hidden ("best" cost ~1 s a figure)
-            bbox_to_anchor=(1.0, 1.0),
-            ncol=3,
-            fontsize=8,
-            title_fontsize=8,
-            frameon=True,
-            framealpha=0.6,
-            edgecolor="none",
-        )
     else:
         empty(ax_t, "no sailings")
         empty(ax_v, "no sailings")
     ax_t.axvspan(0, warmup_day, color="0.85", alpha=0.5, zorder=0)
     ax_t.set_ylim(0, 105)
     ax_t.set_ylabel("load (% of capacity)")
-    ax_t.set_title("Vessel load per sailing", loc="left")
     ax_v.set_xlabel("mean load (% of capacity)")
-    ax_v.set_title("Vessel utilisation\n(after warm-up)", loc="left")
+    return ax_t.set_title("Vessel load per sailing", loc="left"), ax_v.set_title(
+        "Vessel utilisation\n(after warm-up)", loc="left"
+    )
 
 
 def _vessel_bars(
@@ -115,7 +167,7 @@ def _handling(ax: Axes, after: pd.DataFrame, servers: dict[str, int]) -> None:
     ax.set_title("Handling utilisation by node (red ≥ 85%, amber ≥ 60%)", loc="left")
 
 
-def _lines(ax: Axes, after: pd.DataFrame) -> None:
+def _lines(ax: Axes, after: pd.DataFrame) -> Text:
     waiting = after[after["metric"].eq("waiting_trains")].groupby("location", observed=True)["value"].mean()
     waiting = waiting.sort_values()
     if len(waiting) and waiting.max() > 0:
@@ -128,4 +180,4 @@ def _lines(ax: Axes, after: pd.DataFrame) -> None:
         empty(ax, "no train waited for a path" if len(waiting) else "no line capacity limits")
         ax.set_xticks([])
         ax.set_yticks([])
-    ax.set_title("Line congestion:\ntrains waiting for a path", loc="left")
+    return ax.set_title("Line congestion:\ntrains waiting for a path", loc="left")
