@@ -599,3 +599,20 @@ def test_utilisation_with_long_place_names_keeps_every_label_inside_the_figure()
         assert left.get_window_extent(renderer).x1 < min(
             t.get_window_extent(renderer).x0 for t in right.get_yticklabels()
         )
+
+
+def test_pools_with_long_names_keep_their_legends_inside_the_figure() -> None:
+    from corridor_sim.plots.map import Pool
+    from corridor_sim.plots.stock import pool_utilisation
+
+    pools = [Pool(f"{place} wagons", ("s",), 12, 6.5, 0.25) for place in LONG_PLACES]
+    rows = [
+        {"replication": 0, "day": d, "location": pool.name, "metric": metric, "value": 3.0}
+        for pool in pools
+        for metric in ("stock_in_use", "waiting_trains")
+        for d in np.arange(0.0, 60.0)
+    ]
+    fig = pool_utilisation(pd.DataFrame(rows), pools, 10.0, "long names")
+    legends = [ax.get_legend() for ax in fig.axes]
+    assert [t.get_text() for t in legends[0].get_texts()][1] == f"{pools[1].name}: 6.50 of 12 sets busy (54%)"
+    _inside_and_apart(fig, legends)

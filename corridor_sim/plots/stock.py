@@ -6,7 +6,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from corridor_sim.plots.map import POOL_COLOURS, Pool
-from corridor_sim.plots.style import calendar_axis, new_figure, num, styled
+from corridor_sim.plots.style import calendar_axis, new_figure, num, place_grid, styled, top_title, widest
 
 
 @styled
@@ -15,7 +15,7 @@ def pool_utilisation(
 ) -> Figure:
     """Per pool (mean over replications, shaded min–max): sets in use with the pool's size as a dashed line, and
     trains waiting for a set; warm-up greyed, the means after warm-up in the legends."""
-    fig = new_figure((12, 6.5))
+    fig = new_figure((12, 6.5), layout=None)
     ax_busy, ax_wait = fig.subplots(2, 1, sharex=True)
     for i, pool in enumerate(pools):
         colour = POOL_COLOURS[i % len(POOL_COLOURS)]
@@ -40,5 +40,12 @@ def pool_utilisation(
     ax_wait.set_ylabel("trains")
     ax_wait.set_title("Trains waiting for a set", loc="left", fontsize=10)
     calendar_axis(ax_wait, start)
-    fig.suptitle(title, fontweight="bold")
+    right = widest(fig, [ax_busy.get_legend(), ax_wait.get_legend()]) + LEGEND_PAD  # the pools' names measured
+    place_grid(fig, 2, 1, (LEFT, right, TOP, BOTTOM), (ROW_GAP, 0.0))
+    top_title(fig, title)
     return fig
+
+
+# fixed margins in inches: numbers and their label on the left, the figure title and a panel title above, dates and
+# their label below, a panel title between the panels; beside a legend on the right (its gap and the edge)
+LEFT, TOP, BOTTOM, ROW_GAP, LEGEND_PAD = 0.85, 0.62, 0.6, 0.45, 0.16
