@@ -616,3 +616,30 @@ def test_pools_with_long_names_keep_their_legends_inside_the_figure() -> None:
     legends = [ax.get_legend() for ax in fig.axes]
     assert [t.get_text() for t in legends[0].get_texts()][1] == f"{pools[1].name}: 6.50 of 12 sets busy (54%)"
     _inside_and_apart(fig, legends)
+
+
+def test_transit_figures_with_long_names_keep_their_labels_inside_the_figure() -> None:
+    """A run's destinations left of its box plots, a comparison's scenario → destination rows left of its violins
+    and its legend right of the curves are measured: long names are neither cut nor drawn over a panel."""
+    rng = np.random.default_rng(1)
+    containers = pd.DataFrame(
+        {
+            "destination": np.repeat(LONG_PLACES, 50),
+            "transit_days": rng.uniform(5, 40, 150),
+            "measured": True,
+            "status": "delivered",
+        }
+    )
+    scenarios = {"a scenario with a long name (2030 plan)": containers, "b": containers.assign(transit_days=9.0)}
+    bands = pd.DataFrame(
+        {"scenario": "b", "destination": LONG_PLACES[0], "low_days": 8.0, "high_days": 12.0, "label": "plan"},
+        index=[0],
+    )
+    one = plots.transit_distribution(containers, bands, "long names")
+    ax_b = one.axes[-1]
+    assert len(ax_b.get_yticklabels()) == len(LONG_PLACES)
+    _inside_and_apart(one, ax_b.get_yticklabels())
+    every = plots.compare_distributions(scenarios, bands, None)
+    ax_e, ax_v = every.axes
+    assert len(ax_v.get_yticklabels()) == 2 * len(LONG_PLACES)
+    _inside_and_apart(every, [*ax_v.get_yticklabels(), ax_e.get_legend()])

@@ -5,6 +5,7 @@ objects (not pyplot's), so nothing accumulates in a global figure manager and no
 from __future__ import annotations
 
 import os
+import textwrap
 from collections.abc import Callable, Iterable, Sequence
 from functools import wraps
 from pathlib import Path
@@ -248,3 +249,19 @@ def widest(fig: Figure, artists: Iterable) -> float:
 def top_title(fig: Figure, title: str, gap: float = 0.08, **kw) -> None:
     """The figure's bold title with its top `gap` inches below the figure's top edge (no layout engine to put it)."""
     fig.suptitle(title, y=1 - gap / fig.get_size_inches()[1], va="top", fontweight="bold", **kw)
+
+
+def wrap_within(fig: Figure, texts: Iterable, inches: float) -> list[str]:
+    """The strings of `texts` (Text artists), each wider than `inches` wrapped at spaces into lines about that wide
+    (a name without spaces stays whole): for labels whose margin would otherwise squeeze the axes away."""
+    renderer = fig.canvas.get_renderer()
+    out = []
+    for t in texts:
+        width = t.get_window_extent(renderer).width / fig.dpi
+        label = t.get_text()
+        if width > inches:
+            lines = label.split("\n")
+            chars = max(8, int(max(map(len, lines)) * inches / width))
+            label = "\n".join(textwrap.fill(line, chars, subsequent_indent="  ") for line in lines)
+        out.append(label)
+    return out

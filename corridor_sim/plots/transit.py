@@ -21,8 +21,11 @@ from corridor_sim.plots.style import (
     empty,
     fixed_grid,
     new_figure,
+    place_grid,
     scenario_colours,
     styled,
+    widest,
+    wrap_within,
 )
 from corridor_sim.plots.style import text as as_text
 
@@ -39,8 +42,8 @@ def transit_distribution(containers: pd.DataFrame, bands: pd.DataFrame | None, t
     to = as_text(m["destination"])
     dests = sorted(to.unique())
     colours = dict(zip(dests, SCENARIO_PALETTE, strict=False))
-    fig = new_figure((10, 8.5))
-    ax_h, ax_e, ax_b = fig.subplots(3, 1, sharex=True, gridspec_kw={"height_ratios": [3, 2, 1.3]})
+    fig = new_figure((10, 8.5), layout=None)
+    ax_h, ax_e, ax_b = fig.subplots(3, 1, sharex=True, height_ratios=[3, 2, 1.3])
     if len(m):
         by_dest = {d: m.loc[to.eq(d), "transit_days"].to_numpy() for d in dests}
         _histograms(ax_h, ax_e, by_dest, colours, max(m["transit_days"].max() * 1.05, 1))
@@ -69,7 +72,17 @@ def transit_distribution(containers: pd.DataFrame, bands: pd.DataFrame | None, t
     ax_b.set_xlabel("transit time, origin to destination (days)")
     ax_b.set_title("box: quartiles, whiskers p5–p95", fontsize=9, fontweight="normal", loc="left")
     ax_b.set_xlim(left=0)
+    ax_b.set_yticks(ax_b.get_yticks(), wrap_within(fig, ax_b.get_yticklabels(), NAMES * fig.get_size_inches()[0]))
+    left = max(LEFT, widest(fig, ax_b.get_yticklabels()) + LABEL_PAD)  # the destinations' names measured
+    place_grid(fig, 3, 1, (left, RIGHT, TOP, BOTTOM), (ROW_GAP, 0.0))
     return fig
+
+
+# fixed margins in inches: numbers and a two-line label on the left, the title above, numbers and a label below, a
+# small panel title between panels; a number at the day axis's end may pass the axes on the right
+LEFT, RIGHT, TOP, BOTTOM, ROW_GAP = 1.0, 0.3, 0.4, 0.6, 0.32
+LABEL_PAD, LEGEND_PAD = 0.2, 0.2  # beside the names (tick and edge); beside a legend (gap and edge)
+NAMES, LEGEND = 0.25, 0.3  # the widest names and legend (shares of the figure's width) before they wrap
 
 
 def _histograms(ax_h: Axes, ax_e: Axes, by_dest: dict[str, np.ndarray], colours: dict, top: float) -> None:
@@ -115,8 +128,8 @@ def compare_distributions(containers: dict[str, pd.DataFrame], bands: pd.DataFra
     colours = scenario_colours(containers)
     rows = _rows(containers, destination)
     multi = destination is None and len({d for _, d, _ in rows}) > 1
-    fig = new_figure((13, 4 + 0.55 * len(rows)))
-    ax_e, ax_v = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [3, max(1.5, 0.55 * len(rows))]})
+    fig = new_figure((13, 4 + 0.55 * len(rows)), layout=None)
+    ax_e, ax_v = fig.subplots(2, 1, sharex=True, height_ratios=[3, max(1.5, 0.55 * len(rows))])
     styles = ["-", "--", ":", "-."]
     dest_style = {d: styles[i % len(styles)] for i, d in enumerate(dict.fromkeys(d for _, d, _ in rows))}
     for i, (name, dest, days) in enumerate(rows):
@@ -148,7 +161,14 @@ def compare_distributions(containers: dict[str, pd.DataFrame], bands: pd.DataFra
     ax_e.set_xlim(left=0)
     where = "all destinations" if destination is None else f"to {destination}"
     ax_e.set_title(f"Transit time by scenario, {where}")
-    ax_e.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    legend = ax_e.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    width = fig.get_size_inches()[0]
+    for text, label in zip(legend.get_texts(), wrap_within(fig, legend.get_texts(), LEGEND * width), strict=True):
+        text.set_text(label)
+    ax_v.set_yticks(ax_v.get_yticks(), wrap_within(fig, ax_v.get_yticklabels(), NAMES * width))
+    left = max(LEFT, widest(fig, ax_v.get_yticklabels()) + LABEL_PAD)  # the scenarios' names measured, and
+    right = widest(fig, [legend]) + LEGEND_PAD + 0.01 * width  # the legend (its anchor at 1.01)
+    place_grid(fig, 2, 1, (left, right, TOP, BOTTOM), (ROW_GAP, 0.0))
     return fig
 
 
