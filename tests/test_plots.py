@@ -643,3 +643,42 @@ def test_transit_figures_with_long_names_keep_their_labels_inside_the_figure() -
     ax_e, ax_v = every.axes
     assert len(ax_v.get_yticklabels()) == 2 * len(LONG_PLACES)
     _inside_and_apart(every, [*ax_v.get_yticklabels(), ax_e.get_legend()])
+
+
+def test_time_distance_with_long_names_keeps_its_labels_inside_and_its_titles_apart() -> None:
+    """The node names left of the chart and the section names right of the zoom are measured, and the left panel's
+    title (it names the flow) wraps before it reaches the zoom's title."""
+    from corridor_sim.plots.timeline import time_distance
+
+    flow = "china_khorgos_eastern_gate_aktau_north_quay_alat_poti"
+    a, b = LONG_PLACES[:2]
+    routes = pd.DataFrame(
+        {
+            "flow": flow,
+            "seq": [0, 1, 2],
+            "kind": ["node", "segment", "node"],
+            "location": [a, "line", b],
+            "section": ["Kazakhstan and its long dry-port section", "KZ rail", "Caspian multimodal hub section"],
+            "km_start": [0.0, 0.0, 900.0],
+            "km_end": [0.0, 900.0, 900.0],
+        }
+    )
+    tracks = pd.DataFrame(
+        {
+            "replication": 0,
+            "container_id": np.repeat([1, 2], 3),
+            "flow": flow,
+            "location": [a, "line", b] * 2,
+            "state": ["handling", "travel", "handling"] * 2,
+            "start_day": [0.0, 1.0, 4.0, 5.0, 6.0, 9.0],
+            "end_day": [1.0, 4.0, 5.0, 6.0, 9.0, 10.0],
+        }
+    )
+    fig = time_distance(tracks, routes, "long names")
+    ax_left, ax_zoom = fig.axes
+    assert [t.get_text() for t in ax_left.get_yticklabels()] == [f"{a} (0 km)", f"{b} (900 km)"]
+    titles = [c for ax in fig.axes for c in ax.get_children() if isinstance(c, Text) and c.get_text()]
+    _inside_and_apart(fig, [*ax_left.get_yticklabels(), *titles])
+    renderer = fig.canvas.get_renderer()
+    heading, zoom = (next(t for t in titles if t.get_text().startswith(s)) for s in ("long names", "zoom"))
+    assert heading.get_window_extent(renderer).x1 < zoom.get_window_extent(renderer).x0

@@ -253,7 +253,7 @@ def top_title(fig: Figure, title: str, gap: float = 0.08, **kw) -> None:
 
 def wrap_within(fig: Figure, texts: Iterable, inches: float) -> list[str]:
     """The strings of `texts` (Text artists), each wider than `inches` wrapped at spaces into lines about that wide
-    (a name without spaces stays whole): for labels whose margin would otherwise squeeze the axes away."""
+    (a word longer than a line is cut): for labels whose margin would otherwise squeeze the axes away."""
     renderer = fig.canvas.get_renderer()
     out = []
     for t in texts:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.text import Text
 
 from corridor_sim.plots.names import section_order
 from corridor_sim.plots.style import (
@@ -15,8 +18,11 @@ from corridor_sim.plots.style import (
     calendar_axis,
     empty,
     new_figure,
+    place_grid,
     section_colours,
     styled,
+    widest,
+    wrap_within,
 )
 from corridor_sim.records import STATES
 
@@ -81,12 +87,12 @@ def time_distance(tracks: pd.DataFrame, routes: pd.DataFrame, title: str, start:
     """Marey chart of the sampled containers of one replication along the busiest route: slopes are movement, flat
     runs are time at a place; flat lines ending together are containers waiting for the same train or vessel.
     Other flows are drawn faintly wherever they share that route."""
-    fig = new_figure((14, 7.5))
-    axes = fig.subplots(1, 2, sharey=True, gridspec_kw={"width_ratios": [3, 2]})
+    fig = new_figure((14, 7.5), layout=None)
+    axes = fig.subplots(1, 2, sharey=True, width_ratios=WIDTHS)
     if tracks.empty or routes.empty:
         for ax in axes:
             empty(ax, "no container tracks recorded")
-        axes[0].set_title(title)
+        _place(fig, axes, axes[0].set_title(title), [])
         return fig
     rep = tracks["replication"].min()
     tr = tracks[tracks["replication"].eq(rep)]
@@ -113,20 +119,38 @@ def time_distance(tracks: pd.DataFrame, routes: pd.DataFrame, title: str, start:
                     )
         ax.set_xlim(*xlim)
         calendar_axis(ax, start)
-    _route_axis(axes, rows, positions, spans, colours)
+    sections = _route_axis(axes, rows, positions, spans, colours)
     axes[0].set_ylabel(f"position along the route of flow {flow}")
-    axes[0].set_title(f"{title}\nsampled containers of replication {rep} along flow {flow}", loc="left")
+    heading = axes[0].set_title(f"{title}\nsampled containers of replication {rep} along flow {flow}", loc="left")
     axes[1].set_title(f"zoom: the first {zoom[1] - zoom[0]:.0f} days", loc="left")
     handles = [Line2D([], [], color=STATE_COLOURS[c], linewidth=2, label=c) for c in STATE_COLOURS]
     handles.append(
         Line2D([], [], color="0.5", linewidth=1, alpha=0.4, label="faint: other flows where they share this route")
     )
     axes[0].legend(handles=handles, loc="lower right", frameon=True, framealpha=0.9, edgecolor="none")
+    _place(fig, axes, heading, sections)
     return fig
 
 
-def _route_axis(axes: list[Axes], rows: pd.DataFrame, positions: dict, spans: dict, colours: dict) -> None:
-    """Node names (with km) up the left axis, section names beside the right panel."""
+# fixed margins in inches: the unit label beside the node names on the left, a two-line title above, dates and their
+# label below; the gap between the panels (tick marks only: they share the node axis)
+TOP, BOTTOM, GAP, WIDTHS = 0.62, 0.6, 0.5, (3, 2)
+LABEL_PAD, EDGE, LINE = 0.48, 0.1, 0.2  # beside the node names (tick, label pad, axis label, edge); an edge; a line
+
+
+def _place(fig: Figure, axes: Sequence[Axes], heading: Text, sections: list[Text]) -> None:
+    """Axes placed once: the node names on the left and the section names on the right measured (the scenario names
+    them); the left panel's title (it names the flow) wrapped to end before the right panel's title."""
+    left = widest(fig, axes[0].get_yticklabels()) + LABEL_PAD
+    right = widest(fig, sections) + EDGE + (0.01 * 2 / sum(WIDTHS) * fig.get_size_inches()[0] if sections else 0.0)
+    room = (fig.get_size_inches()[0] - left - right - GAP) * WIDTHS[0] / sum(WIDTHS) + GAP - 2 * EDGE
+    heading.set_text(wrap_within(fig, [heading], room)[0])
+    lines = heading.get_text().count("\n") + 1
+    place_grid(fig, 1, 2, (left, right, TOP + LINE * max(lines - 2, 0), BOTTOM), (0.0, GAP))
+
+
+def _route_axis(axes: list[Axes], rows: pd.DataFrame, positions: dict, spans: dict, colours: dict) -> list[Text]:
+    """Node names (with km) up the left axis, section names beside the right panel (returned)."""
     ymax = max(v[1] for v in positions.values())
     nodes = rows[rows["kind"].eq("node")]
     labels = [
@@ -136,15 +160,17 @@ def _route_axis(axes: list[Axes], rows: pd.DataFrame, positions: dict, spans: di
     ticks = thin_ticks(labels, 0.028 * ymax)
     axes[0].set_yticks([y for y, _ in ticks], [label for _, label in ticks])
     axes[0].set_ylim(-0.01 * ymax, ymax * 1.01)
-    for section, (lo, hi) in spans.items():
-        if hi > lo:
-            axes[1].text(
-                1.01,
-                (lo + hi) / 2,
-                section,
-                transform=axes[1].get_yaxis_transform(),
-                va="center",
-                fontsize=8,
-                color=colours[section],
-                fontweight="bold",
-            )
+    return [
+        axes[1].text(
+            1.01,
+            (lo + hi) / 2,
+            section,
+            transform=axes[1].get_yaxis_transform(),
+            va="center",
+            fontsize=8,
+            color=colours[section],
+            fontweight="bold",
+        )
+        for section, (lo, hi) in spans.items()
+        if hi > lo
+    ]
