@@ -11,8 +11,8 @@ from matplotlib.text import Text
 from corridor_sim.plots.style import (
     calendar_axis,
     empty,
+    fixed_figure,
     location_colours,
-    new_figure,
     num,
     place_grid,
     styled,
@@ -101,7 +101,7 @@ def occupancy_over_time(
     locs = sorted(seen, key=lambda x: order.index(x) if x in order else len(order))  # off-route: as first seen
     colours = location_colours(locs)
     ratios = [2.3] * len(panels) + ([0.35 * closed["location"].nunique() + 0.6] if len(closed) else [])
-    fig = new_figure((12, 1.2 + sum(ratios or [1.8])), layout=None)
+    fig = fixed_figure((12, 1.2 + sum(ratios or [1.8])))
     axes = fig.subplots(len(ratios or [1]), 1, sharex=True, squeeze=False, gridspec_kw={"height_ratios": ratios or [1]})
     axes = axes[:, 0]
     if not ratios:

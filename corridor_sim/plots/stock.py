@@ -6,7 +6,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from corridor_sim.plots.map import POOL_COLOURS, Pool
-from corridor_sim.plots.style import calendar_axis, new_figure, num, place_grid, styled, top_title, widest
+from corridor_sim.plots.style import calendar_axis, fixed_figure, num, place_grid, styled, top_title, widest
 
 
 @styled
@@ -15,7 +15,7 @@ def pool_utilisation(
 ) -> Figure:
     """Per pool (mean over replications, shaded min–max): sets in use with the pool's size as a dashed line, and
     trains waiting for a set; warm-up greyed, the means after warm-up in the legends."""
-    fig = new_figure((12, 6.5), layout=None)
+    fig = fixed_figure((12, 6.5))
     ax_busy, ax_wait = fig.subplots(2, 1, sharex=True)
     for i, pool in enumerate(pools):
         colour = POOL_COLOURS[i % len(POOL_COLOURS)]

@@ -265,3 +265,11 @@ def wrap_within(fig: Figure, texts: Iterable, inches: float) -> list[str]:
             label = "\n".join(textwrap.fill(line, chars, subsequent_indent="  ") for line in lines)
         out.append(label)
     return out
+
+
+def fixed_figure(figsize: tuple[float, float]) -> Figure:
+    """A figure without a layout engine, at the resolution it is saved at from the start: its margins are measured
+    from text, and small text hinted at another resolution can be a tenth wider or narrower."""
+    fig = new_figure(figsize, layout=None)
+    fig.set_dpi(DPI)
+    return fig

@@ -17,7 +17,7 @@ from corridor_sim.plots.style import (
     STATE_COLOURS,
     calendar_axis,
     empty,
-    new_figure,
+    fixed_figure,
     place_grid,
     section_colours,
     styled,
@@ -87,7 +87,7 @@ def time_distance(tracks: pd.DataFrame, routes: pd.DataFrame, title: str, start:
     """Marey chart of the sampled containers of one replication along the busiest route: slopes are movement, flat
     runs are time at a place; flat lines ending together are containers waiting for the same train or vessel.
     Other flows are drawn faintly wherever they share that route."""
-    fig = new_figure((14, 7.5), layout=None)
+    fig = fixed_figure((14, 7.5))
     axes = fig.subplots(1, 2, sharey=True, width_ratios=WIDTHS)
     if tracks.empty or routes.empty:
         for ax in axes:

@@ -19,6 +19,7 @@ from corridor_sim.plots.style import (
     band_label,
     ecdf,
     empty,
+    fixed_figure,
     fixed_grid,
     new_figure,
     place_grid,
@@ -42,7 +43,7 @@ def transit_distribution(containers: pd.DataFrame, bands: pd.DataFrame | None, t
     to = as_text(m["destination"])
     dests = sorted(to.unique())
     colours = dict(zip(dests, SCENARIO_PALETTE, strict=False))
-    fig = new_figure((10, 8.5), layout=None)
+    fig = fixed_figure((10, 8.5))
     ax_h, ax_e, ax_b = fig.subplots(3, 1, sharex=True, height_ratios=[3, 2, 1.3])
     if len(m):
         by_dest = {d: m.loc[to.eq(d), "transit_days"].to_numpy() for d in dests}
@@ -128,7 +129,7 @@ def compare_distributions(containers: dict[str, pd.DataFrame], bands: pd.DataFra
     colours = scenario_colours(containers)
     rows = _rows(containers, destination)
     multi = destination is None and len({d for _, d, _ in rows}) > 1
-    fig = new_figure((13, 4 + 0.55 * len(rows)), layout=None)
+    fig = fixed_figure((13, 4 + 0.55 * len(rows)))
     ax_e, ax_v = fig.subplots(2, 1, sharex=True, height_ratios=[3, max(1.5, 0.55 * len(rows))])
     styles = ["-", "--", ":", "-."]
     dest_style = {d: styles[i % len(styles)] for i, d in enumerate(dict.fromkeys(d for _, d, _ in rows))}

@@ -15,7 +15,7 @@ from corridor_sim.plots.style import (
     SCENARIO_PALETTE,
     calendar_axis,
     empty,
-    new_figure,
+    fixed_figure,
     place_grid,
     styled,
     top_title,
@@ -37,7 +37,7 @@ def capacity_utilisation(
     """Vessel load per sailing and per segment, handling utilisation per node and line congestion (trains waiting
     for a path; trains waiting for rolling stock of the `pools` have their own figure). Sailings per week are a
     mean over the run's `replications` (one without sailings still counts)."""
-    fig = new_figure((13, 8), layout=None)
+    fig = fixed_figure((13, 8))
     (ax_t, ax_v), (ax_h, ax_l) = fig.subplots(2, 2, width_ratios=WIDTHS)
     load_title, vessel_title = _vessels(ax_t, ax_v, sailings, warmup_day, replications)
     calendar_axis(ax_t, start)
