@@ -682,3 +682,25 @@ def test_time_distance_with_long_names_keeps_its_labels_inside_and_its_titles_ap
     renderer = fig.canvas.get_renderer()
     heading, zoom = (next(t for t in titles if t.get_text().startswith(s)) for s in ("long names", "zoom"))
     assert heading.get_window_extent(renderer).x1 < zoom.get_window_extent(renderer).x0
+
+
+def test_section_bars_with_long_names_keep_their_labels_and_legend_inside_the_figure() -> None:
+    """The bars' names on the left and the legend below are measured (the legend in fewer columns when six do not
+    fit), and a published bracket's note near the longest bar's end narrows the axes instead of leaving the figure."""
+    sections = [f"{place} section of the corridor" for place in LONG_PLACES] + ["KZ rail"]
+    means = pd.DataFrame(
+        [
+            {"scenario": name, "section": section, "state": state, "days": days}
+            for name in ("a scenario with a long name (2030 plan)", "b")
+            for section in sections
+            for state, days in (("moving", 2.0), ("waiting", 3.0))
+        ]
+    )
+    bands = pd.DataFrame(
+        {"scenario": "b", "group": "the whole corridor as the ministry counts it", "sections": ";".join(sections)},
+        index=[0],
+    ).assign(low_days=18.0, high_days=20.0)
+    fig = plots.section_bars(means, "long names", bands)
+    ax = fig.axes[0]
+    note = next(t for t in ax.texts if "published" in t.get_text())
+    _inside_and_apart(fig, [*ax.get_yticklabels(), ax.get_legend(), note])
