@@ -1,5 +1,7 @@
 """Every figure of a run or comparison directory, as a list of jobs (a file name and the call that draws it) so
-that a command can show progress figure by figure and the report can reuse figures `plot` already drew."""
+that a command can show progress figure by figure and the report can reuse figures `plot` already drew. The figure
+functions are called as `plots.<name>`: the package imports their modules (and matplotlib) when a figure is first
+drawn, not when the jobs are listed."""
 
 from __future__ import annotations
 
@@ -23,9 +25,6 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
     from corridor_sim.plots.map import Pool
-
-# The figure functions are called as `plots.<name>`: the package imports their modules (and matplotlib) when a figure
-# is first drawn, not when the jobs are listed.
 
 
 class Job(NamedTuple):
