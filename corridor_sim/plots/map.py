@@ -18,7 +18,7 @@ from matplotlib.transforms import Bbox, ScaledTranslation
 
 from corridor_sim.plots.basemap import draw_basemap
 from corridor_sim.plots.names import section_order
-from corridor_sim.plots.style import STATE_COLOURS, empty, new_figure, num, section_colours, styled
+from corridor_sim.plots.style import STATE_COLOURS, empty, fixed_figure, num, section_colours, styled
 
 Labels = list[tuple[float, Annotation]]  # (priority, label): the lower keeps its place when two overlap
 BOX = {"boxstyle": "round,pad=0.2", "facecolor": "white", "alpha": 0.85, "linewidth": 0}
@@ -100,7 +100,7 @@ def corridor_map(routes: pd.DataFrame, waits: pd.Series, pools: list[Pool], titl
     `pools`: from `pools_in_use`."""
     nodes = routes[routes["kind"].eq("node")].dropna(subset=["lat", "lon"]).drop_duplicates("location")
     extent, aspect, height = _frame(nodes)
-    fig = new_figure((MAP_WIDTH, height), layout=None)
+    fig = fixed_figure((MAP_WIDTH, height))
     ax = fig.add_axes((0, 0, 1, 1))
     _place(ax, height)
     if nodes.empty:
