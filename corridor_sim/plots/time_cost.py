@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 from matplotlib.transforms import Bbox
 
 from corridor_sim.analysis import measured
-from corridor_sim.plots.style import fixed_grid, new_figure, scenario_colours, styled
+from corridor_sim.plots.style import fixed_figure, fixed_grid, scenario_colours, styled
 
 COLUMNS = ("alternative", "mean_days", "p10_days", "p90_days", "price_per_teu")
 MARKER, CAP = 9, 4  # marker size and whisker cap, points
@@ -74,7 +74,7 @@ def time_cost_plane(table: pd.DataFrame, title: str, value_of_time: float | None
     missing = [c for c in COLUMNS if c not in table.columns]
     if missing:
         raise ValueError(f"time-cost table lacks {', '.join(missing)}")
-    fig = new_figure((10, 6.5), layout=None)  # fixed margins: labels are placed on the axes as they will be drawn
+    fig = fixed_figure((10, 6.5))  # fixed margins, at the saved resolution: labels are placed as they will be drawn
     ax = fixed_grid(fig, 1, 1, (0.85, 0.25, 0.7, 0.6), (0.0, 0.0))[0, 0]
     groups = (table["group"] if "group" in table.columns else table["alternative"]).astype(str)
     colours = scenario_colours(dict.fromkeys(groups))

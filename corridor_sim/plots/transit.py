@@ -21,7 +21,6 @@ from corridor_sim.plots.style import (
     empty,
     fixed_figure,
     fixed_grid,
-    new_figure,
     place_grid,
     scenario_colours,
     styled,
@@ -223,7 +222,7 @@ def compare_destinations(containers: dict[str, pd.DataFrame], bands: pd.DataFram
     n = max(len(destinations), 1)
     cols = 1 if n == 1 else 2 if n <= 4 else 3
     rows = math.ceil(n / cols)
-    fig = new_figure((13, 1.45 + 2.55 * rows), layout=None)
+    fig = fixed_figure((13, 1.45 + 2.55 * rows))
     grid = fixed_grid(fig, rows, cols, (0.85, 0.25, 1.05, 0.55), (0.75, 0.45), sharey=True)
     measured_by = {name: measured(frame) for name, frame in containers.items()}
     for i, ax in enumerate(grid.flat):
