@@ -8,8 +8,8 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.text import Text
 
+from corridor_sim.plots.calendar import calendar_axis
 from corridor_sim.plots.style import (
-    calendar_axis,
     empty,
     fixed_figure,
     location_colours,

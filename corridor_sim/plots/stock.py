@@ -5,8 +5,9 @@ from __future__ import annotations
 import pandas as pd
 from matplotlib.figure import Figure
 
+from corridor_sim.plots.calendar import calendar_axis
 from corridor_sim.plots.map import POOL_COLOURS, Pool
-from corridor_sim.plots.style import calendar_axis, fixed_figure, num, place_grid, styled, top_title, widest
+from corridor_sim.plots.style import fixed_figure, num, place_grid, styled, top_title, widest
 
 
 @styled

@@ -185,30 +185,6 @@ def empty(ax: Axes, message: str) -> None:
     ax.text(0.5, 0.5, message, ha="center", va="center", transform=ax.transAxes, color="0.4")
 
 
-def calendar_axis(ax: Axes, start: str | None) -> None:
-    """Label an axis of simulated days with calendar dates counted from the scenario's start (call once the limits
-    are final): month starts on long spans, every few days on short ones."""
-    if not start:
-        ax.set_xlabel("simulated day")
-        return
-    origin = np.datetime64(str(start)[:10], "D")
-    lo, hi = ax.get_xlim()
-    if hi - lo > 75:
-        first, last = (origin + int(np.floor(lo))).astype("datetime64[M]"), (origin + int(hi)).astype("datetime64[M]")
-        months = np.arange(first, last + 1)
-        ticks = months[:: max(1, int(np.ceil(len(months) / 12)))].astype("datetime64[D]")
-        fmt = "%b %Y"
-    else:
-        step = max(1, int(np.ceil((hi - lo) / 10)))
-        ticks = origin + np.arange(int(np.ceil(lo)), int(hi) + 1, step)
-        fmt = "%d %b"
-    days = (ticks - origin).astype(float)
-    keep = (days >= lo) & (days <= hi)
-    labels = [pd.Timestamp(t).strftime(fmt) for t in ticks[keep]]
-    ax.set_xticks(days[keep], labels)
-    ax.set_xlabel(f"date (simulated day 0 = {str(start)[:10]})")
-
-
 def grid_fractions(
     fig: Figure, rows: int, cols: int, margins: tuple[float, float, float, float], gaps: tuple[float, float]
 ) -> dict[str, float]:

@@ -12,10 +12,10 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.text import Text
 
+from corridor_sim.plots.calendar import calendar_axis
 from corridor_sim.plots.names import section_order
 from corridor_sim.plots.style import (
     STATE_COLOURS,
-    calendar_axis,
     empty,
     fixed_figure,
     place_grid,

@@ -11,9 +11,9 @@ from matplotlib.legend import Legend
 from matplotlib.text import Text
 from matplotlib.transforms import ScaledTranslation
 
+from corridor_sim.plots.calendar import calendar_axis
 from corridor_sim.plots.style import (
     SCENARIO_PALETTE,
-    calendar_axis,
     empty,
     fixed_figure,
     place_grid,
