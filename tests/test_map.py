@@ -9,7 +9,7 @@ import pytest
 from matplotlib.legend import Legend
 
 from corridor_sim.plots import style
-from corridor_sim.plots.map import MAP_WIDTH, Pool, corridor_map
+from corridor_sim.plots.map import MAP_WIDTH, Pool, away, corridor_map
 
 WEST = "budapest_keleti_long_name"  # at the map's western edge, its only neighbour to the east
 
@@ -81,3 +81,12 @@ def test_the_map_keeps_its_size_and_the_figure_grows_for_a_wide_or_tall_legend()
     side = ax_w.get_legend().get_window_extent(r_w)
     assert side.x1 <= wide.bbox.x1 and side.y0 >= 0  # the legend on the right is on the canvas, not cut off
     assert wide.get_size_inches()[0] > narrow.get_size_inches()[0]
+
+
+def test_a_name_on_a_nearly_straight_line_goes_to_the_same_side_whatever_the_order_of_its_neighbours() -> None:
+    """A set's order changes from one process to the next (string hashing): the side may not depend on it."""
+    coords = {"west": (20.0, 42.0), "middle": (45.0, 42.3), "east": (70.0, 42.0)}
+    one = away(coords, "middle", ["west", "east"], 1.3)
+    other = away(coords, "middle", ["east", "west"], 1.3)
+    assert one == pytest.approx(other)
+    assert one[1] < 0  # below the line, as the rule says

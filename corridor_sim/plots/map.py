@@ -4,6 +4,7 @@ month of waiting stands out as much as it matters. Rolling-stock pools are outli
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import NamedTuple
 
 import numpy as np
@@ -345,10 +346,14 @@ def _places(label: Annotation) -> list[tuple[tuple[float, float], str, str]]:
     return [((dx, dy), ha, va), ((-dx, dy), mirrored, va), ((0, gap), "center", "bottom"), ((0, -gap), "center", "top")]
 
 
-def away(coords: dict[str, tuple[float, float]], node: str, others: set[str], aspect: float) -> tuple[float, float]:
+def away(
+    coords: dict[str, tuple[float, float]], node: str, others: Iterable[str], aspect: float
+) -> tuple[float, float]:
     """Unit direction pointing away from a node's neighbours, so its label does not sit on its own legs."""
     x, y = coords[node]
-    vecs = [np.array([x - coords[o][0], (y - coords[o][1]) * aspect]) for o in others if o in coords]
+    # in name order: a set's order changes from one process to the next, and the first neighbour sets a straight
+    # line's side
+    vecs = [np.array([x - coords[o][0], (y - coords[o][1]) * aspect]) for o in sorted(others) if o in coords]
     vecs = [v / np.linalg.norm(v) for v in vecs if np.linalg.norm(v) > 0]
     direction = np.sum(vecs, axis=0) if vecs else np.array([0.0, -1.0])
     if np.linalg.norm(direction) < 0.3 and vecs:  # straight through: go perpendicular, below the line
