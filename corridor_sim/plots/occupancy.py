@@ -10,6 +10,11 @@ from matplotlib.text import Text
 
 from corridor_sim.plots.calendar import calendar_axis
 from corridor_sim.plots.style import (
+    LEGEND_PAD,
+    PANEL_GAP,
+    TICKS_BELOW,
+    TICKS_LEFT,
+    TITLES_ABOVE,
     empty,
     fixed_figure,
     location_colours,
@@ -120,10 +125,8 @@ def occupancy_over_time(
     return fig
 
 
-# fixed margins in inches: numbers up to 5 digits and the unit left of the axes; the figure title and a panel title
-# above; dates and their label below; a panel title between panels
-LEFT, TOP, BOTTOM, ROW_GAP = 0.85, 0.62, 0.6, 0.45
-LABEL_PAD, LEGEND_PAD = 0.22, 0.16  # beside the closures' place names (tick and edge); beside a legend (gap and edge)
+# margins in inches beyond the shared ones (style): beside the closures' place names (tick and edge)
+LABEL_PAD = 0.22
 EDGE, TITLE_LINE = 0.05, 0.2  # the least room between a panel title and the figure's edge; a title's line
 
 
@@ -131,14 +134,14 @@ def _place(fig: Figure, axes: np.ndarray, titles: list[Text], closures: bool) ->
     """Axes placed once: the legends on the right and the closures' place names on the left measured, since the
     scenario names them; the rest fixed. A panel title that long place names push past the figure's edge wraps."""
     names = axes[-1].get_yticklabels() if closures else []
-    left = max(LEFT, widest(fig, names) + LABEL_PAD)
+    left = max(TICKS_LEFT, widest(fig, names) + LABEL_PAD)
     right = widest(fig, [ax.get_legend() for ax in axes]) + LEGEND_PAD
     room = fig.get_size_inches()[0] - left - EDGE
     wrap = [widest(fig, [title]) > room for title in titles]
     for title, long in zip(titles, wrap, strict=True):
         title.set_wrap(long)
     extra = TITLE_LINE if any(wrap) else 0.0  # room for a title's second line above every panel
-    place_grid(fig, len(axes), 1, (left, right, TOP + extra, BOTTOM), (ROW_GAP + extra, 0.0))
+    place_grid(fig, len(axes), 1, (left, right, TITLES_ABOVE + extra, TICKS_BELOW), (PANEL_GAP + extra, 0.0))
 
 
 def _draw_panel(ax: Axes, panel: Panel, locs: list[str], colours: dict, warmup_day: float) -> Text:

@@ -7,7 +7,19 @@ from matplotlib.figure import Figure
 
 from corridor_sim.plots.calendar import calendar_axis
 from corridor_sim.plots.map import POOL_COLOURS, Pool
-from corridor_sim.plots.style import fixed_figure, num, place_grid, styled, top_title, widest
+from corridor_sim.plots.style import (
+    LEGEND_PAD,
+    PANEL_GAP,
+    TICKS_BELOW,
+    TICKS_LEFT,
+    TITLES_ABOVE,
+    fixed_figure,
+    num,
+    place_grid,
+    styled,
+    top_title,
+    widest,
+)
 
 
 @styled
@@ -42,11 +54,6 @@ def pool_utilisation(
     ax_wait.set_title("Trains waiting for a set", loc="left", fontsize=10)
     calendar_axis(ax_wait, start)
     right = widest(fig, [ax_busy.get_legend(), ax_wait.get_legend()]) + LEGEND_PAD  # the pools' names measured
-    place_grid(fig, 2, 1, (LEFT, right, TOP, BOTTOM), (ROW_GAP, 0.0))
+    place_grid(fig, 2, 1, (TICKS_LEFT, right, TITLES_ABOVE, TICKS_BELOW), (PANEL_GAP, 0.0))
     top_title(fig, title)
     return fig
-
-
-# fixed margins in inches: numbers and their label on the left, the figure title and a panel title above, dates and
-# their label below, a panel title between the panels; beside a legend on the right (its gap and the edge)
-LEFT, TOP, BOTTOM, ROW_GAP, LEGEND_PAD = 0.85, 0.62, 0.6, 0.45, 0.16

@@ -68,6 +68,12 @@ RC = {
 }
 DPI = 120
 TIGHT_PAD = 0.15  # inches around the artists when a figure is cropped to them (the map)
+# Margins in inches that the fixed-geometry figures share, so that panels of one kind line up alike in every figure
+TICKS_LEFT = 0.85  # tick numbers up to 5 digits and the axis label, left of the axes
+TICKS_BELOW = 0.6  # tick labels (numbers or dates) and the axis label, below the axes
+TITLES_ABOVE = 0.62  # the figure's title and a panel title (or a two-line title), above the top axes
+PANEL_GAP = 0.45  # between stacked panels: the lower panel's title
+LEGEND_PAD = 0.16  # beside a legend right of the axes: its gap and the figure's edge
 
 P = ParamSpec("P")
 

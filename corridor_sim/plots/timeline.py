@@ -16,6 +16,8 @@ from corridor_sim.plots.calendar import calendar_axis
 from corridor_sim.plots.names import section_order
 from corridor_sim.plots.style import (
     STATE_COLOURS,
+    TICKS_BELOW,
+    TITLES_ABOVE,
     empty,
     fixed_figure,
     place_grid,
@@ -134,7 +136,7 @@ def time_distance(tracks: pd.DataFrame, routes: pd.DataFrame, title: str, start:
 
 # fixed margins in inches: the unit label beside the node names on the left, a two-line title above, dates and their
 # label below; the gap between the panels (tick marks only: they share the node axis)
-TOP, BOTTOM, GAP, WIDTHS = 0.62, 0.6, 0.5, (3, 2)
+GAP, WIDTHS = 0.5, (3, 2)  # and style's TITLES_ABOVE, TICKS_BELOW
 LABEL_PAD, EDGE, LINE = 0.48, 0.1, 0.2  # beside the node names (tick, label pad, axis label, edge); an edge; a line
 
 
@@ -146,7 +148,7 @@ def _place(fig: Figure, axes: Sequence[Axes], heading: Text, sections: list[Text
     room = (fig.get_size_inches()[0] - left - right - GAP) * WIDTHS[0] / sum(WIDTHS) + GAP - 2 * EDGE
     heading.set_text(wrap_within(fig, [heading], room)[0])
     lines = heading.get_text().count("\n") + 1
-    place_grid(fig, 1, 2, (left, right, TOP + LINE * max(lines - 2, 0), BOTTOM), (0.0, GAP))
+    place_grid(fig, 1, 2, (left, right, TITLES_ABOVE + LINE * max(lines - 2, 0), TICKS_BELOW), (0.0, GAP))
 
 
 def _route_axis(axes: list[Axes], rows: pd.DataFrame, positions: dict, spans: dict, colours: dict) -> list[Text]:

@@ -16,6 +16,7 @@ from matplotlib.patches import Patch, Rectangle
 from corridor_sim.analysis import measured
 from corridor_sim.plots.style import (
     SCENARIO_PALETTE,
+    TICKS_BELOW,
     band_label,
     ecdf,
     empty,
@@ -74,13 +75,13 @@ def transit_distribution(containers: pd.DataFrame, bands: pd.DataFrame | None, t
     ax_b.set_xlim(left=0)
     ax_b.set_yticks(ax_b.get_yticks(), wrap_within(fig, ax_b.get_yticklabels(), NAMES * fig.get_size_inches()[0]))
     left = max(LEFT, widest(fig, ax_b.get_yticklabels()) + LABEL_PAD)  # the destinations' names measured
-    place_grid(fig, 3, 1, (left, RIGHT, TOP, BOTTOM), (ROW_GAP, 0.0))
+    place_grid(fig, 3, 1, (left, RIGHT, TOP, TICKS_BELOW), (ROW_GAP, 0.0))
     return fig
 
 
 # fixed margins in inches: numbers and a two-line label on the left, the title above, numbers and a label below, a
 # small panel title between panels; a number at the day axis's end may pass the axes on the right
-LEFT, RIGHT, TOP, BOTTOM, ROW_GAP = 1.0, 0.3, 0.4, 0.6, 0.32
+LEFT, RIGHT, TOP, ROW_GAP = 1.0, 0.3, 0.4, 0.32  # and style's TICKS_BELOW
 LABEL_PAD, LEGEND_PAD = 0.2, 0.2  # beside the names (tick and edge); beside a legend (gap and edge)
 NAMES, LEGEND = 0.25, 0.3  # the widest names and legend (shares of the figure's width) before they wrap
 
@@ -168,7 +169,7 @@ def compare_distributions(containers: dict[str, pd.DataFrame], bands: pd.DataFra
     ax_v.set_yticks(ax_v.get_yticks(), wrap_within(fig, ax_v.get_yticklabels(), NAMES * width))
     left = max(LEFT, widest(fig, ax_v.get_yticklabels()) + LABEL_PAD)  # the scenarios' names measured, and
     right = widest(fig, [legend]) + LEGEND_PAD + 0.01 * width  # the legend (its anchor at 1.01)
-    place_grid(fig, 2, 1, (left, right, TOP, BOTTOM), (ROW_GAP, 0.0))
+    place_grid(fig, 2, 1, (left, right, TOP, TICKS_BELOW), (ROW_GAP, 0.0))
     return fig
 
 

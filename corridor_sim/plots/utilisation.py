@@ -14,6 +14,8 @@ from matplotlib.transforms import ScaledTranslation
 from corridor_sim.plots.calendar import calendar_axis
 from corridor_sim.plots.style import (
     SCENARIO_PALETTE,
+    TICKS_BELOW,
+    TICKS_LEFT,
     empty,
     fixed_figure,
     place_grid,
@@ -52,7 +54,7 @@ def capacity_utilisation(
 
 # fixed margins in inches: numbers and their label on the left, a two-line panel title (and the figure title) above,
 # numbers and a label below a panel; a bar's figure may pass its axes on the right
-LEFT, TOP, BOTTOM, RIGHT, ROW_GAP, COL_GAP = 0.85, 0.85, 0.6, 0.3, 1.1, 0.6
+TOP, RIGHT, ROW_GAP, COL_GAP = 0.85, 0.3, 1.1, 0.6  # and style's TICKS_LEFT, TICKS_BELOW
 LABEL_PAD, LEGEND_TOP = 0.2, 0.45  # beside the place names (tick and edge); above the vessel legend (the title)
 WIDTHS, TITLE_LINE = (3.2, 1), 0.3  # the left and right columns; a panel title's line (12 pt) and its pad
 EDGE = 0.05  # the least room between a title and the figure's edge
@@ -64,7 +66,7 @@ def _place(
     """Axes placed once: the place names left of the handling bars and of the right-hand panels, and the vessel
     legend above the load panel (as many columns as fit beside its title), measured (the scenario names them); the
     right-hand column at least as wide as its titles; the rest fixed."""
-    left = max(LEFT, widest(fig, names) + LABEL_PAD)
+    left = max(TICKS_LEFT, widest(fig, names) + LABEL_PAD)
     col_gap = max(COL_GAP, widest(fig, right_names) + LABEL_PAD + 0.1)
     both = fig.get_size_inches()[0] - left - RIGHT - col_gap
     right = max(both * WIDTHS[1] / sum(WIDTHS), widest(fig, right_titles) + EDGE - RIGHT)
@@ -74,7 +76,7 @@ def _place(
     if legend is not None:
         renderer = fig.canvas.get_renderer()
         top = max(TOP, LEGEND_TOP + lift + legend.get_window_extent(renderer).height / fig.dpi)
-    place_grid(fig, 2, 2, (left, RIGHT, top, BOTTOM), (ROW_GAP, col_gap))
+    place_grid(fig, 2, 2, (left, RIGHT, top, TICKS_BELOW), (ROW_GAP, col_gap))
 
 
 def _segment_legend(ax: Axes, width: float, title: float) -> tuple[Legend | None, float]:
